@@ -1,0 +1,66 @@
+// One layer of a CNN graph: its kind, hyper-parameters, inputs and inferred output shape.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "edgeplan/model/shape.h"
+
+namespace edgeplan {
+
+enum class LayerKind {
+  Conv,             // 2-D convolution (stride, padding, dilation, groups)
+  BatchNorm,        // inference-mode batch norm with running statistics
+  ReLU,
+  ReLU6,
+  LeakyReLU,        // slope in Layer::alpha
+  MaxPool,          // optional ceil mode
+  AvgPool,          // optional ceil mode, count_include_pad
+  Add,              // element-wise sum of all inputs (residual)
+  Concat,           // channel concatenation of all inputs
+  Upsample,         // nearest-neighbour, integer factor in Layer::stride
+  Reorg,            // space-to-depth by Layer::stride (YOLOv2 passthrough)
+  GlobalAvgPool,    // C x H x W -> C x 1 x 1
+  AdaptiveAvgPool,  // C x H x W -> C x out_h x out_w (PyTorch's bin rule)
+  Flatten,          // C x H x W -> (C*H*W) x 1 x 1
+  Linear,           // fully connected
+};
+
+const char* to_string(LayerKind kind);
+
+// Tensor id of the model's input image; every other tensor id is the index of the layer producing it.
+constexpr int kModelInput = -1;
+
+// Per-axis window of a sliding-window layer.
+struct Window {
+  int kernel = 1;
+  int stride = 1;
+  int pad = 0;       // zero (or -inf for max pool) padding on each side
+  int dilation = 1;
+};
+
+struct Layer {
+  std::string name;
+  LayerKind kind = LayerKind::ReLU;
+  std::vector<int> inputs;  // tensor ids (kModelInput or earlier layer indices)
+
+  // Sliding-window parameters per axis (Conv, MaxPool, AvgPool); stride is the factor
+  // for Upsample and Reorg.
+  Window win_h, win_w;
+  int out_channels = 0;        // Conv, Linear
+  int groups = 1;              // Conv
+  bool bias = false;           // Conv, Linear
+  bool ceil_mode = false;      // MaxPool, AvgPool
+  bool count_include_pad = true;  // AvgPool
+  float alpha = 0.0f;          // LeakyReLU slope
+  float eps = 1e-5f;           // BatchNorm
+  int out_h = 0, out_w = 0;    // AdaptiveAvgPool target
+
+  Shape out;  // inferred by Graph::add
+
+  // True when each output row depends only on a bounded window of input rows, so the
+  // layer can be split by row / column ranges (everything before the classifier tail).
+  bool is_spatial() const;
+  bool is_windowed() const { return kind == LayerKind::Conv || kind == LayerKind::MaxPool || kind == LayerKind::AvgPool; }
+};
+
+}  // namespace edgeplan

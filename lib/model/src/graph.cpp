@@ -1,0 +1,281 @@
+// Graph construction, shape inference and per-layer cost counts.
+#include "edgeplan/model/graph.h"
+
+#include <algorithm>
+
+#include "edgeplan/model/error.h"
+
+namespace edgeplan {
+
+namespace {
+
+int floor_div(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+Window square(int kernel, int stride, int pad, int dilation = 1) { return Window{kernel, stride, pad, dilation}; }
+
+}  // namespace
+
+int window_output_extent(const Window& w, int in, bool ceil_mode) {
+  const int span = w.dilation * (w.kernel - 1) + 1;
+  int out = floor_div(in + 2 * w.pad - span + (ceil_mode ? w.stride - 1 : 0), w.stride) + 1;
+  // PyTorch: the last window must start inside the input or its left padding.
+  if (ceil_mode && out > 0 && (out - 1) * w.stride >= in + w.pad) --out;
+  return out;
+}
+
+Graph::Graph(std::string name, Shape input) : name_(std::move(name)), input_(input) {
+  if (input.c <= 0 || input.h <= 0 || input.w <= 0)
+    throw ModelError("model '" + name_ + "': input shape must be positive, got " + to_string(input));
+}
+
+const Shape& Graph::tensor_shape(int tensor) const {
+  if (tensor == kModelInput) return input_;
+  if (tensor < 0 || tensor >= size()) throw ModelError("tensor id " + std::to_string(tensor) + " out of range");
+  return layers_[static_cast<std::size_t>(tensor)].out;
+}
+
+Shape Graph::infer_shape(const Layer& l) const {
+  const std::size_t n_in = l.inputs.size();
+  const bool multi = l.kind == LayerKind::Add || l.kind == LayerKind::Concat;
+  if (multi ? n_in < 2 : n_in != 1)
+    throw ModelError("layer '" + l.name + "': " + to_string(l.kind) + " takes " + (multi ? "two or more inputs" : "one input"));
+  for (int t : l.inputs)
+    if (t != kModelInput && (t < 0 || t >= size()))
+      throw ModelError("layer '" + l.name + "': input " + std::to_string(t) + " is not an earlier layer");
+  const Shape in = tensor_shape(l.inputs[0]);
+  auto fail = [&](const std::string& why) -> ModelError {
+    return ModelError("layer '" + l.name + "': " + why + " (input " + to_string(in) + ")");
+  };
+  Shape out = in;
+  switch (l.kind) {
+    case LayerKind::Conv: {
+      if (l.groups <= 0 || in.c % l.groups != 0 || l.out_channels <= 0 || l.out_channels % l.groups != 0)
+        throw fail("channels not divisible by groups");
+      if (l.win_h.kernel <= 0 || l.win_h.stride <= 0 || l.win_h.pad < 0 || l.win_h.dilation <= 0 ||
+          l.win_w.kernel <= 0 || l.win_w.stride <= 0 || l.win_w.pad < 0 || l.win_w.dilation <= 0)
+        throw fail("invalid window");
+      out = Shape{l.out_channels, window_output_extent(l.win_h, in.h, false), window_output_extent(l.win_w, in.w, false)};
+      break;
+    }
+    case LayerKind::MaxPool:
+    case LayerKind::AvgPool:
+      if (l.win_h.kernel <= 0 || l.win_h.stride <= 0 || l.win_h.pad < 0 || 2 * l.win_h.pad > l.win_h.kernel ||
+          l.win_w.kernel <= 0 || l.win_w.stride <= 0 || l.win_w.pad < 0 || 2 * l.win_w.pad > l.win_w.kernel ||
+          l.win_h.dilation != 1 || l.win_w.dilation != 1)
+        throw fail("invalid pooling window (padding must be at most half the kernel)");
+      out = Shape{in.c, window_output_extent(l.win_h, in.h, l.ceil_mode), window_output_extent(l.win_w, in.w, l.ceil_mode)};
+      break;
+    case LayerKind::BatchNorm:
+    case LayerKind::ReLU:
+    case LayerKind::ReLU6:
+    case LayerKind::LeakyReLU:
+      break;
+    case LayerKind::Add:
+      for (int t : l.inputs)
+        if (tensor_shape(t) != in) throw fail("add of different shapes " + to_string(tensor_shape(t)));
+      break;
+    case LayerKind::Concat:
+      out.c = 0;
+      for (int t : l.inputs) {
+        const Shape& s = tensor_shape(t);
+        if (s.h != in.h || s.w != in.w) throw fail("concat of different spatial sizes " + to_string(s));
+        out.c += s.c;
+      }
+      break;
+    case LayerKind::Upsample:
+      if (l.win_h.stride <= 0 || l.win_w.stride <= 0) throw fail("upsample factor must be positive");
+      out = Shape{in.c, in.h * l.win_h.stride, in.w * l.win_w.stride};
+      break;
+    case LayerKind::Reorg:
+      if (l.win_h.stride <= 0 || l.win_w.stride <= 0 || in.h % l.win_h.stride != 0 || in.w % l.win_w.stride != 0)
+        throw fail("reorg needs a height and width divisible by its stride " + std::to_string(l.win_h.stride));
+      out = Shape{in.c * l.win_h.stride * l.win_w.stride, in.h / l.win_h.stride, in.w / l.win_w.stride};
+      break;
+    case LayerKind::GlobalAvgPool:
+      out = Shape{in.c, 1, 1};
+      break;
+    case LayerKind::AdaptiveAvgPool:
+      if (l.out_h <= 0 || l.out_w <= 0) throw fail("adaptive pool target must be positive");
+      out = Shape{in.c, l.out_h, l.out_w};
+      break;
+    case LayerKind::Flatten:
+      out = Shape{static_cast<int>(in.elements()), 1, 1};
+      break;
+    case LayerKind::Linear:
+      if (in.h != 1 || in.w != 1) throw fail("fully connected layer needs a flattened input");
+      if (l.out_channels <= 0) throw fail("fully connected layer needs positive outputs");
+      out = Shape{l.out_channels, 1, 1};
+      break;
+  }
+  if (out.c <= 0 || out.h <= 0 || out.w <= 0)
+    throw fail("output would be empty; the input is too small for this architecture");
+  return out;
+}
+
+int Graph::add(Layer layer) {
+  layer.out = infer_shape(layer);
+  layers_.push_back(std::move(layer));
+  return size() - 1;
+}
+
+int Graph::conv(const std::string& name, int input, int out_channels, int kernel, int stride, int pad, int groups,
+                bool bias, int dilation) {
+  Layer l;
+  l.name = name;
+  l.kind = LayerKind::Conv;
+  l.inputs = {input};
+  l.win_h = l.win_w = square(kernel, stride, pad, dilation);
+  l.out_channels = out_channels;
+  l.groups = groups;
+  l.bias = bias;
+  return add(std::move(l));
+}
+
+namespace {
+Layer simple(const std::string& name, LayerKind kind, std::vector<int> inputs) {
+  Layer l;
+  l.name = name;
+  l.kind = kind;
+  l.inputs = std::move(inputs);
+  return l;
+}
+}  // namespace
+
+int Graph::batch_norm(const std::string& name, int input, float eps) {
+  Layer l = simple(name, LayerKind::BatchNorm, {input});
+  l.eps = eps;
+  return add(std::move(l));
+}
+int Graph::relu(const std::string& name, int input) { return add(simple(name, LayerKind::ReLU, {input})); }
+int Graph::relu6(const std::string& name, int input) { return add(simple(name, LayerKind::ReLU6, {input})); }
+int Graph::leaky_relu(const std::string& name, int input, float slope) {
+  Layer l = simple(name, LayerKind::LeakyReLU, {input});
+  l.alpha = slope;
+  return add(std::move(l));
+}
+int Graph::max_pool(const std::string& name, int input, int kernel, int stride, int pad, bool ceil_mode) {
+  Layer l = simple(name, LayerKind::MaxPool, {input});
+  l.win_h = l.win_w = square(kernel, stride, pad);
+  l.ceil_mode = ceil_mode;
+  return add(std::move(l));
+}
+int Graph::avg_pool(const std::string& name, int input, int kernel, int stride, int pad, bool ceil_mode,
+                    bool count_include_pad) {
+  Layer l = simple(name, LayerKind::AvgPool, {input});
+  l.win_h = l.win_w = square(kernel, stride, pad);
+  l.ceil_mode = ceil_mode;
+  l.count_include_pad = count_include_pad;
+  return add(std::move(l));
+}
+int Graph::add_tensors(const std::string& name, std::vector<int> inputs) {
+  return add(simple(name, LayerKind::Add, std::move(inputs)));
+}
+int Graph::concat(const std::string& name, std::vector<int> inputs) {
+  return add(simple(name, LayerKind::Concat, std::move(inputs)));
+}
+int Graph::upsample(const std::string& name, int input, int factor) {
+  Layer l = simple(name, LayerKind::Upsample, {input});
+  l.win_h.stride = l.win_w.stride = factor;
+  return add(std::move(l));
+}
+int Graph::reorg(const std::string& name, int input, int stride) {
+  Layer l = simple(name, LayerKind::Reorg, {input});
+  l.win_h.stride = l.win_w.stride = stride;
+  return add(std::move(l));
+}
+int Graph::global_avg_pool(const std::string& name, int input) {
+  return add(simple(name, LayerKind::GlobalAvgPool, {input}));
+}
+int Graph::adaptive_avg_pool(const std::string& name, int input, int out_h, int out_w) {
+  Layer l = simple(name, LayerKind::AdaptiveAvgPool, {input});
+  l.out_h = out_h;
+  l.out_w = out_w;
+  return add(std::move(l));
+}
+int Graph::flatten(const std::string& name, int input) { return add(simple(name, LayerKind::Flatten, {input})); }
+int Graph::linear(const std::string& name, int input, int out_features, bool bias) {
+  Layer l = simple(name, LayerKind::Linear, {input});
+  l.out_channels = out_features;
+  l.bias = bias;
+  return add(std::move(l));
+}
+
+int Graph::body_end() const {
+  for (int i = 0; i < size(); ++i)
+    if (!layers_[static_cast<std::size_t>(i)].is_spatial()) return i;
+  return size();
+}
+
+std::vector<int> Graph::consumers(int tensor) const {
+  std::vector<int> out;
+  for (int i = 0; i < size(); ++i) {
+    const auto& in = layers_[static_cast<std::size_t>(i)].inputs;
+    if (std::find(in.begin(), in.end(), tensor) != in.end()) out.push_back(i);
+  }
+  return out;
+}
+
+std::vector<int> Graph::live_outputs(LayerRange range) const {
+  std::vector<bool> live(static_cast<std::size_t>(range.size()), false);
+  for (int i = range.last; i < size(); ++i)
+    for (int t : layers_[static_cast<std::size_t>(i)].inputs)
+      if (range.contains(t)) live[static_cast<std::size_t>(t - range.first)] = true;
+  if (range.contains(size() - 1)) live.back() = true;
+  std::vector<int> out;
+  for (int i = 0; i < range.size(); ++i)
+    if (live[static_cast<std::size_t>(i)]) out.push_back(range.first + i);
+  return out;
+}
+
+std::vector<int> Graph::external_inputs(LayerRange range) const {
+  std::vector<int> out;
+  for (int i = range.first; i < range.last; ++i)
+    for (int t : layers_[static_cast<std::size_t>(i)].inputs)
+      if (t < range.first) out.push_back(t);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::int64_t Graph::macs(int index) const {
+  const Layer& l = layer(index);
+  const Shape& in = tensor_shape(l.inputs[0]);
+  switch (l.kind) {
+    case LayerKind::Conv:
+      return l.out.elements() * (in.c / l.groups) * l.win_h.kernel * l.win_w.kernel;
+    case LayerKind::Linear:
+      return std::int64_t{in.c} * l.out_channels;
+    default:
+      return 0;
+  }
+}
+
+std::int64_t Graph::params(int index) const {
+  const Layer& l = layer(index);
+  const Shape& in = tensor_shape(l.inputs[0]);
+  switch (l.kind) {
+    case LayerKind::Conv:
+      return std::int64_t{l.out_channels} * (in.c / l.groups) * l.win_h.kernel * l.win_w.kernel +
+             (l.bias ? l.out_channels : 0);
+    case LayerKind::Linear:
+      return std::int64_t{in.c} * l.out_channels + (l.bias ? l.out_channels : 0);
+    case LayerKind::BatchNorm:
+      return 2 * std::int64_t{in.c};
+    default:
+      return 0;
+  }
+}
+
+std::int64_t Graph::total_macs() const {
+  std::int64_t s = 0;
+  for (int i = 0; i < size(); ++i) s += macs(i);
+  return s;
+}
+
+std::int64_t Graph::total_params() const {
+  std::int64_t s = 0;
+  for (int i = 0; i < size(); ++i) s += params(i);
+  return s;
+}
+
+}  // namespace edgeplan

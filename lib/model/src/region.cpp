@@ -1,0 +1,112 @@
+// Receptive-field propagation through spatial layers and volumes.
+#include "edgeplan/model/region.h"
+
+#include <algorithm>
+
+#include "edgeplan/model/error.h"
+
+namespace edgeplan {
+
+Interval hull(const Interval& a, const Interval& b) {
+  if (a.empty()) return b.empty() ? Interval{} : b;
+  if (b.empty()) return a;
+  return Interval{std::min(a.begin, b.begin), std::max(a.end, b.end)};
+}
+
+Interval intersect(const Interval& a, const Interval& b) {
+  Interval r{std::max(a.begin, b.begin), std::min(a.end, b.end)};
+  return r.empty() ? Interval{} : r;
+}
+
+Region hull(const Region& a, const Region& b) {
+  if (a.empty()) return b.empty() ? Region{} : b;
+  if (b.empty()) return a;
+  return Region{hull(a.rows, b.rows), hull(a.cols, b.cols)};
+}
+
+Region full_region(const Shape& s) { return Region{Interval{0, s.h}, Interval{0, s.w}}; }
+
+std::string to_string(const Interval& i) {
+  return "[" + std::to_string(i.begin) + "," + std::to_string(i.end) + ")";
+}
+
+Interval input_interval(const Layer& layer, Axis axis, const Interval& out, int in_extent) {
+  if (out.empty()) return Interval{};
+  const Window& w = axis == Axis::Rows ? layer.win_h : layer.win_w;
+  Interval in;
+  switch (layer.kind) {
+    case LayerKind::Conv:
+    case LayerKind::MaxPool:
+    case LayerKind::AvgPool:
+      // Output o reads inputs [o*s - p, o*s - p + d*(k-1) + 1); outside [0, in) is padding.
+      in.begin = out.begin * w.stride - w.pad;
+      in.end = (out.end - 1) * w.stride - w.pad + w.dilation * (w.kernel - 1) + 1;
+      break;
+    case LayerKind::Upsample:
+      in.begin = out.begin / w.stride;
+      in.end = (out.end - 1) / w.stride + 1;
+      break;
+    case LayerKind::Reorg:
+      in.begin = out.begin * w.stride;
+      in.end = out.end * w.stride;
+      break;
+    case LayerKind::BatchNorm:
+    case LayerKind::ReLU:
+    case LayerKind::ReLU6:
+    case LayerKind::LeakyReLU:
+    case LayerKind::Add:
+    case LayerKind::Concat:
+      in = out;
+      break;
+    default:
+      throw ModelError("layer '" + layer.name + "' (" + to_string(layer.kind) + ") has no row/column receptive field");
+  }
+  return intersect(in, Interval{0, in_extent});
+}
+
+VolumeRegions required_regions(const Graph& graph, LayerRange range, const std::map<int, Region>& requested) {
+  if (range.first < 0 || range.last > graph.body_end() || range.size() <= 0)
+    throw ModelError("layers [" + std::to_string(range.first) + "," + std::to_string(range.last) +
+                     ") are not a volume of the spatial body [0," + std::to_string(graph.body_end()) + ")");
+  VolumeRegions vr;
+  vr.range = range;
+  vr.layer_out.assign(static_cast<std::size_t>(range.size()), Region{});
+  for (const auto& [tensor, region] : requested) {
+    if (!range.contains(tensor))
+      throw ModelError("requested tensor " + std::to_string(tensor) + " is not produced by the volume");
+    vr.layer_out[static_cast<std::size_t>(tensor - range.first)] = region;
+  }
+  // Reverse topological order: every consumer inside the volume is visited before its producer.
+  for (int l = range.last - 1; l >= range.first; --l) {
+    Region& need = vr.layer_out[static_cast<std::size_t>(l - range.first)];
+    const Layer& layer = graph.layer(l);
+    need = Region{intersect(need.rows, Interval{0, layer.out.h}), intersect(need.cols, Interval{0, layer.out.w})};
+    if (need.empty()) {
+      need = Region{};
+      continue;
+    }
+    for (int t : layer.inputs) {
+      const Shape& s = graph.tensor_shape(t);
+      Region in{input_interval(layer, Axis::Rows, need.rows, s.h), input_interval(layer, Axis::Cols, need.cols, s.w)};
+      if (range.contains(t)) {
+        Region& prev = vr.layer_out[static_cast<std::size_t>(t - range.first)];
+        prev = hull(prev, in);
+      } else {
+        vr.inputs[t] = hull(vr.inputs[t], in);
+      }
+    }
+  }
+  return vr;
+}
+
+int scale_boundary(int b, int from, int to) {
+  return static_cast<int>(static_cast<long long>(b) * to / from);
+}
+
+Region scale_region(const Region& r, const Shape& from, const Shape& to) {
+  if (from.h == to.h && from.w == to.w) return r;
+  return Region{Interval{scale_boundary(r.rows.begin, from.h, to.h), scale_boundary(r.rows.end, from.h, to.h)},
+                Interval{scale_boundary(r.cols.begin, from.w, to.w), scale_boundary(r.cols.end, from.w, to.w)}};
+}
+
+}  // namespace edgeplan

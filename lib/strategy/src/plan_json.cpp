@@ -1,0 +1,224 @@
+// edgeplan.plan/v1 JSON reading (strict, one-line errors) and writing (atomic).
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "edgeplan/strategy/plan.h"
+
+namespace edgeplan {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr long long kMaxIndex = 1 << 24;  // far above any layer count or feature-map size
+
+void only_keys(const json& j, const std::set<std::string>& allowed, const std::string& where) {
+  for (auto it = j.begin(); it != j.end(); ++it)
+    if (!allowed.count(it.key())) throw PlanError(where + ": unknown field '" + it.key() + "'");
+}
+
+const json& field(const json& j, const char* key, const std::string& where) {
+  auto it = j.find(key);
+  if (it == j.end()) throw PlanError(where + ": missing field '" + key + "'");
+  return *it;
+}
+
+const json& object_at(const json& j, const char* key, const std::string& where) {
+  const json& v = field(j, key, where);
+  if (!v.is_object()) throw PlanError(where + "." + key + ": must be an object");
+  return v;
+}
+
+const json& array_at(const json& j, const char* key, const std::string& where) {
+  const json& v = field(j, key, where);
+  if (!v.is_array()) throw PlanError(where + "." + key + ": must be an array");
+  return v;
+}
+
+std::string string_at(const json& j, const char* key, const std::string& where) {
+  const json& v = field(j, key, where);
+  if (!v.is_string()) throw PlanError(where + "." + key + ": must be a string");
+  return v.get<std::string>();
+}
+
+int index_value(const json& v, const std::string& where) {
+  if (!v.is_number_integer()) throw PlanError(where + ": must be a non-negative integer");
+  if (v.is_number_unsigned()) {
+    if (v.get<unsigned long long>() > static_cast<unsigned long long>(kMaxIndex))
+      throw PlanError(where + ": " + v.dump() + " is too large");
+  } else {
+    const long long x = v.get<long long>();
+    if (x < 0) throw PlanError(where + ": must be a non-negative integer, got " + std::to_string(x));
+    if (x > kMaxIndex) throw PlanError(where + ": " + std::to_string(x) + " is too large");
+  }
+  return static_cast<int>(v.get<long long>());
+}
+
+// [begin, end) pairs with begin <= end.
+std::pair<int, int> pair_at(const json& j, const char* key, const std::string& where) {
+  const json& v = field(j, key, where);
+  const std::string w = where + "." + key;
+  if (!v.is_array() || v.size() != 2) throw PlanError(w + ": must be [begin, end]");
+  const int a = index_value(v[0], w + "[0]");
+  const int b = index_value(v[1], w + "[1]");
+  if (b < a) throw PlanError(w + ": end " + std::to_string(b) + " is before begin " + std::to_string(a));
+  return {a, b};
+}
+
+Plan plan_from_json(const json& j) {
+  const std::string top = "plan";
+  if (!j.is_object()) throw PlanError("plan: top level must be a JSON object");
+  only_keys(j, {"format", "model", "devices", "volumes", "tail", "predicted"}, top);
+  const std::string format = string_at(j, "format", top);
+  if (format != kPlanFormat)
+    throw PlanError("plan: format is '" + format + "', expected '" + std::string(kPlanFormat) + "'");
+  Plan p;
+  const json& model = object_at(j, "model", top);
+  only_keys(model, {"name", "input"}, "plan.model");
+  p.model = string_at(model, "name", "plan.model");
+  const json& in = field(model, "input", "plan.model");
+  if (!in.is_array() || in.size() != 3) throw PlanError("plan.model.input: must be [C, H, W]");
+  int dims[3];
+  for (int d = 0; d < 3; ++d) {
+    dims[d] = index_value(in[static_cast<std::size_t>(d)], "plan.model.input[" + std::to_string(d) + "]");
+    if (dims[d] == 0) throw PlanError("plan.model.input: dimensions must be positive");
+  }
+  p.input = Shape{dims[0], dims[1], dims[2]};
+  const json& devices = array_at(j, "devices", top);
+  for (std::size_t i = 0; i < devices.size(); ++i) {
+    if (!devices[i].is_string()) throw PlanError("plan.devices[" + std::to_string(i) + "]: must be a string");
+    p.devices.push_back(devices[i].get<std::string>());
+  }
+  const json& volumes = array_at(j, "volumes", top);
+  for (std::size_t i = 0; i < volumes.size(); ++i) {
+    const std::string w = "plan.volumes[" + std::to_string(i) + "]";
+    const json& v = volumes[i];
+    if (!v.is_object()) throw PlanError(w + ": must be an object");
+    only_keys(v, {"layers", "parts"}, w);
+    Volume vol;
+    auto [first, last] = pair_at(v, "layers", w);
+    vol.layers = LayerRange{first, last};
+    const json& parts = array_at(v, "parts", w);
+    for (std::size_t k = 0; k < parts.size(); ++k) {
+      const std::string pw = w + ".parts[" + std::to_string(k) + "]";
+      const json& pj = parts[k];
+      if (!pj.is_object()) throw PlanError(pw + ": must be an object");
+      only_keys(pj, {"device", "rows", "cols"}, pw);
+      Part part;
+      part.device = string_at(pj, "device", pw);
+      auto [r0, r1] = pair_at(pj, "rows", pw);
+      part.region.rows = Interval{r0, r1};
+      if (pj.contains("cols")) {
+        auto [c0, c1] = pair_at(pj, "cols", pw);
+        part.region.cols = Interval{c0, c1};
+      } else {
+        part.region.cols = Interval{0, -1};  // full width: resolved once the model is known
+      }
+      vol.parts.push_back(part);
+    }
+    p.volumes.push_back(std::move(vol));
+  }
+  if (j.contains("tail")) {
+    const json& t = object_at(j, "tail", top);
+    only_keys(t, {"layers", "device"}, "plan.tail");
+    auto [first, last] = pair_at(t, "layers", "plan.tail");
+    p.tail = Tail{LayerRange{first, last}, string_at(t, "device", "plan.tail")};
+  }
+  if (j.contains("predicted")) {
+    if (!j["predicted"].is_object()) throw PlanError("plan.predicted: must be an object");
+    p.predicted_json = j["predicted"].dump();
+  }
+  return p;
+}
+
+}  // namespace
+
+Plan parse_plan(const std::string& text) {
+  json j;
+  try {
+    j = json::parse(text);  // rejects trailing garbage
+  } catch (const json::parse_error& e) {
+    std::string msg = e.what();
+    for (char& c : msg)
+      if (c == '\n' || c == '\r') c = ' ';
+    throw PlanError("malformed JSON: " + msg);
+  }
+  Plan p = plan_from_json(j);
+  const Graph graph = plan_graph(p);
+  // Parts without "cols" span the whole width of their volume's anchor output.
+  for (Volume& v : p.volumes) {
+    if (v.layers.last < 1 || v.layers.last > graph.size()) continue;  // validate_plan reports it
+    for (Part& part : v.parts)
+      if (part.region.cols.end == -1) part.region.cols = Interval{0, graph.layer(v.anchor()).out.w};
+  }
+  validate_plan(p, graph);
+  return p;
+}
+
+Plan load_plan_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw PlanError(path + ": cannot open plan file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  try {
+    return parse_plan(ss.str());
+  } catch (const PlanError& e) {
+    throw PlanError(path + ": " + e.what());
+  }
+}
+
+std::string plan_to_json(const Plan& p) {
+  json j;
+  j["format"] = kPlanFormat;
+  j["model"] = {{"name", p.model}, {"input", {p.input.c, p.input.h, p.input.w}}};
+  j["devices"] = p.devices;
+  json vols = json::array();
+  std::optional<Graph> graph;
+  try {
+    graph = plan_graph(p);
+  } catch (const PlanError&) {
+    // Unknown model: write every column range explicitly.
+  }
+  for (const Volume& v : p.volumes) {
+    json parts = json::array();
+    const int width = graph && v.layers.last >= 1 && v.layers.last <= graph->size() ? graph->layer(v.anchor()).out.w : -1;
+    for (const Part& part : v.parts) {
+      json pj = {{"device", part.device}, {"rows", {part.region.rows.begin, part.region.rows.end}}};
+      if (!(part.region.cols.begin == 0 && part.region.cols.end == width))
+        pj["cols"] = {part.region.cols.begin, part.region.cols.end};
+      parts.push_back(pj);
+    }
+    vols.push_back({{"layers", {v.layers.first, v.layers.last}}, {"parts", parts}});
+  }
+  j["volumes"] = vols;
+  if (p.tail) j["tail"] = {{"layers", {p.tail->layers.first, p.tail->layers.last}}, {"device", p.tail->device}};
+  if (!p.predicted_json.empty()) j["predicted"] = json::parse(p.predicted_json);
+  return j.dump(2) + "\n";
+}
+
+void save_plan_file(const Plan& plan, const std::string& path) {
+  const std::string text = plan_to_json(plan);
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw PlanError(path + ": cannot write plan file");
+    out << text;
+    out.flush();
+    if (!out) {
+      std::remove(tmp.c_str());
+      throw PlanError(path + ": write failed");
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw PlanError(path + ": cannot move the finished plan into place");
+  }
+}
+
+}  // namespace edgeplan
