@@ -1,0 +1,103 @@
+// The CLI contract: models listing, verify, and one-line errors with non-zero exits.
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+struct Run {
+  int code;
+  std::string out;  // stdout and stderr together
+};
+
+Run run(const std::string& args) {
+  const std::string cmd = std::string(EDGEPLAN_BIN) + " " + args + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  REQUIRE(pipe);
+  std::string out;
+  std::array<char, 4096> buf;
+  std::size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
+  const int status = pclose(pipe);
+  return Run{WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+int lines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("models --json lists the seven zoo models", "[cli]") {
+  const Run r = run("models --json");
+  REQUIRE(r.code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  REQUIRE(j.size() == 7);
+  CHECK(j[0]["name"] == "alexnet");
+  CHECK(j[6]["name"] == "yolov2");
+  CHECK(j[1]["macs"].get<long long>() == 15470264320LL);
+  const Run table = run("models --input 3x128x128");
+  CHECK(table.code == 0);
+  CHECK(table.out.find("3x128x128") != std::string::npos);
+  CHECK(table.out.find("GMACs") != std::string::npos);
+}
+
+TEST_CASE("verify passes on random plans and on a plan file", "[cli]") {
+  const Run r = run("verify --model resnet50 --random-plans 2 --seed 1 --input 3x64x64");
+  INFO(r.out);
+  CHECK(r.code == 0);
+  CHECK(r.out.find("2 of 2 random plans within tolerance") != std::string::npos);
+  const std::string plan = R"({"format": "edgeplan.plan/v1", "model": {"name": "alexnet", "input": [3, 64, 64]},
+    "devices": ["a", "b"],
+    "volumes": [{"layers": [0, 13], "parts": [{"device": "a", "rows": [0, 1]}]}],
+    "tail": {"layers": [13, 20], "device": "b"}})";
+  write("cli_plan.json", plan);
+  const Run v = run("verify --plan cli_plan.json");
+  INFO(v.out);
+  CHECK(v.code == 0);
+  CHECK(v.out.find("PASS") != std::string::npos);
+  CHECK(v.out.find(" ms") != std::string::npos);
+  const Run even = run("verify --model vgg16 --even-split 3 --input 3x32x32");
+  CHECK(even.code == 0);
+}
+
+TEST_CASE("bad input gets a one-line error and a non-zero exit", "[cli]") {
+  write("cli_bad.json", "{\"format\": \"edgeplan.plan/v1\", ");
+  write("cli_gap.json", R"({"format": "edgeplan.plan/v1", "model": {"name": "alexnet", "input": [3, 64, 64]},
+    "devices": ["a"], "volumes": [{"layers": [0, 13], "parts": [{"device": "a", "rows": [0, 0]}]}],
+    "tail": {"layers": [13, 20], "device": "a"}})");
+  for (const char* args : {"verify --plan cli_bad.json", "verify --plan cli_gap.json", "verify --plan missing.json",
+                           "verify --model nosuchnet --random-plans 1", "verify --model vgg16 --random-plans 1 --input 3x8x8",
+                           "verify --model vgg16", "verify --model yolov2 --even-split 2 --input 3x50x50",
+                           "models --input 3xfoo", "verify --model vgg16 --even-split 2 --tolerance -1"}) {
+    const Run r = run(args);
+    INFO(args << " -> " << r.out);
+    CHECK(r.code != 0);
+    CHECK(lines(r.out) == 1);
+    CHECK(r.out.rfind("edgeplan: error: ", 0) == 0);
+  }
+  CHECK(run("nosuchcommand").code != 0);
+  CHECK(run("verify --help").code == 0);
+}
+
+TEST_CASE("README's test command is exactly what .ci/run runs", "[cli]") {
+  auto slurp = [](const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  const std::string readme = slurp(std::string(EDGEPLAN_SOURCE_DIR) + "/README.md");
+  const std::string ci = slurp(std::string(EDGEPLAN_SOURCE_DIR) + "/.ci/run");
+  const std::string::size_type at = ci.find("bash scripts/install-deps.sh");
+  REQUIRE(at != std::string::npos);
+  const std::string command = ci.substr(at, ci.find('\n', at) - at);
+  CHECK(readme.find("\n" + command + "\n") != std::string::npos);
+}

@@ -1,0 +1,103 @@
+// Every layer kind run split (rows and tiles, odd sizes, borders) against its monolithic run.
+#include <functional>
+
+#include <catch2/catch.hpp>
+
+#include "edgeplan/runtime/cpu_executor.h"
+#include "edgeplan/strategy/simple_plans.h"
+
+using namespace edgeplan;
+
+namespace {
+
+constexpr double kTolerance = 1e-5;
+
+// Builds a one-block graph on an odd-sized input, then checks 25 random plans and the
+// finest possible split (one part per output row) against the monolithic run.
+void check_split_exact(const std::string& what, Shape input, const std::function<void(Graph&)>& build) {
+  Graph g(what, input);
+  build(g);
+  const CpuExecutor exec(g);
+  RandomPlanOptions opt;
+  opt.max_parts = 7;
+  opt.tile_probability = 0.5;
+  for (std::uint64_t seed = 0; seed < 25; ++seed) {
+    const Plan p = make_random_plan(g, seed, opt);
+    const VerifyResult r = exec.verify(p);
+    INFO(what << " seed " << seed << ": rel error " << r.error.max_rel_error);
+    CHECK(r.error.max_rel_error <= kTolerance);
+    CHECK(r.error.reference_max_abs > 0);
+  }
+  const int rows = g.layer(g.body_end() - 1).out.h;
+  const Plan fine = make_even_plan(g, numbered_devices(rows), per_layer_volumes(g));
+  INFO(what << ": one row per part");
+  CHECK(exec.verify(fine).error.max_rel_error <= kTolerance);
+}
+
+}  // namespace
+
+TEST_CASE("convolutions: stride, padding, dilation, groups, depthwise, all-padding rows", "[layers]") {
+  check_split_exact("conv_s2", Shape{3, 17, 13}, [](Graph& g) { g.conv("c", kModelInput, 5, 3, 2, 1); });
+  check_split_exact("conv_k5_p2", Shape{4, 15, 11}, [](Graph& g) { g.conv("c", kModelInput, 4, 5, 1, 2, 2); });
+  check_split_exact("conv_dilated", Shape{2, 19, 9}, [](Graph& g) { g.conv("c", kModelInput, 3, 3, 1, 2, 1, true, 2); });
+  check_split_exact("conv_depthwise_s2", Shape{6, 14, 15}, [](Graph& g) { g.conv("c", kModelInput, 6, 3, 2, 1, 6); });
+  check_split_exact("conv_k7_s2_p3", Shape{3, 23, 21}, [](Graph& g) { g.conv("c", kModelInput, 4, 7, 2, 3); });
+  // Padding larger than the window reach: the border rows read only zeros.
+  check_split_exact("conv_k1_p1", Shape{3, 9, 7}, [](Graph& g) { g.conv("c", kModelInput, 2, 1, 1, 1); });
+  check_split_exact("conv_chain", Shape{3, 21, 17}, [](Graph& g) {
+    int x = g.conv("a", kModelInput, 4, 3, 1, 1);
+    x = g.conv("b", x, 4, 3, 2, 0);
+    g.conv("c", x, 4, 3, 1, 1, 1, true, 2);
+  });
+}
+
+TEST_CASE("batch norm and activations", "[layers]") {
+  check_split_exact("bn_act", Shape{3, 11, 9}, [](Graph& g) {
+    int x = g.conv("c", kModelInput, 4, 3, 1, 1);
+    x = g.batch_norm("bn", x);
+    x = g.leaky_relu("lr", x, 0.1f);
+    x = g.relu6("r6", g.conv("c2", x, 4, 3, 1, 1));
+    g.relu("r", g.conv("c3", x, 4, 3, 1, 1));
+  });
+}
+
+TEST_CASE("pooling: ceil mode, padding, count_include_pad", "[layers]") {
+  check_split_exact("maxpool_ceil", Shape{3, 17, 14}, [](Graph& g) { g.max_pool("p", kModelInput, 3, 2, 0, true); });
+  check_split_exact("maxpool_pad_ceil", Shape{3, 16, 13}, [](Graph& g) { g.max_pool("p", kModelInput, 3, 2, 1, true); });
+  check_split_exact("maxpool_k2", Shape{3, 15, 15}, [](Graph& g) { g.max_pool("p", kModelInput, 2, 2); });
+  check_split_exact("avgpool_ceil_incl", Shape{3, 17, 14}, [](Graph& g) { g.avg_pool("p", kModelInput, 3, 2, 1, true, true); });
+  check_split_exact("avgpool_ceil_excl", Shape{3, 17, 14}, [](Graph& g) { g.avg_pool("p", kModelInput, 3, 2, 1, true, false); });
+  check_split_exact("avgpool_floor", Shape{3, 13, 10}, [](Graph& g) { g.avg_pool("p", kModelInput, 2, 2, 0, false, true); });
+}
+
+TEST_CASE("residual add, concat, upsample, reorg", "[layers]") {
+  check_split_exact("residual", Shape{3, 13, 11}, [](Graph& g) {
+    const int a = g.conv("a", kModelInput, 4, 3, 1, 1);
+    const int b = g.conv("b", g.relu("r", g.conv("b0", a, 4, 3, 1, 1)), 4, 3, 1, 1);
+    g.relu("out", g.add_tensors("add", {a, b}));
+  });
+  check_split_exact("inception_like", Shape{4, 15, 12}, [](Graph& g) {
+    const int a = g.conv("a", kModelInput, 3, 1);
+    const int b = g.conv("b", g.conv("b0", kModelInput, 3, 1), 2, 3, 1, 1);
+    const int c = g.conv("c", g.max_pool("p", kModelInput, 3, 1, 1, true), 2, 1);
+    g.concat("cat", {a, b, c});
+  });
+  check_split_exact("upsample", Shape{3, 7, 9}, [](Graph& g) {
+    g.conv("c", g.upsample("up", g.conv("a", kModelInput, 3, 3, 1, 1), 2), 2, 3, 1, 1);
+  });
+  check_split_exact("reorg_passthrough", Shape{3, 16, 12}, [](Graph& g) {
+    const int a = g.conv("a", kModelInput, 4, 3, 1, 1);
+    const int r = g.reorg("ro", g.conv("r0", a, 2, 1), 2);
+    const int p = g.conv("b", g.max_pool("p", a, 2, 2), 4, 3, 1, 1);
+    g.conv("head", g.concat("route", {r, p}), 5, 3, 1, 1);
+  });
+}
+
+TEST_CASE("the classifier tail runs after the stitched body", "[layers]") {
+  check_split_exact("tail", Shape{3, 13, 13}, [](Graph& g) {
+    int x = g.conv("a", kModelInput, 4, 3, 2, 1);
+    x = g.adaptive_avg_pool("aap", x, 3, 2);
+    x = g.linear("fc", g.flatten("fl", x), 7);
+    g.relu("r", x);
+  });
+}
