@@ -7,7 +7,7 @@
 
 #include "edgeplan/model/graph.h"
 #include "edgeplan/model/region.h"
-#include "edgeplan/strategy/plan.h"
+#include "edgeplan/plan/plan.h"
 
 namespace edgeplan {
 

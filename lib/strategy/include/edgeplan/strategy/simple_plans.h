@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "edgeplan/strategy/plan.h"
+#include "edgeplan/plan/plan.h"
 
 namespace edgeplan {
 

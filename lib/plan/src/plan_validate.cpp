@@ -3,7 +3,7 @@
 #include <set>
 
 #include "edgeplan/model/zoo.h"
-#include "edgeplan/strategy/plan.h"
+#include "edgeplan/plan/plan.h"
 
 namespace edgeplan {
 

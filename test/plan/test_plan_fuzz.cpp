@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "edgeplan/model/zoo.h"
-#include "edgeplan/strategy/plan.h"
+#include "edgeplan/plan/plan.h"
 #include "edgeplan/strategy/simple_plans.h"
 #include "plan_fixtures.h"
 

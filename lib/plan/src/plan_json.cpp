@@ -6,9 +6,9 @@
 #include <set>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
+#include "edgeplan/jsonio/fields.h"
 
-#include "edgeplan/strategy/plan.h"
+#include "edgeplan/plan/plan.h"
 
 namespace edgeplan {
 
@@ -18,46 +18,21 @@ namespace {
 
 constexpr long long kMaxIndex = 1 << 24;  // far above any layer count or feature-map size
 
-void only_keys(const json& j, const std::set<std::string>& allowed, const std::string& where) {
-  for (auto it = j.begin(); it != j.end(); ++it)
-    if (!allowed.count(it.key())) throw PlanError(where + ": unknown field '" + it.key() + "'");
-}
-
-const json& field(const json& j, const char* key, const std::string& where) {
-  auto it = j.find(key);
-  if (it == j.end()) throw PlanError(where + ": missing field '" + key + "'");
-  return *it;
-}
-
+const json& field(const json& j, const char* key, const std::string& where) { return jsonio::field<PlanError>(j, key, where); }
 const json& object_at(const json& j, const char* key, const std::string& where) {
-  const json& v = field(j, key, where);
-  if (!v.is_object()) throw PlanError(where + "." + key + ": must be an object");
-  return v;
+  return jsonio::object_at<PlanError>(j, key, where);
 }
-
 const json& array_at(const json& j, const char* key, const std::string& where) {
-  const json& v = field(j, key, where);
-  if (!v.is_array()) throw PlanError(where + "." + key + ": must be an array");
-  return v;
+  return jsonio::array_at<PlanError>(j, key, where);
 }
-
 std::string string_at(const json& j, const char* key, const std::string& where) {
-  const json& v = field(j, key, where);
-  if (!v.is_string()) throw PlanError(where + "." + key + ": must be a string");
-  return v.get<std::string>();
+  return jsonio::string_at<PlanError>(j, key, where);
 }
-
+void only_keys(const json& j, const std::set<std::string>& allowed, const std::string& where) {
+  jsonio::only_keys<PlanError>(j, allowed, where);
+}
 int index_value(const json& v, const std::string& where) {
-  if (!v.is_number_integer()) throw PlanError(where + ": must be a non-negative integer");
-  if (v.is_number_unsigned()) {
-    if (v.get<unsigned long long>() > static_cast<unsigned long long>(kMaxIndex))
-      throw PlanError(where + ": " + v.dump() + " is too large");
-  } else {
-    const long long x = v.get<long long>();
-    if (x < 0) throw PlanError(where + ": must be a non-negative integer, got " + std::to_string(x));
-    if (x > kMaxIndex) throw PlanError(where + ": " + std::to_string(x) + " is too large");
-  }
-  return static_cast<int>(v.get<long long>());
+  return static_cast<int>(jsonio::index_value<PlanError>(v, where, kMaxIndex));
 }
 
 // [begin, end) pairs with begin <= end.
@@ -140,15 +115,7 @@ Plan plan_from_json(const json& j) {
 }  // namespace
 
 Plan parse_plan(const std::string& text) {
-  json j;
-  try {
-    j = json::parse(text);  // rejects trailing garbage
-  } catch (const json::parse_error& e) {
-    std::string msg = e.what();
-    for (char& c : msg)
-      if (c == '\n' || c == '\r') c = ' ';
-    throw PlanError("malformed JSON: " + msg);
-  }
+  const json j = jsonio::parse_text<PlanError>(text);
   Plan p = plan_from_json(j);
   const Graph graph = plan_graph(p);
   // Parts without "cols" span the whole width of their volume's anchor output.
@@ -162,12 +129,9 @@ Plan parse_plan(const std::string& text) {
 }
 
 Plan load_plan_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw PlanError(path + ": cannot open plan file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
+  const std::string text = jsonio::read_file<PlanError>(path, "plan");
   try {
-    return parse_plan(ss.str());
+    return parse_plan(text);
   } catch (const PlanError& e) {
     throw PlanError(path + ": " + e.what());
   }

@@ -1,0 +1,94 @@
+// Network between devices: topologies, per-link rates with optional traces, and transfer timing.
+#pragma once
+#include <array>
+#include <string>
+#include <vector>
+
+namespace edgeplan {
+
+// Piecewise-constant rate over time: rate mbps[i] from t_ms[i] until t_ms[i+1]; the first
+// rate also applies before t_ms[0], the last one forever after.
+struct RateTrace {
+  std::vector<double> t_ms;
+  std::vector<double> mbps;
+  bool empty() const { return t_ms.empty(); }
+};
+
+enum class Topology {
+  WifiStar,  // devices reach each other through one access point, each capped at its own rate
+  Switched,  // full-duplex links to a switch, one rate per device
+  Matrix,    // measured throughput between every ordered pair of devices
+  Tiered,    // device / edge / cloud tiers joined by backbone links
+};
+const char* to_string(Topology t);
+
+// How a transfer travels: the resources it occupies (each carries one transfer at a time),
+// the rate sources that limit it, and the fixed latency it adds.
+struct Route {
+  static constexpr int kMax = 8;
+  std::array<int, kMax> resources{};
+  int n_resources = 0;
+  std::array<int, kMax> rate_sources{};
+  int n_rates = 0;
+  bool two_hops = false;  // shared Wi-Fi: the bytes cross the one channel twice (up, then down)
+  double latency_ms = 0;
+};
+
+// The network model. Build it with one of the factory functions, optionally add traces.
+class NetworkModel {
+ public:
+  // Wi-Fi star (DistrEdge's testbed): device i is capped at rates_mbps[i]. Without a shared
+  // channel each device's radio is its own half-duplex resource and a transfer a->b runs at
+  // min(rate a, rate b); with a shared channel every transfer occupies the one medium for
+  // bytes/rate_a + bytes/rate_b (uplink and downlink airtime).
+  static NetworkModel wifi_star(std::vector<double> rates_mbps, bool shared_channel, double latency_ms, double overhead_ms);
+  // Switched full duplex: a->b occupies a's uplink and b's downlink at min(rate a, rate b).
+  static NetworkModel switched(std::vector<double> rates_mbps, double latency_ms, double overhead_ms);
+  // Pairwise throughput matrix (mbps[a][b], diagonal ignored); a->b occupies a's uplink and
+  // b's downlink at mbps[a][b].
+  static NetworkModel matrix(std::vector<std::vector<double>> mbps, double latency_ms, double overhead_ms);
+  // Tiers in order (e.g. device, edge, cloud). Within a tier: switched at the devices' rates
+  // plus that tier's latency. Between tiers i < j: the backbone links i..j-1 too, each a
+  // resource with its own rate and latency.
+  struct Backbone {
+    double rate_mbps = 0;
+    double latency_ms = 0;
+  };
+  static NetworkModel tiered(std::vector<int> device_tier, std::vector<double> device_rates_mbps,
+                             std::vector<double> tier_latency_ms, std::vector<Backbone> backbone, double overhead_ms);
+
+  // Replaces the constant rate of a rate source with a trace. Rate sources: one per device
+  // for wifi_star / switched / tiered (index = device), then one per backbone link for
+  // tiered (index = device count + link); one per ordered pair for matrix (a * n + b).
+  void set_trace(int rate_source, RateTrace trace);
+
+  Topology topology() const { return topology_; }
+  int device_count() const { return n_; }
+  int resource_count() const { return n_resources_; }
+  int rate_source_count() const { return static_cast<int>(rates_.size()); }
+  double overhead_ms() const { return overhead_ms_; }
+  const Route& route(int src, int dst) const { return routes_[static_cast<std::size_t>(src * n_ + dst)]; }
+
+  // Rate (Mbit/s) of a rate source at time t.
+  double rate_at(int source, double t_ms) const;
+  // When `bytes` sent along `route` from `start_ms` have left the sender (per-message
+  // overhead included, latency not); +infinity if the rate drops to 0 for good.
+  double transfer_end(const Route& route, double start_ms, double bytes) const;
+  // The fastest a transfer of `bytes` from a to b can arrive if it starts at 0 on an idle network.
+  double min_transfer_ms(int src, int dst, double bytes) const;
+
+ private:
+  double effective_rate(const Route& r, double t_ms) const;
+  double next_change(const Route& r, double t_ms) const;
+
+  Topology topology_ = Topology::Switched;
+  int n_ = 0;
+  int n_resources_ = 0;
+  double overhead_ms_ = 0;
+  std::vector<double> rates_;       // constant rate per rate source
+  std::vector<RateTrace> traces_;   // optional trace per rate source
+  bool any_trace_ = false;
+  std::vector<Route> routes_;       // n x n
+};
+
+}  // namespace edgeplan

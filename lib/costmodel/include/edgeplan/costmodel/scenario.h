@@ -1,0 +1,39 @@
+// A scenario (edgeplan.scenario/v1): a model, devices with profiles, where the image starts
+// and the result must end, and the network between them.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "edgeplan/costmodel/device_profile.h"
+#include "edgeplan/costmodel/network_model.h"
+#include "edgeplan/model/graph.h"
+
+namespace edgeplan {
+
+inline constexpr const char* kScenarioFormat = "edgeplan.scenario/v1";
+
+struct ScenarioDevice {
+  std::string id;
+  std::string profile_path;  // as written in the scenario (relative to the scenario file)
+  DeviceProfile profile;
+};
+
+struct Scenario {
+  std::string name;
+  Graph graph;
+  std::vector<ScenarioDevice> devices;
+  int input_device = 0;   // where the input image starts
+  int output_device = 0;  // where the result must end
+  NetworkModel network;
+  std::string network_summary;  // one line, for reports
+
+  int device_index(const std::string& id) const;  // -1 if unknown
+  std::vector<std::string> device_ids() const;
+};
+
+// Parses a scenario; profile paths are resolved against `base_dir`. Errors are one line
+// (ScenarioError) naming the field.
+Scenario parse_scenario(const std::string& text, const std::string& base_dir);
+Scenario load_scenario_file(const std::string& path);
+
+}  // namespace edgeplan

@@ -1,0 +1,101 @@
+// Layer signatures, the fallback latency model, and profile lookups.
+#include "edgeplan/costmodel/device_profile.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace edgeplan {
+
+std::string layer_signature(const Graph& graph, int index) {
+  const Layer& l = graph.layer(index);
+  std::string s = to_string(l.kind);
+  if (l.is_windowed()) {
+    s += " k" + std::to_string(l.win_h.kernel) + "x" + std::to_string(l.win_w.kernel) + " s" +
+         std::to_string(l.win_h.stride) + "x" + std::to_string(l.win_w.stride) + " p" + std::to_string(l.win_h.pad) +
+         "x" + std::to_string(l.win_w.pad);
+  }
+  if (l.kind == LayerKind::Conv)
+    s += " d" + std::to_string(l.win_h.dilation) + "x" + std::to_string(l.win_w.dilation) + " g" +
+         std::to_string(l.groups) + (l.bias ? " bias" : "");
+  if (l.kind == LayerKind::Linear && l.bias) s += " bias";
+  if (l.ceil_mode) s += " ceil";
+  if (l.kind == LayerKind::AvgPool && !l.count_include_pad) s += " excl";
+  if (l.kind == LayerKind::Upsample || l.kind == LayerKind::Reorg) s += " f" + std::to_string(l.win_h.stride);
+  s += " in";
+  for (std::size_t i = 0; i < l.inputs.size(); ++i) s += (i ? "+" : "") + to_string(graph.tensor_shape(l.inputs[i]));
+  return s + " out" + to_string(l.out);
+}
+
+const char* to_string(CostClass c) {
+  switch (c) {
+    case CostClass::Conv: return "conv";
+    case CostClass::Depthwise: return "depthwise";
+    case CostClass::Linear: return "linear";
+    case CostClass::Pool: return "pool";
+    case CostClass::Eltwise: return "eltwise";
+    case CostClass::Count: break;
+  }
+  return "unknown";
+}
+
+CostClass cost_class(const Layer& l) {
+  switch (l.kind) {
+    case LayerKind::Conv: return l.groups > 1 ? CostClass::Depthwise : CostClass::Conv;
+    case LayerKind::Linear: return CostClass::Linear;
+    case LayerKind::MaxPool:
+    case LayerKind::AvgPool:
+    case LayerKind::GlobalAvgPool:
+    case LayerKind::AdaptiveAvgPool: return CostClass::Pool;
+    default: return CostClass::Eltwise;
+  }
+}
+
+double FallbackModel::latency_ms(const Graph& graph, int index, double rows) const {
+  if (rows <= 0) return 0.0;
+  const Layer& l = graph.layer(index);
+  const double frac = std::min(1.0, rows / l.out.h);
+  const double out_elems = static_cast<double>(l.out.elements()) * frac;
+  double in_elems = 0;
+  for (int t : l.inputs) in_elems += static_cast<double>(graph.tensor_shape(t).elements());
+  in_elems *= frac;
+  const CostClass cls = cost_class(l);
+  // Multiply-accumulate equivalents of the whole layer, then of the rows computed.
+  const double in_full = in_elems / frac, out_full = static_cast<double>(l.out.elements());
+  double work_full = 0;
+  switch (cls) {
+    case CostClass::Conv:
+    case CostClass::Depthwise:
+    case CostClass::Linear: work_full = static_cast<double>(graph.macs(index)); break;
+    case CostClass::Pool: work_full = l.is_windowed() ? out_full * l.win_h.kernel * l.win_w.kernel : in_full; break;
+    default: work_full = std::max(out_full, in_full); break;
+  }
+  double work = work_full * frac;
+  if (wave_outputs > 0 && out_elems > 0) {
+    // Whole waves: exactly the same work for every row count inside one wave.
+    const double waves = std::ceil(out_elems / static_cast<double>(wave_outputs));
+    work = work_full / out_full * waves * static_cast<double>(wave_outputs);
+  }
+  const Kind& k = kinds[static_cast<int>(cls)];
+  double compute_ms = 0;
+  if (work > 0) {
+    const double eff = std::min(1.0, std::pow(work / (saturation_mmacs * 1e6), beta));
+    compute_ms = work / (peak_gmacs * 1e9 * k.efficiency * eff) * 1e3;
+  }
+  const double bytes = 4.0 * (in_elems + out_elems + static_cast<double>(graph.params(index)));
+  const double memory_ms = bytes / (memory_bandwidth_gbs * 1e9) * 1e3;
+  return k.overhead_ms + std::max(compute_ms, memory_ms);
+}
+
+double DeviceProfile::latency_ms(const Graph& graph, int layer, double rows, bool* used_fallback) const {
+  if (!curves.empty()) {
+    auto it = curves.find(layer_signature(graph, layer));
+    if (it != curves.end()) {
+      if (used_fallback) *used_fallback = false;
+      return it->second.at(rows);
+    }
+  }
+  if (used_fallback) *used_fallback = true;
+  return fallback.latency_ms(graph, layer, rows);
+}
+
+}  // namespace edgeplan

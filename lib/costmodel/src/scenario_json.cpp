@@ -1,0 +1,244 @@
+// edgeplan.scenario/v1 reading: model, devices with profiles, source / sink, network.
+#include <cstdio>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "edgeplan/costmodel/scenario.h"
+#include "edgeplan/jsonio/fields.h"
+#include "edgeplan/model/zoo.h"
+
+namespace edgeplan {
+
+using nlohmann::json;
+namespace jio = jsonio;
+
+namespace {
+
+using E = ScenarioError;
+constexpr double kMaxRate = 1e7;     // Mbit/s
+constexpr double kMaxTime = 1e9;     // ms
+
+std::string join_path(const std::string& base, const std::string& path) {
+  if (path.empty() || path[0] == '/' || base.empty()) return path;
+  return base + "/" + path;
+}
+
+// A rate per device: one number for all, or an object keyed by device id.
+std::vector<double> device_rates(const json& net, const Scenario& s, const std::string& w) {
+  const json& r = jio::field<E>(net, "rates_mbps", w);
+  std::vector<double> out(s.devices.size(), 0.0);
+  if (r.is_number()) {
+    const double v = jio::number_value<E>(r, w + ".rates_mbps", 1e-9, kMaxRate);
+    std::fill(out.begin(), out.end(), v);
+    return out;
+  }
+  if (!r.is_object()) throw E(w + ".rates_mbps: must be a number or an object keyed by device id");
+  for (auto it = r.begin(); it != r.end(); ++it) {
+    const int d = s.device_index(it.key());
+    if (d < 0) throw E(w + ".rates_mbps: unknown device '" + it.key() + "'");
+    out[static_cast<std::size_t>(d)] = jio::number_value<E>(it.value(), w + ".rates_mbps." + it.key(), 1e-9, kMaxRate);
+  }
+  for (std::size_t d = 0; d < out.size(); ++d)
+    if (out[d] == 0) throw E(w + ".rates_mbps: no rate for device '" + s.devices[d].id + "'");
+  return out;
+}
+
+RateTrace parse_trace(const json& t, const std::string& w) {
+  if (!t.is_array() || t.empty()) throw E(w + ": must be a non-empty array of [time_ms, mbps] pairs");
+  RateTrace tr;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const std::string pw = w + "[" + std::to_string(i) + "]";
+    if (!t[i].is_array() || t[i].size() != 2) throw E(pw + ": must be [time_ms, mbps]");
+    const double time = jio::number_value<E>(t[i][0], pw + "[0]", 0, kMaxTime);
+    const double rate = jio::number_value<E>(t[i][1], pw + "[1]", 0, kMaxRate);
+    if (!tr.t_ms.empty() && !(time > tr.t_ms.back())) throw E(pw + ": times must increase");
+    tr.t_ms.push_back(time);
+    tr.mbps.push_back(rate);
+  }
+  return tr;
+}
+
+void device_traces(const json& net, const Scenario& s, NetworkModel& m, const std::string& w) {
+  if (!net.contains("traces")) return;
+  const json& t = jio::object_at<E>(net, "traces", w);
+  for (auto it = t.begin(); it != t.end(); ++it) {
+    const int d = s.device_index(it.key());
+    if (d < 0) throw E(w + ".traces: unknown device '" + it.key() + "'");
+    m.set_trace(d, parse_trace(it.value(), w + ".traces." + it.key()));
+  }
+}
+
+NetworkModel parse_network(const json& net, const Scenario& s, std::string& summary) {
+  const std::string w = "scenario.network";
+  if (!net.is_object()) throw E(w + ": must be an object");
+  const std::string type = jio::string_at<E>(net, "type", w);
+  const double latency = jio::number_or<E>(net, "latency_ms", w, 0, kMaxTime, 0.0);
+  const double overhead = jio::number_or<E>(net, "overhead_ms", w, 0, kMaxTime, 0.0);
+  char buf[160];
+  if (type == "wifi_star" || type == "switched") {
+    jio::only_keys<E>(net, {"type", "rates_mbps", "shared_channel", "latency_ms", "overhead_ms", "traces"}, w);
+    const std::vector<double> rates = device_rates(net, s, w);
+    const bool shared = jio::bool_at<E>(net, "shared_channel", w, false);
+    if (type == "switched" && net.contains("shared_channel")) throw E(w + ".shared_channel: only for wifi_star");
+    NetworkModel m = type == "wifi_star" ? NetworkModel::wifi_star(rates, shared, latency, overhead)
+                                         : NetworkModel::switched(rates, latency, overhead);
+    device_traces(net, s, m, w);
+    const auto [lo, hi] = std::minmax_element(rates.begin(), rates.end());
+    std::snprintf(buf, sizeof buf, "%s%s, %g-%g Mbit/s per device, latency %g ms, overhead %g ms%s", type.c_str(),
+                  shared ? " (shared channel)" : "", *lo, *hi, latency, overhead, net.contains("traces") ? ", traced" : "");
+    summary = buf;
+    return m;
+  }
+  if (type == "matrix") {
+    jio::only_keys<E>(net, {"type", "mbps", "latency_ms", "overhead_ms"}, w);
+    const json& rows = jio::array_at<E>(net, "mbps", w);
+    if (rows.size() != s.devices.size()) throw E(w + ".mbps: needs one row per device, in the devices' order");
+    std::vector<std::vector<double>> mbps;
+    for (std::size_t a = 0; a < rows.size(); ++a) {
+      const std::string rw = w + ".mbps[" + std::to_string(a) + "]";
+      if (!rows[a].is_array() || rows[a].size() != s.devices.size()) throw E(rw + ": needs one entry per device");
+      std::vector<double> row;
+      for (std::size_t b = 0; b < rows[a].size(); ++b)
+        row.push_back(a == b ? 1.0 : jio::number_value<E>(rows[a][b], rw + "[" + std::to_string(b) + "]", 1e-9, kMaxRate));
+      mbps.push_back(row);
+    }
+    std::snprintf(buf, sizeof buf, "matrix of measured throughputs, latency %g ms, overhead %g ms", latency, overhead);
+    summary = buf;
+    return NetworkModel::matrix(mbps, latency, overhead);
+  }
+  if (type == "tiered") {
+    jio::only_keys<E>(net, {"type", "tiers", "rates_mbps", "backbone", "overhead_ms", "traces"}, w);
+    const json& tiers = jio::array_at<E>(net, "tiers", w);
+    if (tiers.size() < 2 || tiers.size() > 5) throw E(w + ".tiers: needs 2 to 5 tiers");
+    std::vector<int> tier_of(s.devices.size(), -1);
+    std::vector<double> tier_latency;
+    std::string names;
+    for (std::size_t t = 0; t < tiers.size(); ++t) {
+      const std::string tw = w + ".tiers[" + std::to_string(t) + "]";
+      jio::only_keys<E>(tiers[t], {"name", "devices", "latency_ms"}, tw);
+      names += (t ? "/" : "") + jio::string_at<E>(tiers[t], "name", tw);
+      tier_latency.push_back(jio::number_or<E>(tiers[t], "latency_ms", tw, 0, kMaxTime, 0.0));
+      for (const json& id : jio::array_at<E>(tiers[t], "devices", tw)) {
+        if (!id.is_string()) throw E(tw + ".devices: must be device ids");
+        const int d = s.device_index(id.get<std::string>());
+        if (d < 0) throw E(tw + ".devices: unknown device '" + id.get<std::string>() + "'");
+        if (tier_of[static_cast<std::size_t>(d)] >= 0) throw E(tw + ".devices: device '" + id.get<std::string>() + "' is in two tiers");
+        tier_of[static_cast<std::size_t>(d)] = static_cast<int>(t);
+      }
+    }
+    for (std::size_t d = 0; d < tier_of.size(); ++d)
+      if (tier_of[d] < 0) throw E(w + ".tiers: device '" + s.devices[d].id + "' is in no tier");
+    const json& bb = jio::array_at<E>(net, "backbone", w);
+    if (bb.size() + 1 != tiers.size()) throw E(w + ".backbone: needs one link between each pair of neighbouring tiers");
+    std::vector<NetworkModel::Backbone> links;
+    std::vector<RateTrace> link_traces;
+    for (std::size_t k = 0; k < bb.size(); ++k) {
+      const std::string bw = w + ".backbone[" + std::to_string(k) + "]";
+      jio::only_keys<E>(bb[k], {"rate_mbps", "latency_ms", "trace"}, bw);
+      links.push_back({jio::number_at<E>(bb[k], "rate_mbps", bw, 1e-9, kMaxRate),
+                       jio::number_or<E>(bb[k], "latency_ms", bw, 0, kMaxTime, 0.0)});
+      link_traces.push_back(bb[k].contains("trace") ? parse_trace(bb[k]["trace"], bw + ".trace") : RateTrace{});
+    }
+    NetworkModel m = NetworkModel::tiered(tier_of, device_rates(net, s, w), tier_latency, links, overhead);
+    device_traces(net, s, m, w);
+    for (std::size_t k = 0; k < link_traces.size(); ++k)
+      if (!link_traces[k].empty()) m.set_trace(static_cast<int>(s.devices.size() + k), link_traces[k]);
+    std::snprintf(buf, sizeof buf, "tiered %s, backbone %g Mbit/s first link, overhead %g ms", names.c_str(),
+                  links.front().rate_mbps, overhead);
+    summary = buf;
+    return m;
+  }
+  throw E(w + ".type: unknown network type '" + type + "' (wifi_star, switched, matrix, tiered)");
+}
+
+}  // namespace
+
+int Scenario::device_index(const std::string& id) const {
+  for (std::size_t i = 0; i < devices.size(); ++i)
+    if (devices[i].id == id) return static_cast<int>(i);
+  return -1;
+}
+
+std::vector<std::string> Scenario::device_ids() const {
+  std::vector<std::string> ids;
+  for (const auto& d : devices) ids.push_back(d.id);
+  return ids;
+}
+
+Scenario parse_scenario(const std::string& text, const std::string& base_dir) {
+  const json j = jio::parse_text<E>(text);
+  const std::string w = "scenario";
+  if (!j.is_object()) throw E("scenario: top level must be a JSON object");
+  jio::only_keys<E>(j, {"format", "name", "description", "model", "devices", "input_device", "output_device", "network"}, w);
+  const std::string format = jio::string_at<E>(j, "format", w);
+  if (format != kScenarioFormat) throw E("scenario: format is '" + format + "', expected '" + kScenarioFormat + "'");
+  const json& model = jio::object_at<E>(j, "model", w);
+  jio::only_keys<E>(model, {"name", "input"}, "scenario.model");
+  const std::string model_name = jio::string_at<E>(model, "name", "scenario.model");
+  std::optional<Shape> input;
+  if (model.contains("input")) {
+    const json& in = model["input"];
+    if (!in.is_array() || in.size() != 3) throw E("scenario.model.input: must be [C, H, W]");
+    int dims[3];
+    for (std::size_t d = 0; d < 3; ++d) {
+      dims[d] = static_cast<int>(jio::index_value<E>(in[d], "scenario.model.input[" + std::to_string(d) + "]", 1 << 24));
+      if (dims[d] == 0) throw E("scenario.model.input: dimensions must be positive");
+    }
+    input = Shape{dims[0], dims[1], dims[2]};
+  }
+  Graph graph = [&] {
+    try {
+      return build_model(model_name, input);
+    } catch (const ModelError& e) {
+      throw E(std::string("scenario.model: ") + e.what());
+    }
+  }();
+  Scenario s{j.contains("name") ? jio::string_at<E>(j, "name", w) : std::string("unnamed"), std::move(graph), {}, 0, 0,
+             NetworkModel::switched({1.0}, 0, 0), ""};
+  const json& devices = jio::array_at<E>(j, "devices", w);
+  if (devices.empty()) throw E("scenario.devices: needs at least one device");
+  if (devices.size() > 1024) throw E("scenario.devices: more than 1024 devices");
+  for (std::size_t i = 0; i < devices.size(); ++i) {
+    const std::string dw = "scenario.devices[" + std::to_string(i) + "]";
+    jio::only_keys<E>(devices[i], {"id", "profile"}, dw);
+    ScenarioDevice d;
+    d.id = jio::string_at<E>(devices[i], "id", dw);
+    if (d.id.empty()) throw E(dw + ".id: must not be empty");
+    if (s.device_index(d.id) >= 0) throw E(dw + ".id: '" + d.id + "' is used twice");
+    d.profile_path = jio::string_at<E>(devices[i], "profile", dw);
+    try {
+      d.profile = load_profile_file(join_path(base_dir, d.profile_path));
+    } catch (const ScenarioError& e) {
+      throw E(dw + ".profile: " + e.what());
+    }
+    s.devices.push_back(std::move(d));
+  }
+  auto device_at = [&](const char* key, const std::string& fallback) {
+    const std::string id = j.contains(key) ? jio::string_at<E>(j, key, w) : fallback;
+    const int d = s.device_index(id);
+    if (d < 0) throw E(std::string("scenario.") + key + ": unknown device '" + id + "'");
+    return d;
+  };
+  s.input_device = device_at("input_device", s.devices.front().id);
+  s.output_device = device_at("output_device", s.devices[static_cast<std::size_t>(s.input_device)].id);
+  try {
+    s.network = parse_network(jio::field<E>(j, "network", w), s, s.network_summary);
+  } catch (const std::invalid_argument& e) {
+    throw E(std::string("scenario.network: ") + e.what());
+  }
+  return s;
+}
+
+Scenario load_scenario_file(const std::string& path) {
+  const std::string text = jio::read_file<E>(path, "scenario");
+  const auto slash = path.find_last_of('/');
+  const std::string base = slash == std::string::npos ? "." : path.substr(0, slash);
+  try {
+    return parse_scenario(text, base);
+  } catch (const E& e) {
+    throw E(path + ": " + e.what());
+  }
+}
+
+}  // namespace edgeplan

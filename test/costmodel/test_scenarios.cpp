@@ -1,0 +1,179 @@
+// Every profile and scenario in the repository loads; bad ones fail with one line; properties
+// of the simulator on real scenarios (bound, monotonicity, cost tables).
+#include <dirent.h>
+
+#include <algorithm>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "edgeplan/costmodel/simulator.h"
+#include "edgeplan/strategy/simple_plans.h"
+
+using namespace edgeplan;
+using nlohmann::json;
+
+namespace {
+
+const std::string kRoot = EDGEPLAN_SOURCE_DIR;
+
+std::vector<std::string> json_files(const std::string& dir) {
+  std::vector<std::string> out;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      const std::string name = e->d_name;
+      if (name.size() > 5 && name.substr(name.size() - 5) == ".json") out.push_back(dir + "/" + name);
+    }
+    closedir(d);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string error_of(const std::string& text) {
+  try {
+    parse_scenario(text, kRoot + "/benchmarks/scenarios");
+  } catch (const ScenarioError& e) {
+    const std::string msg = e.what();
+    CHECK(msg.find('\n') == std::string::npos);
+    return msg;
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("every profile in the repository loads; modeled ones name their sources", "[scenario]") {
+  const auto files = json_files(kRoot + "/profiles/modeled");
+  CHECK(files.size() >= 9);
+  for (const auto& f : files) {
+    INFO(f);
+    const DeviceProfile p = load_profile_file(f);
+    CHECK(p.provenance_type == "modeled");
+    CHECK(json::parse(p.provenance_json)["sources"].size() >= 1);
+    CHECK(p.curves.empty());
+    CHECK(parse_profile(profile_to_json(p)).fallback.peak_gmacs == p.fallback.peak_gmacs);
+  }
+  for (const auto& f : json_files(kRoot + "/profiles/measured")) {
+    INFO(f);
+    CHECK(load_profile_file(f).provenance_type == "measured");
+  }
+}
+
+TEST_CASE("every scenario in the repository loads and simulates an even plan above its lower bound", "[scenario]") {
+  const auto files = json_files(kRoot + "/benchmarks/scenarios");
+  CHECK(files.size() >= 6);
+  for (const auto& f : files) {
+    INFO(f);
+    const Scenario s = load_scenario_file(f);
+    const Simulator sim(s);
+    const Plan p = make_even_plan(s.graph, s.device_ids(), per_layer_volumes(s.graph));
+    const SimResult r = sim.simulate(p);
+    CHECK(r.latency_ms > 0);
+    CHECK(r.latency_ms >= r.lower_bound_ms);
+    CHECK(sim.latency_ms(p) == Approx(r.latency_ms));
+  }
+}
+
+TEST_CASE("bad scenarios get a one-line reason", "[scenario]") {
+  const json base = json::parse(slurp(kRoot + "/benchmarks/scenarios/default.json"));
+  auto with = [&](const std::function<void(json&)>& edit) {
+    json j = base;
+    edit(j);
+    return error_of(j.dump());
+  };
+  CHECK(with([](json&) {}).empty());
+  CHECK_THAT(error_of("{"), Catch::Contains("malformed JSON"));
+  CHECK_THAT(with([](json& j) { j["format"] = "x"; }), Catch::Contains("expected 'edgeplan.scenario/v1'"));
+  CHECK_THAT(with([](json& j) { j["model"]["name"] = "vgg17"; }), Catch::Contains("unknown model 'vgg17'"));
+  CHECK_THAT(with([](json& j) { j["devices"][1]["profile"] = "nope.json"; }), Catch::Contains("cannot open profile file"));
+  CHECK_THAT(with([](json& j) { j["devices"][1]["id"] = "nano"; }), Catch::Contains("used twice"));
+  CHECK_THAT(with([](json& j) { j["devices"] = json::array(); }), Catch::Contains("at least one device"));
+  CHECK_THAT(with([](json& j) { j["input_device"] = "phone"; }), Catch::Contains("unknown device 'phone'"));
+  CHECK_THAT(with([](json& j) { j["network"]["rates_mbps"] = -50; }), Catch::Contains("outside"));
+  CHECK_THAT(with([](json& j) { j["network"]["rates_mbps"] = json{{"nano", 50}}; }), Catch::Contains("no rate for device"));
+  CHECK_THAT(with([](json& j) { j["network"]["rates_mbps"] = json{{"phone", 50}}; }), Catch::Contains("unknown device 'phone'"));
+  CHECK_THAT(with([](json& j) { j["network"]["type"] = "carrier-pigeon"; }), Catch::Contains("unknown network type"));
+  CHECK_THAT(with([](json& j) { j["network"]["latency_ms"] = -1; }), Catch::Contains("outside"));
+  CHECK_THAT(with([](json& j) { j["network"]["traces"] = json{{"nano", {{5, 10}, {5, 20}}}}; }), Catch::Contains("times must increase"));
+  CHECK_THAT(with([](json& j) { j["network"]["bandwidth"] = 5; }), Catch::Contains("unknown field 'bandwidth'"));
+  CHECK_THAT(with([](json& j) { j["model"]["input"] = {3, 8, 8}; }), Catch::Contains("too small"));
+}
+
+TEST_CASE("mutated scenarios and profiles never crash their loaders", "[scenario][fuzz]") {
+  std::mt19937_64 rng(99);
+  const std::string scenario = slurp(kRoot + "/benchmarks/scenarios/device-edge-cloud.json");
+  const std::string profile = slurp(kRoot + "/profiles/modeled/jetson-nano.json");
+  const char alphabet[] = "{}[],:\"0123456789-.e xtrufalsn";
+  for (int i = 0; i < 400; ++i) {
+    for (const std::string* base : {&scenario, &profile}) {
+      std::string s = *base;
+      for (int e = 0; e < 1 + static_cast<int>(rng() % 3); ++e) {
+        const std::size_t pos = rng() % s.size();
+        if (rng() % 2) s[pos] = alphabet[rng() % (sizeof alphabet - 1)];
+        else s.erase(pos, 1 + rng() % 6);
+      }
+      try {
+        if (base == &scenario) parse_scenario(s, kRoot + "/benchmarks/scenarios");
+        else parse_profile(s);
+      } catch (const ScenarioError& e) {
+        CHECK(std::string(e.what()).find('\n') == std::string::npos);
+      }
+    }
+  }
+}
+
+TEST_CASE("dense cost tables agree with the profiles", "[scenario]") {
+  const Scenario s = load_scenario_file(kRoot + "/benchmarks/scenarios/default.json");
+  std::vector<const DeviceProfile*> profiles;
+  for (const auto& d : s.devices) profiles.push_back(&d.profile);
+  const ProfileCostModel cost(s.graph, profiles);
+  for (int d = 0; d < cost.device_count(); ++d)
+    for (int l = 0; l < s.graph.size(); l += 3)
+      for (int r : {1, 2, 7, s.graph.layer(l).out.h}) {
+        if (r > s.graph.layer(l).out.h) continue;
+        CHECK(cost.layer_ms(d, l, r) == Approx(profiles[static_cast<std::size_t>(d)]->latency_ms(s.graph, l, r)));
+      }
+  CHECK(cost.fallback_layer_count(0) == s.graph.size());  // modeled: everything from the fallback model
+}
+
+TEST_CASE("random plans: never below the lower bound; more bandwidth or a faster device never hurts", "[scenario]") {
+  const Graph g("chain", Shape{3, 48, 40});
+  Graph chain = g;
+  int x = kModelInput;
+  for (int i = 0; i < 6; ++i) x = chain.relu("r" + std::to_string(i), chain.conv("c" + std::to_string(i), x, 8, 3, 1 + i % 2, 1));
+  DeviceProfile nano = load_profile_file(kRoot + "/profiles/modeled/jetson-nano.json");
+  DeviceProfile pi = load_profile_file(kRoot + "/profiles/modeled/raspberry-pi-4.json");
+  DeviceProfile fast_pi = pi;
+  fast_pi.fallback.peak_gmacs *= 2;
+  fast_pi.fallback.memory_bandwidth_gbs *= 2;
+  const ProfileCostModel cost(chain, {&nano, &pi, &pi});
+  const ProfileCostModel faster(chain, {&nano, &fast_pi, &pi});
+  SimulatorConfig cfg;
+  cfg.device_ids = {"d0", "d1", "d2"};
+  for (bool shared : {false, true}) {
+    const NetworkModel net = NetworkModel::wifi_star({20, 50, 80}, shared, 1, 0.1);
+    const NetworkModel wide = NetworkModel::wifi_star({40, 100, 160}, shared, 1, 0.1);
+    const Simulator base(chain, cost, net, cfg), more_bw(chain, cost, wide, cfg), fast(chain, faster, net, cfg);
+    for (std::uint64_t seed = 0; seed < 200; ++seed) {
+      RandomPlanOptions o;
+      o.max_parts = 3;
+      const Plan p = make_random_plan(chain, seed, o);
+      const double t = base.latency_ms(p);
+      INFO("seed " << seed << (shared ? " shared" : ""));
+      CHECK(t >= base.lower_bound_ms() * (1 - 1e-12));
+      CHECK(more_bw.latency_ms(p) <= t + 1e-9);
+      CHECK(fast.latency_ms(p) <= t + 1e-9);
+    }
+  }
+}

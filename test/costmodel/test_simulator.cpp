@@ -1,0 +1,145 @@
+// The simulator on tiny models whose latency is computed by hand.
+#include <catch2/catch.hpp>
+
+#include "edgeplan/costmodel/simulator.h"
+#include "fake_costs.h"
+
+using namespace edgeplan;
+using edgeplan::testing::FakeCost;
+
+namespace {
+
+constexpr double k16BytesPerMs = 0.128;  // Mbit/s: 16 bytes per ms
+
+// 1x4x4 input, two layers, 16 bytes per row of every tensor.
+Graph tiny(int kernel) {
+  Graph g("tiny", Shape{1, 4, 4});
+  const int a = g.conv("a", kModelInput, 1, kernel, 1, kernel / 2);
+  g.conv("b", a, 1, kernel, 1, kernel / 2);
+  return g;
+}
+
+Part rows(const std::string& d, int r0, int r1) { return Part{d, Region{{r0, r1}, {0, 4}}}; }
+
+Plan plan_of(const Graph& g, std::vector<std::string> devices, std::vector<Volume> volumes) {
+  Plan p;
+  p.model = g.name();
+  p.input = g.input_shape();
+  p.devices = std::move(devices);
+  p.volumes = std::move(volumes);
+  return p;
+}
+
+SimulatorConfig config(int n, int input = 0, int output = 0) {
+  SimulatorConfig c;
+  for (int i = 0; i < n; ++i) c.device_ids.push_back("d" + std::to_string(i));
+  c.input_device = input;
+  c.output_device = output;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("two devices, one volume: compute, input scatter and result gather add up by hand", "[sim]") {
+  const Graph g = tiny(1);
+  const FakeCost cost({{1, 1}, {1, 1}});  // 1 ms per row per layer
+  const Plan p = plan_of(g, {"d0", "d1"}, {Volume{{0, 2}, {rows("d0", 0, 2), rows("d1", 2, 4)}}});
+  // d1 receives 2 input rows (32 B, 2 ms), computes 2 rows x 2 layers (4 ms), sends 32 B back (2 ms).
+  const NetworkModel net = NetworkModel::switched({k16BytesPerMs, k16BytesPerMs}, 0, 0);
+  const Simulator sim(g, cost, net, config(2));
+  CHECK(sim.latency_ms(p) == Approx(8.0));
+  const SimResult r = sim.simulate(p);
+  CHECK(r.latency_ms == Approx(8.0));
+  CHECK(r.total_bytes == 64);
+  CHECK(r.transfers == 2);
+  CHECK(r.devices[0].compute_ms == Approx(4.0));
+  CHECK(r.devices[1].compute_ms == Approx(4.0));
+  CHECK(r.devices[1].receive_ms == Approx(2.0));
+  CHECK(r.devices[1].send_ms == Approx(2.0));
+  CHECK(r.devices[1].idle_ms == Approx(0.0));
+  CHECK(r.devices[0].idle_ms == Approx(2.0));  // d0: busy 0-4 computing, 6-8 receiving
+  // Link latency and per-message overhead: +0.25 ms per message on the wire, +0.5 ms in flight.
+  const NetworkModel slow = NetworkModel::switched({k16BytesPerMs, k16BytesPerMs}, 0.5, 0.25);
+  CHECK(Simulator(g, cost, slow, config(2)).latency_ms(p) == Approx(9.5));
+}
+
+TEST_CASE("halo rows travel between neighbours, and only those", "[sim]") {
+  const Graph g = tiny(3);
+  const FakeCost cost({{0, 0}, {0, 0}});
+  const Plan p = plan_of(g, {"d0", "d1"},
+                         {Volume{{0, 1}, {rows("d0", 0, 2), rows("d1", 2, 4)}}, Volume{{1, 2}, {rows("d0", 0, 2), rows("d1", 2, 4)}}});
+  const NetworkModel net = NetworkModel::switched({k16BytesPerMs, k16BytesPerMs}, 0, 0);
+  const SimResult r = Simulator(g, cost, net, config(2)).simulate(p);
+  // d0 -> d1: image rows 1..3 (48 B) + halo row 1 of layer a (16 B). d1 -> d0: halo row 2 (16 B) + result rows 2..3 (32 B).
+  CHECK(r.link_bytes[0 * 2 + 1] == 64);
+  CHECK(r.link_bytes[1 * 2 + 0] == 48);
+  // Timing: image 3 ms; halos both ways at 3..4; d1's result 4..6.
+  CHECK(r.latency_ms == Approx(6.0));
+}
+
+TEST_CASE("a shared Wi-Fi channel serializes what switched links carry in parallel", "[sim]") {
+  const Graph g = tiny(1);
+  const FakeCost cost({{0, 0}, {0, 0}, {0, 0}, {0, 0}});
+  const Plan p = plan_of(g, {"d0", "d1", "d2", "d3"},
+                         {Volume{{0, 1}, {rows("d0", 0, 2), rows("d1", 2, 4)}}, Volume{{1, 2}, {rows("d2", 0, 2), rows("d3", 2, 4)}}});
+  const std::vector<double> rates(4, k16BytesPerMs);
+  // Switched: d0->d2 and d1->d3 overlap; the two results queue on d0's downlink.
+  CHECK(Simulator(g, cost, NetworkModel::switched(rates, 0, 0), config(4)).latency_ms(p) == Approx(8.0));
+  // Wi-Fi radios (half duplex, own channel each): same here.
+  CHECK(Simulator(g, cost, NetworkModel::wifi_star(rates, false, 0, 0), config(4)).latency_ms(p) == Approx(8.0));
+  // Shared channel: each 32 B message takes 2 + 2 ms of airtime, and all five queue on it.
+  CHECK(Simulator(g, cost, NetworkModel::wifi_star(rates, true, 0, 0), config(4)).latency_ms(p) == Approx(20.0));
+}
+
+TEST_CASE("a bandwidth trace changes the result exactly when it changes", "[sim]") {
+  const Graph g = tiny(1);
+  const FakeCost cost({{1, 1}, {1, 1}});
+  const Plan p = plan_of(g, {"d0", "d1"}, {Volume{{0, 2}, {rows("d0", 0, 2), rows("d1", 2, 4)}}});
+  NetworkModel late = NetworkModel::switched({k16BytesPerMs, k16BytesPerMs}, 0, 0);
+  late.set_trace(1, RateTrace{{0, 8}, {k16BytesPerMs, k16BytesPerMs / 2}});  // halves after everything is sent
+  CHECK(Simulator(g, cost, late, config(2)).latency_ms(p) == Approx(8.0));
+  NetworkModel early = NetworkModel::switched({k16BytesPerMs, k16BytesPerMs}, 0, 0);
+  early.set_trace(1, RateTrace{{0, 1}, {k16BytesPerMs, k16BytesPerMs / 2}});  // halves 1 ms into the first send
+  // Input: 16 B in the first ms, 16 B at 8 B/ms -> arrives at 3; compute 3..7; result 32 B at 8 B/ms -> 11.
+  CHECK(Simulator(g, cost, early, config(2)).latency_ms(p) == Approx(11.0));
+  CHECK(early.transfer_end(early.route(0, 1), 0, 32) == Approx(3.0));
+  CHECK(early.transfer_end(early.route(0, 1), 0.5, 8) == Approx(1.0));
+  NetworkModel down = NetworkModel::switched({k16BytesPerMs, k16BytesPerMs}, 0, 0);
+  down.set_trace(1, RateTrace{{0, 1}, {k16BytesPerMs, 0}});  // link dies for good
+  CHECK(std::isinf(Simulator(g, cost, down, config(2)).latency_ms(p)));
+}
+
+TEST_CASE("a plan that exceeds a device's memory is flagged", "[sim]") {
+  const Graph g = tiny(1);
+  const FakeCost cost({{1, 1}, {1, 1}});
+  const Plan p = plan_of(g, {"d0", "d1"}, {Volume{{0, 2}, {rows("d0", 0, 2), rows("d1", 2, 4)}}});
+  SimulatorConfig c = config(2);
+  c.memory_bytes = {100, 0};  // d0 needs 32 B input + 2 x 32 B outputs + 16 B weights = 112 B
+  const SimResult r = Simulator(g, cost, NetworkModel::switched({1, 1}, 0, 0), c).simulate(p);
+  CHECK(r.devices[0].peak_memory_bytes == 112);
+  CHECK_FALSE(r.devices[0].fits);
+  CHECK(r.devices[1].fits);  // 0 = unlimited
+  CHECK_FALSE(r.fits_memory);
+}
+
+TEST_CASE("the simulator refuses plans naming devices it does not have", "[sim]") {
+  const Graph g = tiny(1);
+  const FakeCost cost({{1, 1}});
+  const Plan p = plan_of(g, {"gpu"}, {Volume{{0, 2}, {rows("gpu", 0, 4)}}});
+  const Simulator sim(g, cost, NetworkModel::switched({1}, 0, 0), config(1));
+  CHECK_THROWS_AS(sim.latency_ms(p), PlanError);
+  CHECK_THROWS_AS(Simulator(g, cost, NetworkModel::switched({1, 1}, 0, 0), config(1)), ScenarioError);
+}
+
+TEST_CASE("lower bound on tiny cases", "[sim]") {
+  const Graph g = tiny(1);
+  // Two devices at 1 and 3 ms per row: 8 rows of work at best 1 ms, capacity 1 + 1/3.
+  const FakeCost cost({{1, 1}, {3, 3}});
+  const NetworkModel net = NetworkModel::switched({1000, 1000}, 0, 0);
+  CHECK(lower_bound_ms(g, cost, net, 0, 0) == Approx(8.0 / (1.0 + 1.0 / 3.0)));
+  // Output elsewhere: at least one hop of latency + overhead.
+  const NetworkModel far = NetworkModel::switched({1000, 1000}, 50, 1);
+  CHECK(lower_bound_ms(g, cost, far, 0, 1) == Approx(51.0));
+  // With the output at home, doing everything on the input device (8 ms) beats any hop.
+  CHECK(lower_bound_ms(g, cost, far, 0, 0) == Approx(8.0));
+}

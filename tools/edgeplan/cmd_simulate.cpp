@@ -1,0 +1,33 @@
+// `edgeplan simulate`: predicted latency, timeline and bytes of a plan in a scenario.
+#include <iostream>
+
+#include "commands.h"
+#include "edgeplan/costmodel/simulator.h"
+#include "sim_report.h"
+
+namespace edgeplan::cli {
+
+Runner add_simulate(CLI::App& app) {
+  struct Args {
+    std::string scenario, plan;
+    bool json = false;
+  };
+  auto a = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("simulate", "Predict the latency, timeline and traffic of a plan in a scenario");
+  cmd->add_option("--scenario", a->scenario, "Scenario file (edgeplan.scenario/v1)")->required();
+  cmd->add_option("--plan", a->plan, "Plan file (edgeplan.plan/v1)")->required();
+  cmd->add_flag("--json", a->json, "Print JSON (with the full timeline) instead of a table");
+  return [a] {
+    const Scenario s = load_scenario_file(a->scenario);
+    const Plan plan = load_plan_file(a->plan);
+    if (plan.model != s.graph.name() || plan.input != s.graph.input_shape())
+      throw Error("plan is for " + plan.model + " " + to_string(plan.input) + " but the scenario runs " + s.graph.name() +
+                  " " + to_string(s.graph.input_shape()));
+    const Simulator sim(s);
+    const SimResult r = sim.simulate(plan);
+    std::cout << (a->json ? sim_report_json(s, plan, r) : sim_report_text(s, plan, r));
+    return 0;
+  };
+}
+
+}  // namespace edgeplan::cli

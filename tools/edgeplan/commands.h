@@ -1,0 +1,17 @@
+// Subcommands of the edgeplan CLI: each registers its options and returns a runner.
+#pragma once
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace edgeplan::cli {
+
+// A runner returns the process exit code; it may throw edgeplan::Error (one line).
+using Runner = std::function<int()>;
+
+Runner add_models(CLI::App& app);
+Runner add_verify(CLI::App& app);
+Runner add_simulate(CLI::App& app);
+Runner add_plan(CLI::App& app);
+
+}  // namespace edgeplan::cli
