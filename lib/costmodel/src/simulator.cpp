@@ -57,6 +57,7 @@ struct Simulator::Impl {
   std::vector<int> vol_of_layer;
   std::vector<Region> need;               // per tensor id + 1
   std::vector<int> externals;
+  std::vector<int> live;
   std::vector<int> device_head, device_tail;
   std::vector<char> busy;
   std::vector<double> resource_free;
@@ -87,11 +88,10 @@ struct Simulator::Impl {
   }
 
   int add_node(int device, int volume, bool pseudo) {
-    Node n;
+    Node& n = nodes.emplace_back();
     n.device = device;
     n.volume = volume;
     n.pseudo = pseudo;
-    nodes.push_back(n);
     return static_cast<int>(nodes.size()) - 1;
   }
 
@@ -147,11 +147,13 @@ struct Simulator::Impl {
       for (int l = vol.layers.first; l < vol.layers.last; ++l) vol_of_layer[static_cast<std::size_t>(l)] = static_cast<int>(v);
       volume_node_begin.push_back(static_cast<int>(nodes.size()));
       const Shape& anchor = graph.layer(vol.anchor()).out;
+      live.clear();
+      for (int t = vol.layers.first; t < vol.layers.last; ++t)
+        if (is_live_out(t, vol.layers)) live.push_back(t);
       for (const Part& part : vol.parts) {
         const int node = add_node(device_of(part.device), static_cast<int>(v), false);
         // Owned regions of the volume's outputs, then the receptive field back through it.
-        for (int t = vol.layers.first; t < vol.layers.last; ++t)
-          if (is_live_out(t, vol.layers)) need[static_cast<std::size_t>(t + 1)] = scale_region(part.region, anchor, graph.tensor_shape(t));
+        for (int t : live) need[static_cast<std::size_t>(t + 1)] = scale_region(part.region, anchor, graph.tensor_shape(t));
         externals.clear();
         double compute = 0;
         std::int64_t act = 0;
@@ -263,6 +265,15 @@ struct Simulator::Impl {
       }
       push(end, head, seq);
     };
+    auto arrive_now = [&](int e, double now) {
+      const Edge& edge = edges[static_cast<std::size_t>(e)];
+      Node& dst = nodes[static_cast<std::size_t>(edge.dst)];
+      dst.ready = std::max(dst.ready, now);
+      if (--dst.pending == 0) {
+        if (edge.dst == sink) latency = now;
+        else try_start(dst.device, now);
+      }
+    };
     push(0.0, 0, seq);
     for (int d = 0; d < static_cast<int>(device_head.size()); ++d) try_start(d, 0.0);
     while (!heap.empty()) {
@@ -289,7 +300,8 @@ struct Simulator::Impl {
             edge_start[static_cast<std::size_t>(e)] = start;
             edge_end[static_cast<std::size_t>(e)] = end;
           }
-          push(arrive, ~e, seq);
+          if (dst_dev == n.device) arrive_now(e, ev.time);  // local data: no event needed
+          else push(arrive, ~e, seq);
         }
         if (!n.pseudo) {
           busy[static_cast<std::size_t>(n.device)] = 0;
@@ -297,17 +309,9 @@ struct Simulator::Impl {
           try_start(n.device, ev.time);
         }
       } else {
-        const Edge& edge = edges[static_cast<std::size_t>(~ev.node)];
-        Node& dst = nodes[static_cast<std::size_t>(edge.dst)];
-        dst.ready = std::max(dst.ready, ev.time);
-        if (--dst.pending == 0) {
-          if (edge.dst == sink) {
-            latency = ev.time;
-            break;
-          }
-          try_start(dst.device, ev.time);
-        }
+        arrive_now(~ev.node, ev.time);
       }
+      if (latency < kInf) break;
     }
     // A sink with no incoming data (output device computed everything itself, no tail) can
     // only happen when the model output is produced locally: the last part's end.

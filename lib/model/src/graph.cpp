@@ -28,11 +28,7 @@ Graph::Graph(std::string name, Shape input) : name_(std::move(name)), input_(inp
     throw ModelError("model '" + name_ + "': input shape must be positive, got " + to_string(input));
 }
 
-const Shape& Graph::tensor_shape(int tensor) const {
-  if (tensor == kModelInput) return input_;
-  if (tensor < 0 || tensor >= size()) throw ModelError("tensor id " + std::to_string(tensor) + " out of range");
-  return layers_[static_cast<std::size_t>(tensor)].out;
-}
+void Graph::throw_bad_tensor(int tensor) { throw ModelError("tensor id " + std::to_string(tensor) + " out of range"); }
 
 Shape Graph::infer_shape(const Layer& l) const {
   const std::size_t n_in = l.inputs.size();

@@ -1,30 +1,10 @@
 // Receptive-field propagation through spatial layers and volumes.
 #include "edgeplan/model/region.h"
 
-#include <algorithm>
 
 #include "edgeplan/model/error.h"
 
 namespace edgeplan {
-
-Interval hull(const Interval& a, const Interval& b) {
-  if (a.empty()) return b.empty() ? Interval{} : b;
-  if (b.empty()) return a;
-  return Interval{std::min(a.begin, b.begin), std::max(a.end, b.end)};
-}
-
-Interval intersect(const Interval& a, const Interval& b) {
-  Interval r{std::max(a.begin, b.begin), std::min(a.end, b.end)};
-  return r.empty() ? Interval{} : r;
-}
-
-Region hull(const Region& a, const Region& b) {
-  if (a.empty()) return b.empty() ? Region{} : b;
-  if (b.empty()) return a;
-  return Region{hull(a.rows, b.rows), hull(a.cols, b.cols)};
-}
-
-Region full_region(const Shape& s) { return Region{Interval{0, s.h}, Interval{0, s.w}}; }
 
 std::string to_string(const Interval& i) {
   return "[" + std::to_string(i.begin) + "," + std::to_string(i.end) + ")";
@@ -97,16 +77,6 @@ VolumeRegions required_regions(const Graph& graph, LayerRange range, const std::
     }
   }
   return vr;
-}
-
-int scale_boundary(int b, int from, int to) {
-  return static_cast<int>(static_cast<long long>(b) * to / from);
-}
-
-Region scale_region(const Region& r, const Shape& from, const Shape& to) {
-  if (from.h == to.h && from.w == to.w) return r;
-  return Region{Interval{scale_boundary(r.rows.begin, from.h, to.h), scale_boundary(r.rows.end, from.h, to.h)},
-                Interval{scale_boundary(r.cols.begin, from.w, to.w), scale_boundary(r.cols.end, from.w, to.w)}};
 }
 
 }  // namespace edgeplan

@@ -27,8 +27,12 @@ class Graph {
   const Layer& layer(int index) const { return layers_.at(static_cast<std::size_t>(index)); }
   int size() const { return static_cast<int>(layers_.size()); }
 
-  // Shape of a tensor id (kModelInput or a layer index).
-  const Shape& tensor_shape(int tensor) const;
+  // Shape of a tensor id (kModelInput or a layer index); throws ModelError out of range.
+  const Shape& tensor_shape(int tensor) const {
+    if (tensor == kModelInput) return input_;
+    if (tensor < 0 || tensor >= size()) throw_bad_tensor(tensor);
+    return layers_[static_cast<std::size_t>(tensor)].out;
+  }
 
   // Appends a layer after checking its inputs and inferring its output shape; returns its
   // tensor id. Throws ModelError (naming the layer) on inconsistent shapes.
@@ -73,6 +77,7 @@ class Graph {
 
  private:
   Shape infer_shape(const Layer& layer) const;
+  [[noreturn]] static void throw_bad_tensor(int tensor);
 
   std::string name_;
   Shape input_;

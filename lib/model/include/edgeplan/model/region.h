@@ -20,9 +20,16 @@ struct Interval {
   bool operator!=(const Interval& o) const { return !(*this == o); }
 };
 
-// Smallest interval holding both (an empty side is ignored).
-Interval hull(const Interval& a, const Interval& b);
-Interval intersect(const Interval& a, const Interval& b);
+// Smallest interval holding both (an empty side is ignored). Inline: the simulator's hot loop.
+inline Interval hull(const Interval& a, const Interval& b) {
+  if (a.empty()) return b.empty() ? Interval{} : b;
+  if (b.empty()) return a;
+  return Interval{a.begin < b.begin ? a.begin : b.begin, a.end > b.end ? a.end : b.end};
+}
+inline Interval intersect(const Interval& a, const Interval& b) {
+  Interval r{a.begin > b.begin ? a.begin : b.begin, a.end < b.end ? a.end : b.end};
+  return r.empty() ? Interval{} : r;
+}
 
 enum class Axis { Rows, Cols };
 
@@ -38,8 +45,12 @@ struct Region {
   bool operator!=(const Region& o) const { return !(*this == o); }
 };
 
-Region hull(const Region& a, const Region& b);
-Region full_region(const Shape& s);
+inline Region hull(const Region& a, const Region& b) {
+  if (a.empty()) return b.empty() ? Region{} : b;
+  if (b.empty()) return a;
+  return Region{hull(a.rows, b.rows), hull(a.cols, b.cols)};
+}
+inline Region full_region(const Shape& s) { return Region{Interval{0, s.h}, Interval{0, s.w}}; }
 std::string to_string(const Interval& i);  // "[3,9)"
 
 // Input interval along `axis` that `layer` reads to produce output interval `out`, clipped to
@@ -68,7 +79,11 @@ VolumeRegions required_regions(const Graph& graph, LayerRange range, const std::
 // Applied to both ends of consecutive intervals it turns a partition of one axis into a
 // partition of the other: how one part's share of a volume's anchor output becomes its
 // share of the volume's other outputs.
-int scale_boundary(int b, int from, int to);
-Region scale_region(const Region& r, const Shape& from, const Shape& to);
+inline int scale_boundary(int b, int from, int to) { return static_cast<int>(static_cast<long long>(b) * to / from); }
+inline Region scale_region(const Region& r, const Shape& from, const Shape& to) {
+  if (from.h == to.h && from.w == to.w) return r;
+  return Region{Interval{scale_boundary(r.rows.begin, from.h, to.h), scale_boundary(r.rows.end, from.h, to.h)},
+                Interval{scale_boundary(r.cols.begin, from.w, to.w), scale_boundary(r.cols.end, from.w, to.w)}};
+}
 
 }  // namespace edgeplan
