@@ -101,3 +101,42 @@ TEST_CASE("README's test command is exactly what .ci/run runs", "[cli]") {
   const std::string command = ci.substr(at, ci.find('\n', at) - at);
   CHECK(readme.find("\n" + command + "\n") != std::string::npos);
 }
+
+TEST_CASE("plan and simulate on a repository scenario", "[cli]") {
+  const std::string scenario = std::string(EDGEPLAN_SOURCE_DIR) + "/benchmarks/scenarios/wifi-trace-drop.json";
+  std::remove("cli_equal.json");
+  const Run p = run("plan --scenario " + scenario + " --planner equal -o cli_equal.json");
+  INFO(p.out);
+  REQUIRE(p.code == 0);
+  CHECK(p.out.find("end-to-end latency") != std::string::npos);
+  const Run s = run("simulate --scenario " + scenario + " --plan cli_equal.json --json");
+  REQUIRE(s.code == 0);
+  const auto j = nlohmann::json::parse(s.out);
+  CHECK(j["latency_ms"].get<double>() >= j["lower_bound_ms"].get<double>());
+  CHECK(j["timeline"].size() > 0);
+  CHECK(j["devices"].size() == 3);
+  std::ifstream written("cli_equal.json");
+  const auto plan = nlohmann::json::parse(written);
+  CHECK(plan["predicted"]["planner"] == "equal");
+  CHECK(plan["predicted"]["latency_ms"].get<double>() == Approx(j["latency_ms"].get<double>()));
+}
+
+TEST_CASE("plan and simulate refuse bad input with one line and write nothing", "[cli]") {
+  const std::string dir = std::string(EDGEPLAN_SOURCE_DIR) + "/benchmarks/scenarios/";
+  write("cli_other_model.json", R"({"format": "edgeplan.plan/v1", "model": {"name": "alexnet", "input": [3, 64, 64]},
+    "devices": ["a"], "volumes": [{"layers": [0, 13], "parts": [{"device": "a", "rows": [0, 1]}]}],
+    "tail": {"layers": [13, 20], "device": "a"}})");
+  std::remove("cli_never.json");
+  for (const std::string& args : std::vector<std::string>{"plan --scenario " + dir + "default.json --planner magic -o cli_never.json",
+        std::string("plan --scenario nope.json --planner equal -o cli_never.json"),
+        "plan --scenario " + dir + "default.json --planner equal -o /nonexistent-dir/x.json",
+        "simulate --scenario " + dir + "default.json --plan cli_other_model.json",
+        "simulate --scenario " + dir + "default.json --plan missing.json"}) {
+    const Run r = run(args);
+    INFO(args << " -> " << r.out);
+    CHECK(r.code != 0);
+    CHECK(lines(r.out) == 1);
+  }
+  CHECK_FALSE(std::ifstream("cli_never.json").good());
+  CHECK_FALSE(std::ifstream("/nonexistent-dir/x.json.tmp").good());
+}

@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "edgeplan/jsonio/atomic_file.h"
 #include "edgeplan/jsonio/fields.h"
 
 #include "edgeplan/plan/plan.h"
@@ -167,22 +168,7 @@ std::string plan_to_json(const Plan& p) {
 }
 
 void save_plan_file(const Plan& plan, const std::string& path) {
-  const std::string text = plan_to_json(plan);
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw PlanError(path + ": cannot write plan file");
-    out << text;
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw PlanError(path + ": write failed");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw PlanError(path + ": cannot move the finished plan into place");
-  }
+  jsonio::write_file_atomic<PlanError>(path, plan_to_json(plan));
 }
 
 }  // namespace edgeplan
