@@ -140,3 +140,37 @@ TEST_CASE("plan and simulate refuse bad input with one line and write nothing", 
   CHECK_FALSE(std::ifstream("cli_never.json").good());
   CHECK_FALSE(std::ifstream("/nonexistent-dir/x.json.tmp").good());
 }
+
+TEST_CASE("profile: quick run, check and plot; bad input refused with one line", "[cli]") {
+  std::remove("cli_profile.json");
+  const Run p = run("profile --model mobilenet_v2 --input 3x32x32 --quick -o cli_profile.json");
+  INFO(p.out);
+  REQUIRE(p.code == 0);
+  CHECK(p.out.find("profiled") != std::string::npos);
+  const Run c = run("profile --check cli_profile.json --model mobilenet_v2 --input 3x32x32 --repetitions 3");
+  INFO(c.out);
+  CHECK(c.code == 0);
+  CHECK(c.out.find("median |error|") != std::string::npos);
+  const Run svg = run("profile --plot cli_profile.json --layers conv,relu6 -o cli_curves.svg");
+  INFO(svg.out);
+  CHECK(svg.code == 0);
+  std::ifstream in("cli_curves.svg");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(text.rfind("<svg", 0) == 0);
+  CHECK(text.find("latency (ms)") != std::string::npos);
+  std::remove("cli_never.json");
+  for (const std::string& args : std::vector<std::string>{
+           "profile --device tpu --model alexnet -o cli_never.json", "profile --device cuda --model alexnet -o cli_never.json",
+           "profile --model alexnet --all-models -o cli_never.json", "profile --model alexnet",
+           "profile --model alexnet --input 3x8x8 -o cli_never.json",
+           "profile --model mobilenet_v2 --input 3x32x32 --quick -o /nonexistent-dir/p.json",
+           "profile --plot cli_profile.json --layers nothing-like-this -o cli_never.json",
+           "profile --check missing.json --model alexnet",
+           "profile --check " + std::string(EDGEPLAN_SOURCE_DIR) + "/profiles/modeled/jetson-nano.json --model alexnet"}) {
+    const Run r = run(args);
+    INFO(args << " -> " << r.out);
+    CHECK(r.code != 0);
+    CHECK(lines(r.out) == 1);
+  }
+  CHECK_FALSE(std::ifstream("cli_never.json").good());
+}

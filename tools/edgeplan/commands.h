@@ -13,5 +13,6 @@ Runner add_models(CLI::App& app);
 Runner add_verify(CLI::App& app);
 Runner add_simulate(CLI::App& app);
 Runner add_plan(CLI::App& app);
+Runner add_profile(CLI::App& app);
 
 }  // namespace edgeplan::cli

@@ -50,39 +50,45 @@ CostClass cost_class(const Layer& l) {
   }
 }
 
-double FallbackModel::latency_ms(const Graph& graph, int index, double rows) const {
-  if (rows <= 0) return 0.0;
+LayerWork fallback_work(const Graph& graph, int index, double rows) {
+  LayerWork w;
+  if (rows <= 0) return w;
   const Layer& l = graph.layer(index);
   const double frac = std::min(1.0, rows / l.out.h);
-  const double out_elems = static_cast<double>(l.out.elements()) * frac;
-  double in_elems = 0;
-  for (int t : l.inputs) in_elems += static_cast<double>(graph.tensor_shape(t).elements());
-  in_elems *= frac;
-  const CostClass cls = cost_class(l);
-  // Multiply-accumulate equivalents of the whole layer, then of the rows computed.
-  const double in_full = in_elems / frac, out_full = static_cast<double>(l.out.elements());
+  const double out_full = static_cast<double>(l.out.elements());
+  double in_full = 0;
+  for (int t : l.inputs) in_full += static_cast<double>(graph.tensor_shape(t).elements());
   double work_full = 0;
-  switch (cls) {
+  switch (cost_class(l)) {
     case CostClass::Conv:
     case CostClass::Depthwise:
     case CostClass::Linear: work_full = static_cast<double>(graph.macs(index)); break;
     case CostClass::Pool: work_full = l.is_windowed() ? out_full * l.win_h.kernel * l.win_w.kernel : in_full; break;
     default: work_full = std::max(out_full, in_full); break;
   }
-  double work = work_full * frac;
-  if (wave_outputs > 0 && out_elems > 0) {
+  w.work = work_full * frac;
+  w.out_elements = out_full * frac;
+  w.bytes = 4.0 * ((in_full + out_full) * frac + static_cast<double>(graph.params(index)));
+  return w;
+}
+
+double FallbackModel::latency_ms(const Graph& graph, int index, double rows) const {
+  if (rows <= 0) return 0.0;
+  const Layer& l = graph.layer(index);
+  LayerWork w = fallback_work(graph, index, rows);
+  if (wave_outputs > 0 && w.out_elements > 0) {
     // Whole waves: exactly the same work for every row count inside one wave.
-    const double waves = std::ceil(out_elems / static_cast<double>(wave_outputs));
-    work = work_full / out_full * waves * static_cast<double>(wave_outputs);
+    const double full = fallback_work(graph, index, l.out.h).work;
+    const double waves = std::ceil(w.out_elements / static_cast<double>(wave_outputs));
+    w.work = full / static_cast<double>(l.out.elements()) * waves * static_cast<double>(wave_outputs);
   }
-  const Kind& k = kinds[static_cast<int>(cls)];
+  const Kind& k = kinds[static_cast<int>(cost_class(l))];
   double compute_ms = 0;
-  if (work > 0) {
-    const double eff = std::min(1.0, std::pow(work / (saturation_mmacs * 1e6), beta));
-    compute_ms = work / (peak_gmacs * 1e9 * k.efficiency * eff) * 1e3;
+  if (w.work > 0) {
+    const double eff = std::min(1.0, std::pow(w.work / (saturation_mmacs * 1e6), beta));
+    compute_ms = w.work / (peak_gmacs * 1e9 * k.efficiency * eff) * 1e3;
   }
-  const double bytes = 4.0 * (in_elems + out_elems + static_cast<double>(graph.params(index)));
-  const double memory_ms = bytes / (memory_bandwidth_gbs * 1e9) * 1e3;
+  const double memory_ms = w.bytes / (memory_bandwidth_gbs * 1e9) * 1e3;
   return k.overhead_ms + std::max(compute_ms, memory_ms);
 }
 

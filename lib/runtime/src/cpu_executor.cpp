@@ -3,6 +3,7 @@
 
 #include <chrono>
 
+#include "edgeplan/runtime/allocator.h"
 #include "layer_ops.h"
 #include "layer_weights.h"
 
@@ -37,6 +38,7 @@ struct CpuExecutor::Impl {
   mutable std::vector<torch::Tensor> reference_maps;  // every feature map of the monolithic run, on demand
 
   Impl(const Graph& g, const ExecutorOptions& o) : graph(g), options(o) {
+    keep_freed_memory_for_reuse();
     if (o.threads > 0) torch::set_num_threads(o.threads);
     weights = detail::make_weights(graph, o.weight_seed);
     const Shape& s = graph.input_shape();

@@ -26,30 +26,33 @@ torch::Tensor seeded_uniform(std::uint64_t seed, at::IntArrayRef sizes, float lo
   return t;
 }
 
-std::vector<LayerWeights> make_weights(const Graph& graph, std::uint64_t seed) {
-  std::vector<LayerWeights> out(static_cast<std::size_t>(graph.size()));
-  for (int i = 0; i < graph.size(); ++i) {
-    const Layer& l = graph.layer(i);
-    const Shape& in = graph.tensor_shape(l.inputs[0]);
-    // Each tensor of each layer gets its own stream.
-    const std::uint64_t base = seed * 0x100000001B3ULL + static_cast<std::uint64_t>(i) * 16;
-    LayerWeights& w = out[static_cast<std::size_t>(i)];
-    if (l.kind == LayerKind::Conv) {
-      const int fan_in = in.c / l.groups * l.win_h.kernel * l.win_w.kernel;
-      const float b = std::sqrt(6.0f / static_cast<float>(fan_in));
-      w.weight = seeded_uniform(base + 1, {l.out_channels, in.c / l.groups, l.win_h.kernel, l.win_w.kernel}, -b, b);
-      if (l.bias) w.bias = seeded_uniform(base + 2, {l.out_channels}, -0.1f, 0.1f);
-    } else if (l.kind == LayerKind::Linear) {
-      const float b = std::sqrt(6.0f / static_cast<float>(in.c));
-      w.weight = seeded_uniform(base + 1, {l.out_channels, in.c}, -b, b);
-      if (l.bias) w.bias = seeded_uniform(base + 2, {l.out_channels}, -0.1f, 0.1f);
-    } else if (l.kind == LayerKind::BatchNorm) {
-      w.gamma = seeded_uniform(base + 3, {in.c}, 0.5f, 1.5f);
-      w.beta = seeded_uniform(base + 4, {in.c}, -0.2f, 0.2f);
-      w.running_mean = seeded_uniform(base + 5, {in.c}, -0.2f, 0.2f);
-      w.running_var = seeded_uniform(base + 6, {in.c}, 0.5f, 2.0f);
-    }
+LayerWeights make_layer_weights(const Graph& graph, int i, std::uint64_t seed) {
+  const Layer& l = graph.layer(i);
+  const Shape& in = graph.tensor_shape(l.inputs[0]);
+  // Each tensor of each layer gets its own stream.
+  const std::uint64_t base = seed * 0x100000001B3ULL + static_cast<std::uint64_t>(i) * 16;
+  LayerWeights w;
+  if (l.kind == LayerKind::Conv) {
+    const int fan_in = in.c / l.groups * l.win_h.kernel * l.win_w.kernel;
+    const float b = std::sqrt(6.0f / static_cast<float>(fan_in));
+    w.weight = seeded_uniform(base + 1, {l.out_channels, in.c / l.groups, l.win_h.kernel, l.win_w.kernel}, -b, b);
+    if (l.bias) w.bias = seeded_uniform(base + 2, {l.out_channels}, -0.1f, 0.1f);
+  } else if (l.kind == LayerKind::Linear) {
+    const float b = std::sqrt(6.0f / static_cast<float>(in.c));
+    w.weight = seeded_uniform(base + 1, {l.out_channels, in.c}, -b, b);
+    if (l.bias) w.bias = seeded_uniform(base + 2, {l.out_channels}, -0.1f, 0.1f);
+  } else if (l.kind == LayerKind::BatchNorm) {
+    w.gamma = seeded_uniform(base + 3, {in.c}, 0.5f, 1.5f);
+    w.beta = seeded_uniform(base + 4, {in.c}, -0.2f, 0.2f);
+    w.running_mean = seeded_uniform(base + 5, {in.c}, -0.2f, 0.2f);
+    w.running_var = seeded_uniform(base + 6, {in.c}, 0.5f, 2.0f);
   }
+  return w;
+}
+
+std::vector<LayerWeights> make_weights(const Graph& graph, std::uint64_t seed) {
+  std::vector<LayerWeights> out;
+  for (int i = 0; i < graph.size(); ++i) out.push_back(make_layer_weights(graph, i, seed));
   return out;
 }
 

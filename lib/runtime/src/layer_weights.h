@@ -16,6 +16,7 @@ struct LayerWeights {
 
 // Weights depend only on (seed, layer index, layer shape), so two runs agree bit for bit.
 std::vector<LayerWeights> make_weights(const Graph& graph, std::uint64_t seed);
+LayerWeights make_layer_weights(const Graph& graph, int layer, std::uint64_t seed);
 
 // Uniform values in [lo, hi) from a seed, as a float tensor of the given sizes.
 torch::Tensor seeded_uniform(std::uint64_t seed, at::IntArrayRef sizes, float lo, float hi);

@@ -34,6 +34,15 @@ CostClass cost_class(const Layer& layer);
 // Small slices run below peak (GPU under-occupancy, CPU loop overheads): latency is
 // concave in rows. With `wave_outputs` > 0 the number of output elements is rounded up to
 // whole waves (GPU thread-block waves), giving steps.
+// Work (multiply-accumulate equivalents) and bytes moved by `rows` output rows of a layer,
+// as the fallback model counts them.
+struct LayerWork {
+  double work = 0;
+  double bytes = 0;
+  double out_elements = 0;
+};
+LayerWork fallback_work(const Graph& graph, int layer, double rows);
+
 struct FallbackModel {
   double peak_gmacs = 1.0;           // peak multiply-accumulates per second, 1e9
   double memory_bandwidth_gbs = 1.0;  // sustained memory bandwidth, GB/s

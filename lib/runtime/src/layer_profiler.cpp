@@ -1,0 +1,303 @@
+// Per-layer latency measurement with libtorch: row sweeps, repetitions, provenance, fallback fit.
+#include "edgeplan/runtime/layer_profiler.h"
+
+#include <sys/utsname.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+#include <torch/cuda.h>
+#include <torch/torch.h>
+#include <torch/version.h>
+
+#include "edgeplan/costmodel/curve_sampler.h"
+#include "edgeplan/runtime/allocator.h"
+#include "edgeplan/runtime/cpu_executor.h"
+#include "layer_ops.h"
+#include "layer_weights.h"
+
+namespace edgeplan {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct RepetitionPolicy {
+  int min_reps, max_reps;
+  double max_seconds;      // per measured point, once min_reps is reached... or 2 runs for huge layers
+  double target_spread;    // stop once (p90 - p10) / p50 is at most this
+};
+
+RepetitionPolicy policy(bool quick) { return quick ? RepetitionPolicy{2, 5, 0.3, 0.15} : RepetitionPolicy{3, 11, 1.0, 0.10}; }
+
+double percentile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  const double pos = q * static_cast<double>(v.size() - 1);
+  const auto lo = static_cast<std::size_t>(std::floor(pos));
+  const auto hi = std::min(v.size() - 1, lo + 1);
+  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
+}
+
+// Median and p10 / p90 of repeated runs after one warm-up run: robust to the occasional
+// outlier (a preempted run moves p90, not the median).
+LatencySample time_runs(const std::function<void()>& run, const RepetitionPolicy& p, bool cuda) {
+  auto once = [&] {
+    const auto t0 = Clock::now();
+    run();
+    if (cuda) torch::cuda::synchronize();
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  };
+  once();  // warm-up: allocation, caches, oneDNN primitive creation
+  std::vector<double> ms;
+  const auto start = Clock::now();
+  for (;;) {
+    ms.push_back(once());
+    const int n = static_cast<int>(ms.size());
+    if (n >= p.max_reps) break;
+    const double spent = std::chrono::duration<double>(Clock::now() - start).count();
+    if (n >= 2 && spent > p.max_seconds * 3) break;  // very slow layers: two runs are all we can afford
+    if (n >= p.min_reps) {
+      const double med = percentile(ms, 0.5);
+      if (med <= 0 || (percentile(ms, 0.9) - percentile(ms, 0.1)) / med <= p.target_spread || spent > p.max_seconds) break;
+    }
+  }
+  return LatencySample{0, percentile(ms, 0.1), percentile(ms, 0.5), percentile(ms, 0.9)};
+}
+
+torch::Device torch_device(const std::string& device) {
+  if (device == "cpu") return torch::Device(torch::kCPU);
+  return torch::Device(device);  // "cuda" or "cuda:N", already checked
+}
+
+std::string read_first_line_with(const std::string& path, const std::string& key) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(key, 0) == 0) {
+      const auto colon = line.find(':');
+      std::string v = colon == std::string::npos ? line : line.substr(colon + 1);
+      v.erase(0, v.find_first_not_of(" \t"));
+      return v;
+    }
+  return "";
+}
+
+// The BLAS libtorch actually loaded (Debian's alternatives decide): its path in our maps.
+std::string loaded_blas() {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    const auto slash = line.find('/');
+    if (slash == std::string::npos) continue;
+    const std::string path = line.substr(slash);
+    if (path.find("blas") != std::string::npos || path.find("mkl") != std::string::npos) return path;
+  }
+  return "unknown";
+}
+
+std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+// Fits the fallback model to the measured samples, for layers the profile has no curve of:
+// peak = the best convolution rate at full height, each class's efficiency = its best rate
+// over that, memory bandwidth = the median element-wise rate at full height, overhead =
+// half the fastest run of the class. Coarse by design: measured curves take precedence.
+FallbackModel fit_fallback(const std::vector<std::pair<const Graph*, int>>& layers,
+                           const std::vector<std::vector<LatencySample>>& samples) {
+  FallbackModel f;
+  f.beta = 0.3;
+  f.saturation_mmacs = 1.0;
+  constexpr int kClasses = static_cast<int>(CostClass::Count);
+  double rate[kClasses] = {};
+  double overhead[kClasses];
+  std::fill(std::begin(overhead), std::end(overhead), 1e9);
+  std::vector<double> bandwidths;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const Graph& g = *layers[i].first;
+    const int l = layers[i].second;
+    const auto cls = static_cast<int>(cost_class(g.layer(l)));
+    const LatencySample& full = samples[i].back();
+    overhead[cls] = std::min(overhead[cls], samples[i].front().p50_ms);
+    if (full.p50_ms <= 0) continue;
+    const LayerWork w = fallback_work(g, l, full.rows);
+    rate[cls] = std::max(rate[cls], w.work / full.p50_ms * 1e3 / 1e9);  // G per s
+    if (cls == static_cast<int>(CostClass::Eltwise)) bandwidths.push_back(w.bytes / full.p50_ms * 1e3 / 1e9);
+  }
+  f.peak_gmacs = std::max(rate[static_cast<int>(CostClass::Conv)], 1e-3);
+  f.memory_bandwidth_gbs = bandwidths.empty() ? 1.0 : std::max(0.1, percentile(bandwidths, 0.5));
+  for (int c = 0; c < kClasses; ++c) {
+    f.kinds[c].efficiency = rate[c] > 0 ? std::min(1.0, std::max(1e-3, rate[c] / f.peak_gmacs)) : 0.1;
+    f.kinds[c].overhead_ms = overhead[c] < 1e9 ? 0.5 * overhead[c] : 0.0;
+  }
+  return f;
+}
+
+}  // namespace
+
+void check_profiler_device(const std::string& device) {
+  if (device == "cpu") return;
+  if (device == "cuda" || device.rfind("cuda:", 0) == 0) {
+    if (!torch::cuda::is_available())
+      throw Error("no CUDA GPU is available to this build of libtorch (device '" + device + "')");
+    if (device.size() > 5) {
+      const std::string idx = device.substr(5);
+      if (idx.empty() || idx.find_first_not_of("0123456789") != std::string::npos || idx.size() > 4 ||
+          std::stoi(idx) >= static_cast<int>(torch::cuda::device_count()))
+        throw Error("no such CUDA device '" + device + "' (" + std::to_string(torch::cuda::device_count()) + " present)");
+    }
+    return;
+  }
+  throw Error("unknown device '" + device + "' (cpu, cuda or cuda:N)");
+}
+
+DeviceProfile profile_layers(const std::vector<Graph>& graphs, const ProfilerOptions& o) {
+  check_profiler_device(o.device);
+  if (o.threads < 1) throw Error("--threads must be at least 1");
+  keep_freed_memory_for_reuse();
+  torch::set_num_threads(o.threads);
+  torch::NoGradGuard no_grad;
+  const bool cuda = o.device != "cpu";
+  const torch::Device dev = torch_device(o.device);
+  const RepetitionPolicy rep = policy(o.quick);
+  SamplerOptions sampler;
+  if (o.quick) {
+    sampler.initial_points = 5;
+    sampler.max_points = 12;
+    sampler.rel_tolerance = 0.1;
+  }
+
+  // Distinct signatures, first occurrence wins.
+  std::vector<std::pair<const Graph*, int>> todo;
+  std::vector<std::string> signatures;
+  std::set<std::string> seen;
+  double total_work = 0;
+  for (const Graph& g : graphs)
+    for (int l = 0; l < g.size(); ++l) {
+      const std::string sig = layer_signature(g, l);
+      if (!seen.insert(sig).second) continue;
+      todo.push_back({&g, l});
+      signatures.push_back(sig);
+      total_work += static_cast<double>(std::max<std::int64_t>(g.macs(l), g.layer(l).out.elements()));
+    }
+
+  DeviceProfile profile;
+  std::vector<std::vector<LatencySample>> all_samples;
+  double work_done = 0;
+  int max_reps_used = 0;
+  for (std::size_t i = 0; i < todo.size(); ++i) {
+    const Graph& g = *todo[i].first;
+    const int l = todo[i].second;
+    const Layer& layer = g.layer(l);
+    detail::LayerWeights w = detail::make_layer_weights(g, l, 1);
+    for (torch::Tensor* t : {&w.weight, &w.bias, &w.gamma, &w.beta, &w.running_mean, &w.running_var})
+      if (t->defined()) *t = t->to(dev);
+    std::vector<Shape> shapes;
+    for (int t : layer.inputs) shapes.push_back(g.tensor_shape(t));
+
+    auto measure = [&](int k) -> LatencySample {
+      if (!layer.is_spatial()) {
+        std::vector<torch::Tensor> in;
+        for (const Shape& s : shapes) in.push_back(detail::seeded_uniform(7, {1, s.c, s.h, s.w}, -1, 1).to(dev));
+        return time_runs([&] { detail::run_layer_full(layer, w, in); }, rep, cuda);
+      }
+      // k rows in the middle of the map: a part with halos on both sides, as most parts are.
+      const int start = (layer.out.h - k) / 2;
+      const Region out{Interval{start, start + k}, Interval{0, layer.out.w}};
+      std::vector<detail::Slice> in;
+      for (std::size_t j = 0; j < shapes.size(); ++j) {
+        const Shape& s = shapes[j];
+        const Region need{input_interval(layer, Axis::Rows, out.rows, s.h), input_interval(layer, Axis::Cols, out.cols, s.w)};
+        in.push_back(detail::Slice{
+            detail::seeded_uniform(7 + j, {1, s.c, need.rows.size(), need.cols.size()}, -1, 1).to(dev), need});
+      }
+      return time_runs([&] { detail::run_layer_region(layer, w, in, shapes, out); }, rep, cuda);
+    };
+    std::vector<LatencySample> samples =
+        layer.is_spatial() ? sample_curve(layer.out.h, measure, sampler) : std::vector<LatencySample>{measure(layer.out.h)};
+    if (!layer.is_spatial()) samples[0].rows = layer.out.h;
+    std::vector<double> rows, p10, p50, p90;
+    for (const LatencySample& s : samples) {
+      rows.push_back(s.rows);
+      p10.push_back(s.p10_ms);
+      p50.push_back(s.p50_ms);
+      p90.push_back(s.p90_ms);
+    }
+    profile.curves[signatures[i]] = LatencyCurve(rows, p50);
+    profile.p10[signatures[i]] = LatencyCurve(rows, p10);
+    profile.p90[signatures[i]] = LatencyCurve(rows, p90);
+    all_samples.push_back(std::move(samples));
+    max_reps_used = rep.max_reps;
+    work_done += static_cast<double>(std::max<std::int64_t>(g.macs(l), layer.out.elements()));
+    if (o.progress) o.progress(static_cast<int>(i + 1), static_cast<int>(todo.size()), work_done, total_work, signatures[i]);
+  }
+
+  utsname un{};
+  uname(&un);
+  const std::string cpu = read_first_line_with("/proc/cpuinfo", "model name");
+  const double mem_kb = std::atof(read_first_line_with("/proc/meminfo", "MemTotal").c_str());
+  profile.name = o.name.empty() ? o.device + "-" + std::to_string(o.threads) + "t" : o.name;
+  profile.kind = cuda ? "gpu" : "cpu";
+  profile.memory_bytes = static_cast<std::int64_t>(mem_kb * 1024);
+  if (profile.memory_bytes <= 0) profile.memory_bytes = std::int64_t{1} << 30;
+  std::vector<std::string> model_names;
+  for (const Graph& g : graphs) model_names.push_back(g.name() + " " + to_string(g.input_shape()));
+  nlohmann::json prov = {
+      {"type", "measured"},
+      {"machine", std::string(un.nodename) + " (" + un.sysname + " " + un.release + " " + un.machine + ")"},
+      {"cpu", cpu + ", " + std::to_string(std::thread::hardware_concurrency()) + " hardware threads"},
+      {"threads", o.threads},
+      {"libraries", {{"libtorch", TORCH_VERSION}, {"compiler", __VERSION__}}},
+      {"blas", loaded_blas()},
+      {"date", utc_now()},
+      {"repetitions", max_reps_used},
+      {"notes", std::string(o.quick ? "quick sweep; " : "") + "per row count: 1 warm-up run, then " +
+                    std::to_string(rep.min_reps) + " to " + std::to_string(rep.max_reps) +
+                    " timed runs until (p90-p10)/p50 <= " + std::to_string(rep.target_spread).substr(0, 4) +
+                    "; median and p10/p90 recorded. Layers run on the halo'd input slice of a middle stripe, "
+                    "full width, exactly as a part would (run_layer_region). glibc malloc keeps freed memory for reuse "
+                    "(no page faults per run; see allocator.h). Models: " +
+                    [&] {
+                      std::string s;
+                      for (const auto& n : model_names) s += (s.empty() ? "" : ", ") + n;
+                      return s;
+                    }()}};
+  if (cuda) prov["gpu"] = o.device;
+  profile.provenance_type = "measured";
+  profile.provenance_json = prov.dump();
+  profile.fallback = fit_fallback(todo, all_samples);
+  return profile;
+}
+
+ProfileCheck check_profile(const DeviceProfile& profile, const Graph& graph, int threads, int repetitions) {
+  ProfileCheck c;
+  c.model = graph.name();
+  c.input = graph.input_shape();
+  for (int l = 0; l < graph.size(); ++l) {
+    bool fb = false;
+    c.predicted_ms += profile.latency_ms(graph, l, graph.layer(l).out.h, &fb);
+    c.fallback_layers += fb ? 1 : 0;
+  }
+  ExecutorOptions eo;
+  eo.threads = threads;
+  const CpuExecutor exec(graph, eo);
+  const RepetitionPolicy p{std::max(3, repetitions), std::max(3, repetitions), 1e9, 0.0};
+  const LatencySample s = time_runs([&] { exec.run_monolithic(); }, p, false);
+  c.measured_p10_ms = s.p10_ms;
+  c.measured_p50_ms = s.p50_ms;
+  c.measured_p90_ms = s.p90_ms;
+  c.repetitions = p.max_reps;
+  return c;
+}
+
+}  // namespace edgeplan

@@ -1,0 +1,199 @@
+// `edgeplan profile`: measure latency curves, check them against monolithic runs, plot them.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_util.h"
+#include "commands.h"
+#include "edgeplan/model/zoo.h"
+#include "edgeplan/runtime/layer_profiler.h"
+#include "svg_chart.h"
+
+namespace edgeplan::cli {
+
+namespace {
+
+struct Args {
+  std::string device = "cpu", model, input, name, output, check, plot, layers;
+  bool all_models = false, quick = false, json = false;
+  int threads = 1, repetitions = 7;
+};
+
+std::vector<Graph> selected_models(const Args& a) {
+  if (a.all_models == !a.model.empty()) throw Error("give exactly one of --model NAME or --all-models");
+  std::vector<Graph> graphs;
+  if (a.all_models) {
+    if (!a.input.empty()) throw Error("--input applies to one --model, not to --all-models");
+    for (const auto& n : zoo_model_names()) graphs.push_back(build_model(n));
+  } else {
+    graphs.push_back(build_model(a.model, optional_shape(a.input)));
+  }
+  return graphs;
+}
+
+// Refuses models whose monolithic run would not fit in this machine's available memory.
+void check_memory(const std::vector<Graph>& graphs) {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  double kb = 0;
+  while (in >> key) {
+    if (key == "MemAvailable:") {
+      in >> kb;
+      break;
+    }
+    in.ignore(256, '\n');
+  }
+  if (kb <= 0) return;
+  for (const Graph& g : graphs) {
+    std::int64_t largest = 0;
+    for (const Layer& l : g.layers()) largest = std::max(largest, l.out.elements());
+    const double need = 4.0 * (static_cast<double>(g.total_params()) + 4.0 * static_cast<double>(largest));
+    if (need > kb * 1024)
+      throw Error("model " + g.name() + " " + to_string(g.input_shape()) + " needs about " +
+                  std::to_string(static_cast<long long>(need / 1048576)) + " MB but only " +
+                  std::to_string(static_cast<long long>(kb / 1024)) + " MB are available");
+  }
+}
+
+std::string eta_text(double seconds) {
+  char buf[32];
+  if (seconds >= 3600) std::snprintf(buf, sizeof buf, "%dh%02dm", static_cast<int>(seconds / 3600), static_cast<int>(seconds) % 3600 / 60);
+  else std::snprintf(buf, sizeof buf, "%dm%02ds", static_cast<int>(seconds / 60), static_cast<int>(seconds) % 60);
+  return buf;
+}
+
+int run_profile(const Args& a) {
+  if (a.output.empty()) throw Error("profile needs -o FILE (or --check / --plot)");
+  check_profiler_device(a.device);
+  const std::vector<Graph> graphs = selected_models(a);
+  check_memory(graphs);
+  ProfilerOptions o;
+  o.device = a.device;
+  o.threads = a.threads;
+  o.quick = a.quick;
+  o.name = a.name;
+  const bool tty = isatty(fileno(stderr));
+  const auto start = std::chrono::steady_clock::now();
+  if (tty)
+    o.progress = [&](int done, int total, double work, double total_work, const std::string& sig) {
+      const double frac = total_work > 0 ? work / total_work : 1.0;
+      const double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const int filled = static_cast<int>(frac * 30);
+      std::fprintf(stderr, "\r[%s%s] %d/%d layers %3.0f%%  ETA %s  %-40.40s", std::string(static_cast<std::size_t>(filled), '#').c_str(),
+                   std::string(static_cast<std::size_t>(30 - filled), '-').c_str(), done, total, frac * 100,
+                   frac > 0 ? eta_text(spent * (1 - frac) / frac).c_str() : "?", sig.c_str());
+      std::fflush(stderr);
+    };
+  const DeviceProfile p = profile_layers(graphs, o);
+  if (tty) std::fprintf(stderr, "\n");
+  write_file_atomic(a.output, profile_to_json(p));
+  const double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("profiled %zu layer signatures of %zu model(s) on %s with %d thread(s) in %.1f s; wrote %s\n",
+              p.curves.size(), graphs.size(), a.device.c_str(), a.threads, spent, a.output.c_str());
+  return 0;
+}
+
+int run_check(const Args& a) {
+  const DeviceProfile p = load_profile_file(a.check);
+  if (p.provenance_type != "measured") throw Error(a.check + ": only a measured profile can be checked against this machine");
+  const std::vector<Graph> graphs = selected_models(a);
+  check_memory(graphs);
+  std::vector<ProfileCheck> rows;
+  for (const Graph& g : graphs) rows.push_back(check_profile(p, g, a.threads, a.repetitions));
+  std::vector<double> errors;
+  for (const auto& r : rows) errors.push_back(std::abs(r.error()));
+  std::sort(errors.begin(), errors.end());
+  const double median = errors.empty() ? 0 : (errors.size() % 2 ? errors[errors.size() / 2]
+                                                                 : 0.5 * (errors[errors.size() / 2 - 1] + errors[errors.size() / 2]));
+  if (a.json) {
+    nlohmann::ordered_json j;
+    j["profile"] = p.name;
+    j["threads"] = a.threads;
+    j["models"] = nlohmann::ordered_json::array();
+    for (const auto& r : rows)
+      j["models"].push_back({{"model", r.model},
+                             {"input", to_string(r.input)},
+                             {"predicted_ms", r.predicted_ms},
+                             {"measured_p50_ms", r.measured_p50_ms},
+                             {"measured_p10_ms", r.measured_p10_ms},
+                             {"measured_p90_ms", r.measured_p90_ms},
+                             {"repetitions", r.repetitions},
+                             {"error", r.error()},
+                             {"fallback_layers", r.fallback_layers}});
+    j["median_abs_error"] = median;
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  std::printf("profile %s vs monolithic runs on this machine, %d thread(s)\n", p.name.c_str(), a.threads);
+  std::printf("%-14s %-11s %13s %13s %19s %8s %9s\n", "model", "input", "predicted ms", "measured ms", "measured p10-p90 ms",
+              "error", "fallback");
+  for (const auto& r : rows)
+    std::printf("%-14s %-11s %13.2f %13.2f %9.2f-%-9.2f %+7.1f%% %9d\n", r.model.c_str(), to_string(r.input).c_str(),
+                r.predicted_ms, r.measured_p50_ms, r.measured_p10_ms, r.measured_p90_ms, 100 * r.error(), r.fallback_layers);
+  std::printf("median |error| %.1f%% over %zu model(s) (median of %d runs each)\n", 100 * median, rows.size(), a.repetitions);
+  return 0;
+}
+
+int run_plot(const Args& a) {
+  if (a.output.empty()) throw Error("--plot needs -o FILE.svg");
+  if (a.layers.empty()) throw Error("--plot needs --layers TEXT[,TEXT...] (substrings of layer signatures)");
+  const DeviceProfile p = load_profile_file(a.plot);
+  std::vector<ChartSeries> series;
+  std::size_t pos = 0;
+  while (pos <= a.layers.size()) {
+    const std::size_t comma = std::min(a.layers.find(',', pos), a.layers.size());
+    const std::string want = a.layers.substr(pos, comma - pos);
+    pos = comma + 1;
+    if (want.empty()) continue;
+    const auto it = std::find_if(p.curves.begin(), p.curves.end(), [&](const auto& kv) { return kv.first.find(want) != std::string::npos; });
+    if (it == p.curves.end()) throw Error("no curve in " + a.plot + " matches '" + want + "'");
+    ChartSeries s;
+    s.label = it->first;
+    s.x = it->second.rows();
+    s.y = it->second.ms();
+    if (p.p10.count(it->first) && p.p90.count(it->first)) {
+      s.band_lo = p.p10.at(it->first).ms();
+      s.band_hi = p.p90.at(it->first).ms();
+    }
+    series.push_back(s);
+  }
+  write_file_atomic(a.output, line_chart_svg("Latency vs output rows: " + p.name + " (median, p10-p90 band)",
+                                             "output rows computed", "latency (ms)", series));
+  std::printf("wrote %s with %zu curve(s)\n", a.output.c_str(), series.size());
+  return 0;
+}
+
+}  // namespace
+
+Runner add_profile(CLI::App& app) {
+  auto a = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("profile", "Measure latency-vs-rows curves, check them, or plot them");
+  cmd->add_option("--device", a->device, "cpu, cuda or cuda:N (default cpu)");
+  cmd->add_option("--threads", a->threads, "libtorch intra-op threads (default 1)")->check(CLI::Range(1, 1024));
+  cmd->add_option("--model", a->model, "Zoo model to profile or check");
+  cmd->add_flag("--all-models", a->all_models, "Every zoo model at its default input");
+  cmd->add_option("--input", a->input, "Input size CxHxW for --model");
+  cmd->add_flag("--quick", a->quick, "Coarse sweep: fewer row counts and repetitions");
+  cmd->add_option("--name", a->name, "Profile name (default <device>-<threads>t)");
+  cmd->add_option("-o,--output", a->output, "Profile (or with --plot, SVG) file to write");
+  cmd->add_option("--check", a->check, "Compare a measured profile's predictions with monolithic runs here");
+  cmd->add_option("--repetitions", a->repetitions, "Monolithic runs per model for --check (default 7)")->check(CLI::Range(3, 1000));
+  cmd->add_flag("--json", a->json, "With --check: print JSON");
+  cmd->add_option("--plot", a->plot, "Plot curves of a profile as SVG (with --layers and -o)");
+  cmd->add_option("--layers", a->layers, "With --plot: comma-separated substrings of layer signatures");
+  return [a] {
+    if (!a->check.empty() && !a->plot.empty()) throw Error("give at most one of --check and --plot");
+    if (!a->check.empty()) return run_check(*a);
+    if (!a->plot.empty()) return run_plot(*a);
+    return run_profile(*a);
+  };
+}
+
+}  // namespace edgeplan::cli
