@@ -290,6 +290,7 @@ ProfileCheck check_profile(const DeviceProfile& profile, const Graph& graph, int
   }
   ExecutorOptions eo;
   eo.threads = threads;
+  keep_freed_memory_for_reuse();
   const CpuExecutor exec(graph, eo);
   const RepetitionPolicy p{std::max(3, repetitions), std::max(3, repetitions), 1e9, 0.0};
   const LatencySample s = time_runs([&] { exec.run_monolithic(); }, p, false);

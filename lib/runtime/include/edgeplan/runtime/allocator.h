@@ -7,7 +7,7 @@ namespace edgeplan {
 // allocation, so every layer run pays page faults for its (re)allocated tensors: on our
 // 2-core machine a 224x224 convolution measured 2 ms or 77 ms depending on the allocation
 // pattern. A real inference runtime reuses its buffers; so do we: keep freed memory in the
-// heap (no mmap for large blocks, no trimming). Idempotent; no-op outside glibc, or when the
+// heap (no mmap, no trimming). Idempotent; no-op outside glibc, or when the
 // environment sets EDGEPLAN_DEFAULT_MALLOC (to measure the difference). Called by
 // the executors and the profiler; affects the whole process.
 void keep_freed_memory_for_reuse();
