@@ -22,7 +22,7 @@ Runner add_plan(CLI::App& app) {
     const Scenario s = load_scenario_file(a->scenario);
     const auto planner = make_planner(a->planner);
     const Simulator sim(s);
-    const Plan plan = plan_with_prediction(*planner, s, sim);
+    const Plan plan = plan_with_prediction(*planner, PlanningContext::of(s, sim), s.name);
     save_plan_file(plan, a->output);
     const SimResult r = sim.simulate(plan);
     std::printf("%s: %s wrote %s\n", a->planner.c_str(), s.name.c_str(), a->output.c_str());

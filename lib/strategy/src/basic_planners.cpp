@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "edgeplan/strategy/opt_planner.h"
 #include "edgeplan/strategy/planner.h"
 #include "edgeplan/strategy/simple_plans.h"
 
@@ -16,14 +17,14 @@ namespace {
 class SinglePlanner : public Planner {
  public:
   std::string name() const override { return "single"; }
-  Plan plan(const Scenario& s, const Simulator& sim) const override {
-    const Graph& g = s.graph;
+  Plan plan(const PlanningContext& ctx) const override {
+    const Graph& g = ctx.graph;
     Plan best;
     double best_ms = std::numeric_limits<double>::infinity();
-    for (const ScenarioDevice& d : s.devices) {
-      Plan p = make_even_plan(g, {d.id}, {LayerRange{0, g.body_end()}});
-      p.devices = s.device_ids();
-      const double ms = sim.latency_ms(p);
+    for (const std::string& id : ctx.device_ids) {
+      Plan p = make_even_plan(g, {id}, {LayerRange{0, g.body_end()}});
+      p.devices = ctx.device_ids;
+      const double ms = ctx.sim.latency_ms(p);
       if (ms < best_ms) {
         best_ms = ms;
         best = std::move(p);
@@ -38,9 +39,9 @@ class SinglePlanner : public Planner {
 class EqualPlanner : public Planner {
  public:
   std::string name() const override { return "equal"; }
-  Plan plan(const Scenario& s, const Simulator&) const override {
-    Plan p = make_even_plan(s.graph, s.device_ids(), per_layer_volumes(s.graph));
-    if (p.tail) p.tail->device = s.devices[static_cast<std::size_t>(s.input_device)].id;
+  Plan plan(const PlanningContext& ctx) const override {
+    Plan p = make_even_plan(ctx.graph, ctx.device_ids, per_layer_volumes(ctx.graph));
+    if (p.tail) p.tail->device = ctx.device_ids[static_cast<std::size_t>(ctx.input_device)];
     return p;
   }
 };
@@ -48,21 +49,27 @@ class EqualPlanner : public Planner {
 }  // namespace
 
 const std::vector<std::string>& planner_names() {
-  static const std::vector<std::string> names = {"single", "equal"};
+  static const std::vector<std::string> names = {"single", "equal", "opt"};
   return names;
 }
 
 std::unique_ptr<Planner> make_planner(const std::string& name) {
   if (name == "single") return std::make_unique<SinglePlanner>();
   if (name == "equal") return std::make_unique<EqualPlanner>();
+  if (name == "opt") return std::make_unique<OptPlanner>();
   std::string known;
   for (const auto& n : planner_names()) known += (known.empty() ? "" : ", ") + n;
   throw Error("unknown planner '" + name + "' (available: " + known + ")");
 }
 
-Plan plan_with_prediction(const Planner& planner, const Scenario& scenario, const Simulator& sim) {
+PlanningContext PlanningContext::of(const Scenario& s, const Simulator& sim) {
+  return PlanningContext{s.graph, sim.cost_model(), s.network, s.device_ids(), s.input_device, s.output_device, sim};
+}
+
+Plan plan_with_prediction(const Planner& planner, const PlanningContext& ctx, const std::string& scenario_name) {
+  const Simulator& sim = ctx.sim;
   const auto t0 = std::chrono::steady_clock::now();
-  Plan p = planner.plan(scenario, sim);
+  Plan p = planner.plan(ctx);
   const double planning_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   const SimResult r = sim.simulate(p);
   nlohmann::json pred = {{"latency_ms", r.latency_ms},
@@ -73,7 +80,7 @@ Plan plan_with_prediction(const Planner& planner, const Scenario& scenario, cons
                          {"fits_memory", r.fits_memory},
                          {"planner", planner.name()},
                          {"planning_ms", planning_ms},
-                         {"scenario", scenario.name}};
+                         {"scenario", scenario_name}};
   nlohmann::json per_device = nlohmann::json::array();
   for (const DeviceUsage& u : r.devices)
     per_device.push_back({{"device", u.id}, {"compute_ms", u.compute_ms}, {"send_ms", u.send_ms},

@@ -1,4 +1,4 @@
-// The planner interface: (scenario, simulator) -> plan, and the registry of planners by name.
+// The planner interface: (what is known about the scenario, a simulator) -> plan; the registry.
 #pragma once
 #include <memory>
 #include <string>
@@ -10,21 +10,36 @@
 
 namespace edgeplan {
 
+// Everything a planner may use. Costs come only from `cost` and `network` (the same the
+// simulator uses), so tests can plan against hand-chosen costs.
+struct PlanningContext {
+  const Graph& graph;
+  const LayerCostModel& cost;
+  const NetworkModel& network;
+  std::vector<std::string> device_ids;
+  int input_device = 0;
+  int output_device = 0;
+  const Simulator& sim;  // judges candidate plans
+
+  static PlanningContext of(const Scenario& s, const Simulator& sim);
+  int device_count() const { return static_cast<int>(device_ids.size()); }
+};
+
 class Planner {
  public:
   virtual ~Planner() = default;
   virtual std::string name() const = 0;
-  // Returns a plan valid for the scenario's graph. `sim` judges candidates.
-  virtual Plan plan(const Scenario& scenario, const Simulator& sim) const = 0;
+  // Returns a plan valid for ctx.graph, naming only ctx.device_ids.
+  virtual Plan plan(const PlanningContext& ctx) const = 0;
 };
 
-// Planners available today, in display order.
+// Planners available today, in display order (`single` first: the speedup denominator).
 const std::vector<std::string>& planner_names();
 // Throws Error("unknown planner ...") for other names.
 std::unique_ptr<Planner> make_planner(const std::string& name);
 
 // Runs a planner and fills the plan's "predicted" block (latency, lower bound, gap, bytes,
-// planner, planning time) from the simulator.
-Plan plan_with_prediction(const Planner& planner, const Scenario& scenario, const Simulator& sim);
+// planner, planning time, per-device breakdown) from the simulator.
+Plan plan_with_prediction(const Planner& planner, const PlanningContext& ctx, const std::string& scenario_name);
 
 }  // namespace edgeplan

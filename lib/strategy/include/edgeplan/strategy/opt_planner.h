@@ -1,0 +1,28 @@
+// `opt`: our planner. Volume boundaries by dynamic programming over an equal-finish-time
+// estimate, then local search on the true simulator.
+#pragma once
+#include "edgeplan/strategy/planner.h"
+
+namespace edgeplan {
+
+struct OptOptions {
+  int max_evaluations = 20000;  // simulator calls in the local search (deterministic budget)
+  int max_volume_span = 10;     // candidate volumes end at most this many cut points after they start
+  int row_samples = 24;         // row counts sampled per volume for the finish-time estimate
+};
+
+class OptPlanner : public Planner {
+ public:
+  explicit OptPlanner(OptOptions options = {}) : options_(options) {}
+  std::string name() const override { return "opt"; }
+  Plan plan(const PlanningContext& ctx) const override;
+
+ private:
+  OptOptions options_;
+};
+
+// Positions p in (0, body_end) where exactly one tensor crosses from layers < p to >= p:
+// the places a volume boundary costs one feature map (between blocks, along chains).
+std::vector<int> single_tensor_cuts(const Graph& graph);
+
+}  // namespace edgeplan

@@ -1,0 +1,128 @@
+// Planners on every repository scenario, exactness of their plans, and `opt` against brute force.
+#include <dirent.h>
+
+#include <algorithm>
+#include <functional>
+
+#include <catch2/catch.hpp>
+
+#include "../costmodel/fake_costs.h"
+#include "edgeplan/model/zoo.h"
+#include "edgeplan/runtime/cpu_executor.h"
+#include "edgeplan/strategy/opt_planner.h"
+#include "edgeplan/strategy/planner.h"
+
+using namespace edgeplan;
+
+namespace {
+
+std::vector<std::string> scenario_files() {
+  const std::string dir = std::string(EDGEPLAN_SOURCE_DIR) + "/benchmarks/scenarios";
+  std::vector<std::string> out;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      const std::string name = e->d_name;
+      if (name.size() > 5 && name.substr(name.size() - 5) == ".json") out.push_back(dir + "/" + name);
+    }
+    closedir(d);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("every planner on every repository scenario: valid, above the bound; opt never worse", "[planners]") {
+  for (const auto& f : scenario_files()) {
+    const Scenario s = load_scenario_file(f);
+    const Simulator sim(s);
+    const PlanningContext ctx = PlanningContext::of(s, sim);
+    double opt_ms = 0, best_other = 1e300;
+    for (const auto& name : planner_names()) {
+      INFO(f << " " << name);
+      const Plan p = make_planner(name)->plan(ctx);
+      CHECK_NOTHROW(validate_plan(p, s.graph));
+      const double ms = sim.latency_ms(p);
+      CHECK(ms >= sim.lower_bound_ms() * (1 - 1e-12));
+      if (name == "opt") opt_ms = ms;
+      else best_other = std::min(best_other, ms);
+    }
+    INFO(f);
+    CHECK(opt_ms <= best_other * (1 + 1e-9));
+  }
+}
+
+TEST_CASE("plans of every planner replay exactly on every zoo model", "[planners][exact]") {
+  const std::string profiles = std::string(EDGEPLAN_SOURCE_DIR) + "/profiles/modeled/";
+  std::vector<DeviceProfile> devs = {load_profile_file(profiles + "jetson-tx2.json"),
+                                     load_profile_file(profiles + "raspberry-pi-4.json"),
+                                     load_profile_file(profiles + "jetson-nano.json")};
+  for (const auto& model : zoo_model_names()) {
+    const Graph g = build_model(model, Shape{3, 64, 64});
+    std::vector<const DeviceProfile*> ptrs = {&devs[0], &devs[1], &devs[2]};
+    const ProfileCostModel cost(g, ptrs);
+    const NetworkModel net = NetworkModel::switched({1000, 1000, 1000}, 0.1, 0.05);
+    SimulatorConfig cfg;
+    cfg.device_ids = {"tx2", "pi4", "nano"};
+    const Simulator sim(g, cost, net, cfg);
+    const PlanningContext ctx{g, cost, net, cfg.device_ids, 0, 0, sim};
+    const CpuExecutor exec(g);
+    for (const auto& name : planner_names()) {
+      INFO(model << " " << name);
+      const Plan p = make_planner(name)->plan(ctx);
+      CHECK(exec.verify(p).error.max_rel_error <= 1e-4);
+    }
+  }
+}
+
+TEST_CASE("opt is within 3% of a brute-force optimum on tiny chains", "[planners][opt]") {
+  // 4 layers on a 1x16x8 map, two devices (one 3x faster per row), 16 B/ms links.
+  Graph g("chain", Shape{1, 16, 8});
+  int x = kModelInput;
+  for (int i = 0; i < 4; ++i) x = g.conv("c" + std::to_string(i), x, 1, 3, 1, 1);
+  for (const auto& per_row : std::vector<std::vector<std::vector<double>>>{
+           {{1, 1, 1, 1}, {3, 3, 3, 3}}, {{1, 2, 1, 2}, {2, 1, 2, 1}}, {{0.5, 0.5, 0.5, 0.5}, {0.5, 0.5, 0.5, 0.5}}}) {
+    const testing::FakeCost cost(per_row);
+    const NetworkModel net = NetworkModel::switched({0.128, 0.128}, 0.1, 0.05);
+    SimulatorConfig cfg;
+    cfg.device_ids = {"a", "b"};
+    const Simulator sim(g, cost, net, cfg);
+    const PlanningContext ctx{g, cost, net, cfg.device_ids, 0, 0, sim};
+    // Brute force: every boundary set, each volume split at rows {0,4,8,12,16} in either order.
+    double best = 1e300;
+    for (int mask = 0; mask < 8; ++mask) {
+      std::vector<LayerRange> vols;
+      int start = 0;
+      for (int p = 1; p <= 4; ++p)
+        if (p == 4 || (mask >> (p - 1)) & 1) {
+          vols.push_back({start, p});
+          start = p;
+        }
+      const int nv = static_cast<int>(vols.size());
+      int combos = 1;
+      for (int v = 0; v < nv; ++v) combos *= 10;
+      for (int c = 0; c < combos; ++c) {
+        Plan p;
+        p.model = "chain";
+        p.input = g.input_shape();
+        p.devices = {"a", "b"};
+        int code = c;
+        for (const auto& r : vols) {
+          const int k = code % 10;
+          code /= 10;
+          const int cut = (k % 5) * 4;
+          const bool swap = k >= 5;
+          Volume v{r, {}};
+          const std::string first = swap ? "b" : "a", second = swap ? "a" : "b";
+          if (cut > 0) v.parts.push_back(Part{first, Region{{0, cut}, {0, 8}}});
+          if (cut < 16) v.parts.push_back(Part{second, Region{{cut, 16}, {0, 8}}});
+          p.volumes.push_back(v);
+        }
+        best = std::min(best, sim.latency_ms(p));
+      }
+    }
+    const double opt = sim.latency_ms(OptPlanner().plan(ctx));
+    INFO("brute force " << best << " ms, opt " << opt << " ms");
+    CHECK(opt <= best * 1.03);
+  }
+}
