@@ -1,7 +1,8 @@
-// Plan evaluation speed: simulated latency of VGG16 plans on the default 4-device scenario.
+// Plan evaluation speed on the default 4-device scenario, and `opt` planning time.
 #include <benchmark/benchmark.h>
 
 #include "edgeplan/costmodel/simulator.h"
+#include "edgeplan/strategy/opt_planner.h"
 #include "edgeplan/strategy/simple_plans.h"
 
 using namespace edgeplan;
@@ -65,4 +66,36 @@ void BM_Vgg16RandomPlans(benchmark::State& state) {
 BENCHMARK(BM_Vgg16EqualPerLayer);
 BENCHMARK(BM_Vgg16FiveVolumes);
 BENCHMARK(BM_Vgg16RandomPlans);
+
+// `opt` planning time: VGG16 on 8 Jetson-class devices (two of each) over 1 Gbit/s Wi-Fi.
+namespace {
+void BM_OptVgg16EightDevices(benchmark::State& state) {
+  const Scenario& base = scenario();
+  std::vector<const DeviceProfile*> profiles;
+  std::vector<std::string> ids;
+  for (int copy = 0; copy < 2; ++copy)
+    for (const auto& d : base.devices) {
+      profiles.push_back(&d.profile);
+      ids.push_back(d.id + "-" + std::to_string(copy));
+    }
+  const ProfileCostModel cost(base.graph, profiles);
+  const NetworkModel net = NetworkModel::wifi_star(std::vector<double>(8, 1000.0), false, 1.0, 0.2);
+  SimulatorConfig cfg;
+  cfg.device_ids = ids;
+  cfg.input_device = 3;
+  cfg.output_device = 3;
+  const Simulator sim(base.graph, cost, net, cfg);
+  const PlanningContext ctx{base.graph, cost, net, ids, 3, 3, sim};
+  const OptPlanner opt;
+  double ms = 0;
+  for (auto _ : state) {
+    const Plan p = opt.plan(ctx);
+    ms = sim.latency_ms(p);
+    benchmark::DoNotOptimize(ms);
+  }
+  state.counters["plan_latency_ms"] = ms;
+}
+}  // namespace
+BENCHMARK(BM_OptVgg16EightDevices)->Unit(benchmark::kMillisecond);
+
 BENCHMARK_MAIN();

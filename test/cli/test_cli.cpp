@@ -174,3 +174,23 @@ TEST_CASE("profile: quick run, check and plot; bad input refused with one line",
   }
   CHECK_FALSE(std::ifstream("cli_never.json").good());
 }
+
+TEST_CASE("plan --compare prints the speedup table; --svg writes a Gantt chart", "[cli]") {
+  const std::string dir = std::string(EDGEPLAN_SOURCE_DIR) + "/benchmarks/scenarios/";
+  const Run c = run("plan --scenario " + dir + "jetsons-1gbit.json --compare");
+  INFO(c.out);
+  REQUIRE(c.code == 0);
+  CHECK(c.out.find("vs single") != std::string::npos);
+  CHECK(c.out.find("opt") != std::string::npos);
+  CHECK(c.out.find("planning ms") != std::string::npos);
+  std::remove("cli_gantt.svg");
+  const Run g = run("plan --scenario " + dir + "jetsons-1gbit.json --planner opt -o cli_opt.json --svg cli_gantt.svg");
+  INFO(g.out);
+  REQUIRE(g.code == 0);
+  std::ifstream in("cli_gantt.svg");
+  const std::string svg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(svg.rfind("<svg", 0) == 0);
+  CHECK(svg.find("time (ms)") != std::string::npos);
+  CHECK(run("plan --scenario " + dir + "default.json --compare --planner opt").code != 0);
+  CHECK(run("plan --scenario " + dir + "default.json").code != 0);
+}

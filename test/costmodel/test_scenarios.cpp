@@ -1,7 +1,5 @@
 // Every profile and scenario in the repository loads; bad ones fail with one line; properties
 // of the simulator on real scenarios (bound, monotonicity, cost tables).
-#include <dirent.h>
-
 #include <algorithm>
 #include <fstream>
 #include <random>
@@ -11,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "edgeplan/costmodel/simulator.h"
+#include "../repo_files.h"
 #include "edgeplan/strategy/simple_plans.h"
 
 using namespace edgeplan;
@@ -20,18 +19,7 @@ namespace {
 
 const std::string kRoot = EDGEPLAN_SOURCE_DIR;
 
-std::vector<std::string> json_files(const std::string& dir) {
-  std::vector<std::string> out;
-  if (DIR* d = opendir(dir.c_str())) {
-    while (dirent* e = readdir(d)) {
-      const std::string name = e->d_name;
-      if (name.size() > 5 && name.substr(name.size() - 5) == ".json") out.push_back(dir + "/" + name);
-    }
-    closedir(d);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
+std::vector<std::string> json_files(const std::string& dir) { return json_files_in(dir); }
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path);

@@ -1,12 +1,11 @@
 // Planners on every repository scenario, exactness of their plans, and `opt` against brute force.
-#include <dirent.h>
-
 #include <algorithm>
 #include <functional>
 
 #include <catch2/catch.hpp>
 
 #include "../costmodel/fake_costs.h"
+#include "../repo_files.h"
 #include "edgeplan/model/zoo.h"
 #include "edgeplan/runtime/cpu_executor.h"
 #include "edgeplan/strategy/opt_planner.h"
@@ -16,19 +15,7 @@ using namespace edgeplan;
 
 namespace {
 
-std::vector<std::string> scenario_files() {
-  const std::string dir = std::string(EDGEPLAN_SOURCE_DIR) + "/benchmarks/scenarios";
-  std::vector<std::string> out;
-  if (DIR* d = opendir(dir.c_str())) {
-    while (dirent* e = readdir(d)) {
-      const std::string name = e->d_name;
-      if (name.size() > 5 && name.substr(name.size() - 5) == ".json") out.push_back(dir + "/" + name);
-    }
-    closedir(d);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
+std::vector<std::string> scenario_files() { return json_files_in(std::string(EDGEPLAN_SOURCE_DIR) + "/benchmarks/scenarios"); }
 
 }  // namespace
 

@@ -1,31 +1,87 @@
-// `edgeplan plan`: run a planner on a scenario and write the plan with its prediction.
+// `edgeplan plan`: run a planner (or all of them) on a scenario; write the plan, its Gantt chart.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
+
+#include <nlohmann/json.hpp>
 
 #include "cli_util.h"
 #include "commands.h"
 #include "edgeplan/strategy/planner.h"
+#include "gantt_svg.h"
 #include "sim_report.h"
 
 namespace edgeplan::cli {
 
-Runner add_plan(CLI::App& app) {
-  struct Args {
-    std::string scenario, planner, output;
+namespace {
+
+struct Args {
+  std::string scenario, planner, output, svg;
+  bool compare = false;
+};
+
+// Every planner on the scenario: latency, speedups over `single` and over the best
+// baseline (for `opt`; for a baseline: over the best other baseline), gap, planning time.
+int run_compare(const Scenario& s, const Simulator& sim) {
+  struct Row {
+    std::string name;
+    double ms, planning_ms, gap;
   };
+  std::vector<Row> rows;
+  const PlanningContext ctx = PlanningContext::of(s, sim);
+  for (const auto& name : planner_names()) {
+    const Plan p = plan_with_prediction(*make_planner(name), ctx, s.name);
+    const auto pred = nlohmann::json::parse(p.predicted_json);
+    rows.push_back({name, pred["latency_ms"].get<double>(), pred["planning_ms"].get<double>(), pred["gap"].get<double>()});
+  }
+  double single = 0, best_baseline = 1e300;
+  for (const Row& r : rows) {
+    if (r.name == "single") single = r.ms;
+    if (r.name != "opt") best_baseline = std::min(best_baseline, r.ms);
+  }
+  std::printf("scenario %s: %s %s on %zu devices, %s\n", s.name.c_str(), s.graph.name().c_str(),
+              to_string(s.graph.input_shape()).c_str(), s.devices.size(), s.network_summary.c_str());
+  std::printf("%-10s %12s %14s %21s %14s %15s\n", "planner", "latency ms", "vs single", "vs best baseline", "gap to bound",
+              "planning ms");
+  for (const Row& r : rows) {
+    double other = 1e300;
+    for (const Row& q : rows)
+      if (q.name != "opt" && q.name != r.name) other = std::min(other, q.ms);
+    const double vs_best = r.name == "opt" ? best_baseline / r.ms : other / r.ms;
+    std::printf("%-10s %12.3f %13.2fx %20.2fx %13.2fx %15.2f\n", r.name.c_str(), r.ms, single / r.ms, vs_best, r.gap,
+                r.planning_ms);
+  }
+  std::printf("lower bound %.3f ms; speedups are latency ratios (higher is better)\n", sim.lower_bound_ms());
+  return 0;
+}
+
+}  // namespace
+
+Runner add_plan(CLI::App& app) {
   auto a = std::make_shared<Args>();
-  CLI::App* cmd = app.add_subcommand("plan", "Plan a scenario with a planner and write the plan (JSON)");
+  CLI::App* cmd = app.add_subcommand("plan", "Plan a scenario with a planner and write the plan (JSON), or compare all planners");
   cmd->add_option("--scenario", a->scenario, "Scenario file (edgeplan.scenario/v1)")->required();
-  cmd->add_option("--planner", a->planner, "Planner name (single, equal)")->required();
-  cmd->add_option("-o,--output", a->output, "Plan file to write")->required();
+  cmd->add_option("--planner", a->planner, "Planner name (single, equal, opt)");
+  cmd->add_option("-o,--output", a->output, "Plan file to write");
+  cmd->add_option("--svg", a->svg, "Also write a Gantt chart of the plan (SVG)");
+  cmd->add_flag("--compare", a->compare, "Run every planner and print the speedup table");
   return [a] {
     const Scenario s = load_scenario_file(a->scenario);
-    const auto planner = make_planner(a->planner);
     const Simulator sim(s);
+    if (a->compare) {
+      if (!a->planner.empty() || !a->output.empty() || !a->svg.empty())
+        throw Error("--compare runs every planner; it takes no --planner, -o or --svg");
+      return run_compare(s, sim);
+    }
+    if (a->planner.empty() || a->output.empty()) throw Error("plan needs --planner NAME and -o FILE (or --compare)");
+    const auto planner = make_planner(a->planner);
     const Plan plan = plan_with_prediction(*planner, PlanningContext::of(s, sim), s.name);
-    save_plan_file(plan, a->output);
     const SimResult r = sim.simulate(plan);
-    std::printf("%s: %s wrote %s\n", a->planner.c_str(), s.name.c_str(), a->output.c_str());
+    if (!a->svg.empty())
+      write_file_atomic(a->svg, gantt_svg(a->planner + " on " + s.name + " (" + s.graph.name() + ")", r));
+    save_plan_file(plan, a->output);
+    std::printf("%s: %s wrote %s%s\n", a->planner.c_str(), s.name.c_str(), a->output.c_str(),
+                a->svg.empty() ? "" : (" and " + a->svg).c_str());
     std::cout << sim_report_text(s, plan, r);
     return 0;
   };
