@@ -41,14 +41,14 @@ int run_compare(const Scenario& s, const Simulator& sim) {
   }
   std::printf("scenario %s: %s %s on %zu devices, %s\n", s.name.c_str(), s.graph.name().c_str(),
               to_string(s.graph.input_shape()).c_str(), s.devices.size(), s.network_summary.c_str());
-  std::printf("%-10s %12s %14s %21s %14s %15s\n", "planner", "latency ms", "vs single", "vs best baseline", "gap to bound",
+  std::printf("%-13s %12s %14s %21s %14s %15s\n", "planner", "latency ms", "vs single", "vs best baseline", "gap to bound",
               "planning ms");
   for (const Row& r : rows) {
     double other = 1e300;
     for (const Row& q : rows)
       if (q.name != "opt" && q.name != r.name) other = std::min(other, q.ms);
     const double vs_best = r.name == "opt" ? best_baseline / r.ms : other / r.ms;
-    std::printf("%-10s %12.3f %13.2fx %20.2fx %13.2fx %15.2f\n", r.name.c_str(), r.ms, single / r.ms, vs_best, r.gap,
+    std::printf("%-13s %12.3f %13.2fx %20.2fx %13.2fx %15.2f\n", r.name.c_str(), r.ms, single / r.ms, vs_best, r.gap,
                 r.planning_ms);
   }
   std::printf("lower bound %.3f ms; speedups are latency ratios (higher is better)\n", sim.lower_bound_ms());

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "edgeplan/strategy/opt_planner.h"
+#include "fused_baselines.h"
+#include "layerwise_baselines.h"
 #include "edgeplan/strategy/planner.h"
 #include "edgeplan/strategy/simple_plans.h"
 
@@ -49,13 +51,21 @@ class EqualPlanner : public Planner {
 }  // namespace
 
 const std::vector<std::string>& planner_names() {
-  static const std::vector<std::string> names = {"single", "equal", "opt"};
+  static const std::vector<std::string> names = {"single", "equal", "modnn", "meddnn", "coedge", "deepthings",
+                                                 "deeperthings", "aofl", "neurosurgeon", "opt"};
   return names;
 }
 
 std::unique_ptr<Planner> make_planner(const std::string& name) {
   if (name == "single") return std::make_unique<SinglePlanner>();
   if (name == "equal") return std::make_unique<EqualPlanner>();
+  if (name == "modnn") return std::make_unique<ModnnPlanner>();
+  if (name == "meddnn") return std::make_unique<MednnPlanner>();
+  if (name == "coedge") return std::make_unique<CoedgePlanner>();
+  if (name == "deepthings") return std::make_unique<DeepthingsPlanner>();
+  if (name == "deeperthings") return std::make_unique<DeeperthingsPlanner>();
+  if (name == "aofl") return std::make_unique<AoflPlanner>();
+  if (name == "neurosurgeon") return std::make_unique<NeurosurgeonPlanner>();
   if (name == "opt") return std::make_unique<OptPlanner>();
   std::string known;
   for (const auto& n : planner_names()) known += (known.empty() ? "" : ", ") + n;

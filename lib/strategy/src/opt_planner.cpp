@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 namespace edgeplan {
 
@@ -43,6 +44,28 @@ Plan to_plan(const PlanningContext& ctx, const Draft& d) {
   if (ctx.graph.body_end() < ctx.graph.size())
     p.tail = Tail{LayerRange{ctx.graph.body_end(), ctx.graph.size()}, ctx.device_ids[static_cast<std::size_t>(d.tail_device)]};
   return p;
+}
+
+// The draft of a plan made of full-width row stripes in top-to-bottom order; nullopt for
+// tile plans.
+std::optional<Draft> draft_of(const PlanningContext& ctx, const Plan& p) {
+  Draft d;
+  for (const Volume& v : p.volumes) {
+    const int w = ctx.graph.layer(v.anchor()).out.w;
+    std::vector<Stripe> st;
+    int next = 0;
+    for (const Part& part : v.parts) {
+      if (part.region.cols != Interval{0, w} || part.region.rows.begin != next) return std::nullopt;
+      const auto it = std::find(ctx.device_ids.begin(), ctx.device_ids.end(), part.device);
+      st.push_back(Stripe{static_cast<int>(it - ctx.device_ids.begin()), part.region.rows.size()});
+      next = part.region.rows.end;
+    }
+    d.volumes.push_back(v.layers);
+    d.stripes.push_back(st);
+  }
+  d.tail_device = 0;
+  if (p.tail) d.tail_device = static_cast<int>(std::find(ctx.device_ids.begin(), ctx.device_ids.end(), p.tail->device) - ctx.device_ids.begin());
+  return d;
 }
 
 // Per candidate volume: compute time of r anchor rows on each device, and the bytes of
@@ -260,6 +283,24 @@ Plan OptPlanner::plan(const PlanningContext& ctx) const {
       cur = starts[i];
     }
   }
+  // The published baselines' row-stripe plans are starting points too, so `opt` is never
+  // worse than any of them (their tile plans cannot be refined here and are kept whole).
+  Plan best_tiles;
+  double best_tiles_ms = kInf;
+  for (const std::string& name : planner_names()) {
+    if (name == "opt") continue;
+    const Plan p = make_planner(name)->plan(ctx);
+    const double ms = sim.latency_ms(p);
+    ++evals;
+    std::optional<Draft> d = draft_of(ctx, p);
+    if (d && ms < cur_ms) {
+      cur_ms = ms;
+      cur = *d;
+    } else if (!d && ms < best_tiles_ms) {
+      best_tiles_ms = ms;
+      best_tiles = p;
+    }
+  }
 
   // 3. Local search on the simulator: move stripe boundaries, drop or add devices, merge or
   // split volumes at cut points, move the tail; take the first improvement, repeat.
@@ -353,6 +394,7 @@ Plan OptPlanner::plan(const PlanningContext& ctx) const {
       }
     }
   }
+  if (best_tiles_ms < cur_ms) return best_tiles;
   return to_plan(ctx, cur);
 }
 

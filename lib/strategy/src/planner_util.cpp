@@ -1,0 +1,94 @@
+// Shared helpers of the baseline planners.
+#include "planner_util.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "edgeplan/strategy/opt_planner.h"
+
+namespace edgeplan::detail {
+
+std::vector<LayerRange> layer_units(const Graph& g) {
+  std::vector<LayerRange> out;
+  int start = 0;
+  for (int p : single_tensor_cuts(g))
+    if (g.layer(p).is_windowed()) {
+      out.push_back({start, p});
+      start = p;
+    }
+  out.push_back({start, g.body_end()});
+  return out;
+}
+
+std::vector<LayerRange> scale_blocks(const Graph& g) {
+  std::vector<LayerRange> out;
+  int start = 0;
+  for (int p : single_tensor_cuts(g)) {
+    const Layer& last = g.layer(p - 1);
+    if (last.out.h < g.tensor_shape(last.inputs[0]).h) {
+      out.push_back({start, p});
+      start = p;
+    }
+  }
+  out.push_back({start, g.body_end()});
+  return out;
+}
+
+std::vector<int> proportional_rows(int n, const std::vector<double>& w) {
+  const double total = std::accumulate(w.begin(), w.end(), 0.0);
+  std::vector<int> rows(w.size(), 0);
+  if (total <= 0 || w.empty()) {
+    if (!rows.empty()) rows[0] = n;
+    return rows;
+  }
+  std::vector<std::pair<double, std::size_t>> rest;
+  int given = 0;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    const double exact = n * w[i] / total;
+    rows[i] = static_cast<int>(std::floor(exact));
+    given += rows[i];
+    rest.push_back({exact - rows[i], i});
+  }
+  std::sort(rest.begin(), rest.end(), [](auto a, auto b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+  for (std::size_t k = 0; given < n; ++k, ++given) rows[rest[k % rest.size()].second]++;
+  return rows;
+}
+
+double range_ms(const PlanningContext& ctx, int device, LayerRange range) {
+  double ms = 0;
+  for (int l = range.first; l < range.last; ++l) ms += ctx.cost.layer_ms(device, l, ctx.graph.layer(l).out.h);
+  return ms;
+}
+
+Plan empty_plan(const PlanningContext& ctx, int tail_device) {
+  Plan p;
+  p.model = ctx.graph.name();
+  p.input = ctx.graph.input_shape();
+  p.devices = ctx.device_ids;
+  if (ctx.graph.body_end() < ctx.graph.size())
+    p.tail = Tail{LayerRange{ctx.graph.body_end(), ctx.graph.size()}, ctx.device_ids[static_cast<std::size_t>(tail_device)]};
+  return p;
+}
+
+void add_row_volume(const PlanningContext& ctx, Plan& plan, LayerRange range, const std::vector<int>& order,
+                    const std::vector<int>& rows) {
+  Volume v;
+  v.layers = range;
+  const int w = ctx.graph.layer(range.last - 1).out.w;
+  int start = 0;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    if (rows[i] <= 0) continue;
+    v.parts.push_back(Part{ctx.device_ids[static_cast<std::size_t>(order[i])], Region{{start, start + rows[i]}, {0, w}}});
+    start += rows[i];
+  }
+  plan.volumes.push_back(std::move(v));
+}
+
+double range_input_bytes(const Graph& g, LayerRange range) {
+  double bytes = 0;
+  for (int t : g.external_inputs(range)) bytes += 4.0 * static_cast<double>(g.tensor_shape(t).elements());
+  return bytes;
+}
+
+}  // namespace edgeplan::detail

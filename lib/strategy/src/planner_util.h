@@ -1,0 +1,35 @@
+// Shared pieces of the baseline planners (private to lib/strategy).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "edgeplan/strategy/planner.h"
+
+namespace edgeplan::detail {
+
+// "Layers" as the per-layer papers mean them: a convolution or pooling layer together
+// with the batch norm / activation layers after it. Volumes end at single-tensor cut
+// points followed by a windowed layer (and at the end of the body); residual and
+// inception blocks therefore stay whole.
+std::vector<LayerRange> layer_units(const Graph& graph);
+
+// Volumes ending right after each downsampling layer (and at the end of the body).
+std::vector<LayerRange> scale_blocks(const Graph& graph);
+
+// Splits n rows into integer shares proportional to `weights` (largest remainder).
+std::vector<int> proportional_rows(int n, const std::vector<double>& weights);
+
+// Time of a range on a device for its full output (ms), from the cost model.
+double range_ms(const PlanningContext& ctx, int device, LayerRange range);
+
+// A plan skeleton for the context's model and devices, with the tail (if any) on `tail_device`.
+Plan empty_plan(const PlanningContext& ctx, int tail_device);
+
+// Adds a volume cut into row stripes: rows[i] rows for device order[i] (zero rows skipped).
+void add_row_volume(const PlanningContext& ctx, Plan& plan, LayerRange range, const std::vector<int>& order,
+                    const std::vector<int>& rows);
+
+// Bytes of the full input (all external inputs) of a range, fp32.
+double range_input_bytes(const Graph& graph, LayerRange range);
+
+}  // namespace edgeplan::detail
