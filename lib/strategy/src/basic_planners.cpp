@@ -89,6 +89,7 @@ Plan plan_with_prediction(const Planner& planner, const PlanningContext& ctx, co
                          {"transfers", r.transfers},
                          {"fits_memory", r.fits_memory},
                          {"planner", planner.name()},
+                         {"settings", nlohmann::json::parse(planner.settings_json())},
                          {"planning_ms", planning_ms},
                          {"scenario", scenario_name}};
   nlohmann::json per_device = nlohmann::json::array();

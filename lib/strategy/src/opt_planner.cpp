@@ -207,6 +207,12 @@ std::vector<int> single_tensor_cuts(const Graph& graph) {
   return cuts;
 }
 
+std::string OptPlanner::settings_json() const {
+  return "{\"max_evaluations\": " + std::to_string(options_.max_evaluations) +
+         ", \"max_volume_span\": " + std::to_string(options_.max_volume_span) +
+         ", \"row_samples\": " + std::to_string(options_.row_samples) + "}";
+}
+
 Plan OptPlanner::plan(const PlanningContext& ctx) const {
   const Graph& g = ctx.graph;
   const Simulator& sim = ctx.sim;

@@ -16,6 +16,7 @@ class OptPlanner : public Planner {
   explicit OptPlanner(OptOptions options = {}) : options_(options) {}
   std::string name() const override { return "opt"; }
   Plan plan(const PlanningContext& ctx) const override;
+  std::string settings_json() const override;
 
  private:
   OptOptions options_;

@@ -31,6 +31,8 @@ class Planner {
   virtual std::string name() const = 0;
   // Returns a plan valid for ctx.graph, naming only ctx.device_ids.
   virtual Plan plan(const PlanningContext& ctx) const = 0;
+  // The planner's settings as a JSON object (recorded in the plan's "predicted" block).
+  virtual std::string settings_json() const { return "{}"; }
 };
 
 // Planners available today, in display order (`single` first: the speedup denominator).
