@@ -14,5 +14,6 @@ Runner add_verify(CLI::App& app);
 Runner add_simulate(CLI::App& app);
 Runner add_plan(CLI::App& app);
 Runner add_profile(CLI::App& app);
+Runner add_train(CLI::App& app);
 
 }  // namespace edgeplan::cli

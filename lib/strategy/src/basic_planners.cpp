@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "edgeplan/strategy/distredge.h"
 #include "edgeplan/strategy/opt_planner.h"
 #include "fused_baselines.h"
 #include "layerwise_baselines.h"
@@ -52,7 +53,7 @@ class EqualPlanner : public Planner {
 
 const std::vector<std::string>& planner_names() {
   static const std::vector<std::string> names = {"single", "equal", "modnn", "meddnn", "coedge", "deepthings",
-                                                 "deeperthings", "aofl", "neurosurgeon", "opt"};
+                                                 "deeperthings", "aofl", "neurosurgeon", "distredge", "opt"};
   return names;
 }
 
@@ -66,6 +67,11 @@ std::unique_ptr<Planner> make_planner(const std::string& name) {
   if (name == "deeperthings") return std::make_unique<DeeperthingsPlanner>();
   if (name == "aofl") return std::make_unique<AoflPlanner>();
   if (name == "neurosurgeon") return std::make_unique<NeurosurgeonPlanner>();
+  if (name == "distredge") {
+    DistrEdgeOptions o;
+    o.budget_s = 10;  // the paper's 4000 episodes, or 10 s of training, whichever comes first
+    return std::make_unique<DistrEdgePlanner>(o);
+  }
   if (name == "opt") return std::make_unique<OptPlanner>();
   std::string known;
   for (const auto& n : planner_names()) known += (known.empty() ? "" : ", ") + n;

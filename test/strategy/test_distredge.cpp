@@ -1,0 +1,107 @@
+// DistrEdge's DDPG: learns a known optimum, is reproducible, saves and resumes, refuses bad settings.
+#include <cstdio>
+#include <fstream>
+
+#include <catch2/catch.hpp>
+
+#include "../costmodel/fake_costs.h"
+#include "edgeplan/model/zoo.h"
+#include "edgeplan/runtime/cpu_executor.h"
+#include "edgeplan/strategy/distredge.h"
+
+using namespace edgeplan;
+
+namespace {
+
+// Two identical devices, one volume (a chain of 3x3 convs), a fast link: the optimum
+// splits the rows 50/50.
+struct Twin {
+  Graph graph = [] {
+    Graph g("twin", Shape{1, 32, 8});
+    int x = kModelInput;
+    for (int i = 0; i < 2; ++i) x = g.conv("c" + std::to_string(i), x, 1, 3, 1, 1);
+    return g;
+  }();
+  testing::FakeCost cost{{{1, 1}, {1, 1}}};
+  NetworkModel net = NetworkModel::switched({1000, 1000}, 0, 0);
+  SimulatorConfig cfg = [] {
+    SimulatorConfig c;
+    c.device_ids = {"a", "b"};
+    return c;
+  }();
+  Simulator sim{graph, cost, net, cfg};
+  PlanningContext ctx{graph, cost, net, cfg.device_ids, 0, 0, sim};
+};
+
+}  // namespace
+
+TEST_CASE("two identical devices: DDPG finds the 50/50 split within 300 episodes", "[distredge]") {
+  Twin t;
+  DistrEdgeOptions o;
+  o.episodes = 300;
+  o.alpha = 1.0;  // one volume
+  const TrainResult r = train_distredge(t.ctx, o);
+  REQUIRE(r.best_plan.volumes.size() == 1);
+  // Optimum: 16 rows each, 2 layers x (16 + 1 halo row) ms on each device, plus tiny transfers.
+  const double optimum = t.sim.latency_ms([&] {
+    Plan p = r.best_plan;
+    p.volumes[0].parts = {Part{"a", Region{{0, 16}, {0, 8}}}, Part{"b", Region{{16, 32}, {0, 8}}}};
+    return p;
+  }());
+  INFO("best " << r.best_ms << " ms, optimum " << optimum << " ms");
+  CHECK(r.best_ms <= optimum * 1.05);
+  CHECK(r.episodes == 300);
+  CHECK(r.best_ms_curve.back() == r.best_ms);
+}
+
+TEST_CASE("same seed, same result; the policy saves and resumes", "[distredge]") {
+  Twin t;
+  DistrEdgeOptions o;
+  o.episodes = 60;
+  o.seed = 7;
+  const std::string path = "test_distredge_policy.pt";
+  std::remove(path.c_str());
+  const TrainResult a = train_distredge(t.ctx, o, {}, path);
+  const TrainResult b = train_distredge(t.ctx, o);
+  CHECK(a.episode_ms == b.episode_ms);
+  CHECK(std::ifstream(path).good());
+  const TrainResult c = train_distredge(t.ctx, o, {}, "", path);  // resumes from the saved policy
+  CHECK(c.episodes == 60);
+  CHECK_THROWS_WITH(train_distredge(t.ctx, o, {}, "", "missing-policy.pt"), Catch::Contains("cannot read policy"));
+  std::remove(path.c_str());
+}
+
+TEST_CASE("DistrEdge plans validate and replay exactly on every zoo model", "[distredge][exact]") {
+  const std::string dir = std::string(EDGEPLAN_SOURCE_DIR) + "/profiles/modeled/";
+  const DeviceProfile tx2 = load_profile_file(dir + "jetson-tx2.json"), nano = load_profile_file(dir + "jetson-nano.json");
+  for (const auto& model : zoo_model_names()) {
+    const Graph g = build_model(model, Shape{3, 64, 64});
+    const ProfileCostModel cost(g, {&tx2, &nano, &nano});
+    const NetworkModel net = NetworkModel::wifi_star({300, 300, 300}, false, 1, 0.2);
+    SimulatorConfig cfg;
+    cfg.device_ids = {"tx2", "nano-a", "nano-b"};
+    const Simulator sim(g, cost, net, cfg);
+    const PlanningContext ctx{g, cost, net, cfg.device_ids, 1, 1, sim};
+    DistrEdgeOptions o;
+    o.episodes = 20;
+    const TrainResult r = train_distredge(ctx, o);
+    INFO(model);
+    CHECK_NOTHROW(validate_plan(r.best_plan, g));
+    CHECK(CpuExecutor(g).verify(r.best_plan).error.max_rel_error <= 1e-4);
+  }
+}
+
+TEST_CASE("bad DistrEdge settings get one-line errors", "[distredge]") {
+  DistrEdgeOptions o;
+  o.episodes = 0;
+  CHECK_THROWS_WITH(check_options(o), Catch::Contains("--episodes"));
+  o = {};
+  o.alpha = 1.5;
+  CHECK_THROWS_WITH(check_options(o), Catch::Contains("--alpha"));
+  o = {};
+  o.noise_var = -0.5;
+  CHECK_THROWS_WITH(check_options(o), Catch::Contains("noise"));
+  o = {};
+  o.budget_s = -1;
+  CHECK_THROWS_AS(check_options(o), Error);
+}
