@@ -194,3 +194,40 @@ TEST_CASE("plan --compare prints the speedup table; --svg writes a Gantt chart",
   CHECK(run("plan --scenario " + dir + "default.json --compare --planner opt").code != 0);
   CHECK(run("plan --scenario " + dir + "default.json").code != 0);
 }
+
+TEST_CASE("bench: the quick suite passes the committed baseline; a doctored baseline fails by name", "[cli][bench]") {
+  const std::string root = std::string(EDGEPLAN_SOURCE_DIR);
+  const Run ok = run("bench --suite " + root + "/benchmarks/suite.json --quick --check " + root +
+                     "/benchmarks/baseline.json -o cli_bench.json --markdown cli_bench.md");
+  INFO(ok.out);
+  REQUIRE(ok.code == 0);
+  CHECK(ok.out.find("passed") != std::string::npos);
+  std::ifstream in("cli_bench.json");
+  auto results = nlohmann::json::parse(in);
+  CHECK(results["format"] == "edgeplan.bench/v1");
+  CHECK(results["scenarios"].size() >= 4);
+  for (const auto& s : results["scenarios"])
+    for (const auto& p : s["planners"]) {
+      CHECK(p["valid"] == true);
+      CHECK(p["latency_ms"].get<double>() > 0);
+      CHECK(p["images_per_s"].get<double>() == Approx(1000.0 / p["latency_ms"].get<double>()));
+    }
+  // Doctor the baseline: opt was 10% faster on the first quick scenario than it is.
+  auto doctored = results;
+  std::string name;
+  for (auto& p : doctored["scenarios"][0]["planners"])
+    if (p["planner"] == "opt") p["speedup_vs_single"] = p["speedup_vs_single"].get<double>() * 1.1;
+  name = doctored["scenarios"][0]["name"].get<std::string>();
+  write("cli_doctored.json", doctored.dump());
+  const Run bad = run("bench --suite " + root + "/benchmarks/suite.json --quick --check cli_doctored.json");
+  INFO(bad.out);
+  CHECK(bad.code != 0);
+  CHECK(bad.out.find("REGRESSION " + name + " / opt") != std::string::npos);
+  // Within the tolerance it passes.
+  const Run loose = run("bench --suite " + root + "/benchmarks/suite.json --quick --check cli_doctored.json --tolerance 0.2");
+  CHECK(loose.code == 0);
+  write("cli_suite.json", R"({"format": "edgeplan.suite/v1", "planners": ["magic"], "scenarios": []})");
+  const Run unknown = run("bench --suite cli_suite.json");
+  CHECK(unknown.code != 0);
+  CHECK(lines(unknown.out) == 1);
+}

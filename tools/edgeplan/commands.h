@@ -15,5 +15,6 @@ Runner add_simulate(CLI::App& app);
 Runner add_plan(CLI::App& app);
 Runner add_profile(CLI::App& app);
 Runner add_train(CLI::App& app);
+Runner add_bench(CLI::App& app);
 
 }  // namespace edgeplan::cli

@@ -10,7 +10,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "edgeplan 0.1.0");
   const edgeplan::cli::Runner runners[] = {edgeplan::cli::add_models(app), edgeplan::cli::add_verify(app),
                                            edgeplan::cli::add_plan(app), edgeplan::cli::add_simulate(app),
-                                           edgeplan::cli::add_profile(app), edgeplan::cli::add_train(app)};
+                                           edgeplan::cli::add_profile(app), edgeplan::cli::add_train(app),
+                                           edgeplan::cli::add_bench(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Writes DistrEdge's device groups as scenarios (benchmarks/scenarios/distredge/) and
+benchmarks/suite.json. Run from the repository root: python3 scripts/make_suite.py"""
+import json
+import os
+
+P = "../../../profiles/modeled/"
+DEV = {"Nano": "jetson-nano", "TX2": "jetson-tx2", "Xavier": "jetson-agx-xavier", "Pi3": "raspberry-pi-3"}
+
+
+def scenario(name, description, devices, model="vgg16"):
+    """devices: list of (kind, rate Mbit/s); the first device holds the image and gets the result."""
+    ids, rates, out = [], {}, []
+    for i, (kind, rate) in enumerate(devices):
+        did = f"{kind.lower()}-{i}"
+        ids.append(did)
+        rates[did] = rate
+        out.append({"id": did, "profile": P + DEV[kind] + ".json"})
+    return {
+        "format": "edgeplan.scenario/v1",
+        "name": name,
+        "description": description,
+        "model": {"name": model},
+        "devices": out,
+        "input_device": ids[0],
+        "network": {"type": "wifi_star", "rates_mbps": rates, "latency_ms": 1.0, "overhead_ms": 0.2},
+    }
+
+
+def main():
+    groups = []
+    mixes = {"DA": ["TX2", "TX2", "Nano", "Nano"], "DB": ["Xavier", "Xavier", "Nano", "Nano"],
+             "DC": ["Xavier", "TX2", "Nano", "Pi3"]}
+    for g, kinds in mixes.items():
+        for rate in (50, 300):
+            groups.append((f"{g}-{rate}", g, f"DistrEdge device mix {g} ({', '.join(kinds)}) at {rate} Mbit/s each",
+                           [(k, rate) for k in kinds]))
+    bands = {"NA": [50, 50, 200, 200], "NB": [100, 100, 200, 200], "NC": [200, 200, 300, 300], "ND": [50, 100, 200, 300]}
+    for g, rates in bands.items():
+        for kind in ("Nano", "Xavier"):
+            groups.append((f"{g}-{kind.lower()}", g, f"DistrEdge bandwidth mix {g} ({rates} Mbit/s), all {kind}",
+                           [(kind, r) for r in rates]))
+    large = {"LA": [(300, "Nano"), (200, "Nano"), (100, "Nano"), (50, "Nano")],
+             "LB": [(300, "Pi3"), (200, "Nano"), (100, "TX2"), (50, "Xavier")],
+             "LC": [(200, "Pi3"), (200, "Nano"), (200, "TX2"), (200, "Xavier")],
+             "LD": [(50, "Pi3"), (100, "Nano"), (200, "TX2"), (300, "Xavier")]}
+    for g, pairs in large.items():
+        devices = [(k, r) for (r, k) in pairs for _ in range(4)]
+        groups.append((g, g, f"DistrEdge 16 devices {g}: four of each of {pairs}", devices))
+    os.makedirs("benchmarks/scenarios/distredge", exist_ok=True)
+    entries = []
+    quick = {"DA-50", "DC-300", "NA-nano", "LC"}
+    for name, group, desc, devices in groups:
+        path = f"benchmarks/scenarios/distredge/{name}.json"
+        with open(path, "w") as f:
+            json.dump(scenario(name, desc, devices), f, indent=2)
+            f.write("\n")
+        entries.append({"scenario": f"scenarios/distredge/{name}.json", "group": group, "quick": name in quick})
+    for extra, group, q in [("default", "beyond", True), ("jetsons-1gbit", "beyond", True), ("ethernet-switched", "beyond", False),
+                            ("wifi-shared-5mbps", "beyond", True), ("device-edge-cloud", "beyond", False),
+                            ("measured-matrix", "beyond", False), ("wifi-trace-drop", "beyond", True)]:
+        entries.append({"scenario": f"scenarios/{extra}.json", "group": group, "quick": q})
+    suite = {"format": "edgeplan.suite/v1",
+             "planners": ["single", "equal", "modnn", "meddnn", "coedge", "deepthings", "deeperthings", "aofl",
+                          "neurosurgeon", "opt"],
+             "scenarios": entries}
+    with open("benchmarks/suite.json", "w") as f:
+        json.dump(suite, f, indent=2)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
