@@ -15,7 +15,11 @@ using namespace edgeplan;
 
 namespace {
 
-std::vector<std::string> scenario_files() { return json_files_in(std::string(EDGEPLAN_SOURCE_DIR) + "/benchmarks/scenarios"); }
+std::vector<std::string> scenario_files() {
+  std::vector<std::string> files = json_files_in(std::string(EDGEPLAN_SOURCE_DIR) + "/benchmarks/scenarios");
+  for (const auto& f : json_files_in(std::string(EDGEPLAN_SOURCE_DIR) + "/benchmarks/scenarios/distredge")) files.push_back(f);
+  return files;
+}
 
 }  // namespace
 
