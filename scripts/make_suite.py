@@ -5,17 +5,19 @@ import json
 import os
 
 P = "../../../profiles/modeled/"
-DEV = {"Nano": "jetson-nano", "TX2": "jetson-tx2", "Xavier": "jetson-agx-xavier", "Pi3": "raspberry-pi-3"}
+DEV = {"Nano": "jetson-nano", "TX2": "jetson-tx2", "Xavier": "jetson-agx-xavier", "Pi3": "raspberry-pi-3",
+       "Pi4": "raspberry-pi-4"}
+MEASURED_CPU = "../../../profiles/measured/cpu-1thread.json"
 
 
-def scenario(name, description, devices, model="vgg16"):
+def scenario(name, description, devices, model="vgg16", shared=False):
     """devices: list of (kind, rate Mbit/s); the first device holds the image and gets the result."""
     ids, rates, out = [], {}, []
     for i, (kind, rate) in enumerate(devices):
         did = f"{kind.lower()}-{i}"
         ids.append(did)
         rates[did] = rate
-        out.append({"id": did, "profile": P + DEV[kind] + ".json"})
+        out.append({"id": did, "profile": MEASURED_CPU if kind == "CPU" else P + DEV[kind] + ".json"})
     return {
         "format": "edgeplan.scenario/v1",
         "name": name,
@@ -23,7 +25,8 @@ def scenario(name, description, devices, model="vgg16"):
         "model": {"name": model},
         "devices": out,
         "input_device": ids[0],
-        "network": {"type": "wifi_star", "rates_mbps": rates, "latency_ms": 1.0, "overhead_ms": 0.2},
+        "network": {"type": "wifi_star", "rates_mbps": rates, "shared_channel": shared, "latency_ms": 1.0,
+                    "overhead_ms": 0.2},
     }
 
 
@@ -47,13 +50,24 @@ def main():
     for g, pairs in large.items():
         devices = [(k, r) for (r, k) in pairs for _ in range(4)]
         groups.append((g, g, f"DistrEdge 16 devices {g}: four of each of {pairs}", devices))
+    # Beyond the paper: a bandwidth sweep of DA (for latency-vs-bandwidth curves), homogeneous
+    # 2/4/8 TX2s, a mix with this machine's measured CPU profile, a shared channel at 25 Mbit/s.
+    for rate in (25, 100, 200, 1000):
+        groups.append((f"DA-{rate}", "DA-sweep", f"DA at {rate} Mbit/s each (bandwidth sweep)",
+                       [(k, rate) for k in mixes["DA"]]))
+    for n in (2, 4, 8):
+        groups.append((f"homog-tx2-{n}", "homogeneous", f"{n} identical TX2s at 300 Mbit/s", [("TX2", 300)] * n))
+    groups.append(("cpu-mix", "measured", "this machine's measured 1-thread CPU + Nano + TX2 at 300 Mbit/s",
+                   [("CPU", 300), ("Nano", 300), ("TX2", 300)]))
+    groups.append(("shared-25", "shared", "DC's mix sharing one Wi-Fi channel at 25 Mbit/s",
+                   [(k, 25) for k in mixes["DC"]], ))
     os.makedirs("benchmarks/scenarios/distredge", exist_ok=True)
     entries = []
-    quick = {"DA-50", "DC-300", "NA-nano", "LC"}
+    quick = {"DA-50", "DC-300", "NA-nano", "LC", "cpu-mix"}
     for name, group, desc, devices in groups:
         path = f"benchmarks/scenarios/distredge/{name}.json"
         with open(path, "w") as f:
-            json.dump(scenario(name, desc, devices), f, indent=2)
+            json.dump(scenario(name, desc, devices, shared=name.startswith("shared")), f, indent=2)
             f.write("\n")
         entries.append({"scenario": f"scenarios/distredge/{name}.json", "group": group, "quick": name in quick})
     for extra, group, q in [("default", "beyond", True), ("jetsons-1gbit", "beyond", True), ("ethernet-switched", "beyond", False),

@@ -15,4 +15,8 @@ struct ChartSeries {
 std::string line_chart_svg(const std::string& title, const std::string& x_label, const std::string& y_label,
                            const std::vector<ChartSeries>& series);
 
+// Grouped bars: one group per category, one bar per series (values[series][category]).
+std::string bar_chart_svg(const std::string& title, const std::string& y_label, const std::vector<std::string>& categories,
+                          const std::vector<std::string>& series, const std::vector<std::vector<double>>& values);
+
 }  // namespace edgeplan::cli
