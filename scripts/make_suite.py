@@ -61,8 +61,23 @@ def main():
                    [("CPU", 300), ("Nano", 300), ("TX2", 300)]))
     groups.append(("shared-25", "shared", "DC's mix sharing one Wi-Fi channel at 25 Mbit/s",
                    [(k, 25) for k in mixes["DC"]], ))
+    # Then the other zoo models on every DistrEdge group (named <group>-<model>).
+    paper_groups = [g for g in groups if g[1] in ("DA", "DB", "DC", "NA", "NB", "NC", "ND", "LA", "LB", "LC", "LD")]
+    models = ["alexnet", "resnet18", "resnet50", "mobilenet_v2", "googlenet", "yolov2"]
     os.makedirs("benchmarks/scenarios/distredge", exist_ok=True)
     entries = []
+    for model in models:
+        for name, group, desc, devices in paper_groups:
+            mname = f"{name}-{model}"
+            path = f"benchmarks/scenarios/distredge/models/{mname}.json"
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            sc = scenario(mname, desc + f", {model}", devices, model=model)
+            for d in sc["devices"]:
+                d["profile"] = "../" + d["profile"]  # one folder deeper
+            with open(path, "w") as f:
+                json.dump(sc, f, indent=2)
+                f.write("\n")
+            entries.append({"scenario": f"scenarios/distredge/models/{mname}.json", "group": group + "-" + model, "quick": False})
     quick = {"DA-50", "DC-300", "NA-nano", "LC", "cpu-mix"}
     for name, group, desc, devices in groups:
         path = f"benchmarks/scenarios/distredge/{name}.json"

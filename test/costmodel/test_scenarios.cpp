@@ -61,7 +61,8 @@ TEST_CASE("every profile in the repository loads; modeled ones name their source
 TEST_CASE("every scenario in the repository loads and simulates an even plan above its lower bound", "[scenario]") {
   auto files = json_files(kRoot + "/benchmarks/scenarios");
   for (const auto& f : json_files(kRoot + "/benchmarks/scenarios/distredge")) files.push_back(f);
-  CHECK(files.size() >= 24);
+  for (const auto& f : json_files(kRoot + "/benchmarks/scenarios/distredge/models")) files.push_back(f);
+  CHECK(files.size() >= 140);
   for (const auto& f : files) {
     INFO(f);
     const Scenario s = load_scenario_file(f);
