@@ -158,12 +158,7 @@ Runner add_bench(CLI::App& app) {
   return [a] {
     if (a->tolerance < 0 || a->tolerance >= 1) throw edgeplan::Error("--tolerance must be in [0, 1)");
     const Suite suite = load_suite_file(a->suite);
-    std::vector<std::string> only;
-    for (std::size_t pos = 0; pos < a->planners.size();) {
-      const std::size_t comma = std::min(a->planners.find(',', pos), a->planners.size());
-      if (comma > pos) only.push_back(a->planners.substr(pos, comma - pos));
-      pos = comma + 1;
-    }
+    const std::vector<std::string> only = split_commas(a->planners);
     BenchResults baseline;
     if (!a->check.empty()) baseline = results_from_json(jsonio::read_file<edgeplan::Error>(a->check, "baseline"));
     const bool tty = isatty(fileno(stderr));

@@ -1,12 +1,10 @@
 // `edgeplan plan`: run a planner (or all of them) on a scenario; write the plan, its Gantt chart.
-#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
-#include <nlohmann/json.hpp>
-
 #include "cli_util.h"
 #include "commands.h"
+#include "edgeplan/strategy/benchmark_suite.h"
 #include "edgeplan/strategy/planner.h"
 #include "gantt_svg.h"
 #include "sim_report.h"
@@ -23,34 +21,14 @@ struct Args {
 // Every planner on the scenario: latency, speedups over `single` and over the best
 // baseline (for `opt`; for a baseline: over the best other baseline), gap, planning time.
 int run_compare(const Scenario& s, const Simulator& sim) {
-  struct Row {
-    std::string name;
-    double ms, planning_ms, gap;
-  };
-  std::vector<Row> rows;
-  const PlanningContext ctx = PlanningContext::of(s, sim);
-  for (const auto& name : planner_names()) {
-    const Plan p = plan_with_prediction(*make_planner(name), ctx, s.name);
-    const auto pred = nlohmann::json::parse(p.predicted_json);
-    rows.push_back({name, pred["latency_ms"].get<double>(), pred["planning_ms"].get<double>(), pred["gap"].get<double>()});
-  }
-  double single = 0, best_baseline = 1e300;
-  for (const Row& r : rows) {
-    if (r.name == "single") single = r.ms;
-    if (r.name != "opt") best_baseline = std::min(best_baseline, r.ms);
-  }
+  const ScenarioResult r = evaluate_planners(s, sim, planner_names());
   std::printf("scenario %s: %s %s on %zu devices, %s\n", s.name.c_str(), s.graph.name().c_str(),
               to_string(s.graph.input_shape()).c_str(), s.devices.size(), s.network_summary.c_str());
   std::printf("%-13s %12s %14s %21s %14s %15s\n", "planner", "latency ms", "vs single", "vs best baseline", "gap to bound",
               "planning ms");
-  for (const Row& r : rows) {
-    double other = 1e300;
-    for (const Row& q : rows)
-      if (q.name != "opt" && q.name != r.name) other = std::min(other, q.ms);
-    const double vs_best = r.name == "opt" ? best_baseline / r.ms : other / r.ms;
-    std::printf("%-13s %12.3f %13.2fx %20.2fx %13.2fx %15.2f\n", r.name.c_str(), r.ms, single / r.ms, vs_best, r.gap,
-                r.planning_ms);
-  }
+  for (const PlannerResult& p : r.planners)
+    std::printf("%-13s %12.3f %13.2fx %20.2fx %13.2fx %15.2f\n", p.planner.c_str(), p.latency_ms, p.speedup_vs_single,
+                p.speedup_vs_best_baseline, p.gap, p.planning_ms);
   std::printf("lower bound %.3f ms; speedups are latency ratios (higher is better)\n", sim.lower_bound_ms());
   return 0;
 }
@@ -75,8 +53,8 @@ Runner add_plan(CLI::App& app) {
     }
     if (a->planner.empty() || a->output.empty()) throw Error("plan needs --planner NAME and -o FILE (or --compare)");
     const auto planner = make_planner(a->planner);
-    const Plan plan = plan_with_prediction(*planner, PlanningContext::of(s, sim), s.name);
-    const SimResult r = sim.simulate(plan);
+    SimResult r;
+    const Plan plan = plan_with_prediction(*planner, PlanningContext::of(s, sim), s.name, &r);
     if (!a->svg.empty())
       write_file_atomic(a->svg, gantt_svg(a->planner + " on " + s.name + " (" + s.graph.name() + ")", r));
     save_plan_file(plan, a->output);

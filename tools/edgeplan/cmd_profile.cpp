@@ -146,12 +146,7 @@ int run_plot(const Args& a) {
   if (a.layers.empty()) throw Error("--plot needs --layers TEXT[,TEXT...] (substrings of layer signatures)");
   const DeviceProfile p = load_profile_file(a.plot);
   std::vector<ChartSeries> series;
-  std::size_t pos = 0;
-  while (pos <= a.layers.size()) {
-    const std::size_t comma = std::min(a.layers.find(',', pos), a.layers.size());
-    const std::string want = a.layers.substr(pos, comma - pos);
-    pos = comma + 1;
-    if (want.empty()) continue;
+  for (const std::string& want : split_commas(a.layers)) {
     const auto it = std::find_if(p.curves.begin(), p.curves.end(), [&](const auto& kv) { return kv.first.find(want) != std::string::npos; });
     if (it == p.curves.end()) throw Error("no curve in " + a.plot + " matches '" + want + "'");
     ChartSeries s;

@@ -82,7 +82,8 @@ PlanningContext PlanningContext::of(const Scenario& s, const Simulator& sim) {
   return PlanningContext{s.graph, sim.cost_model(), s.network, s.device_ids(), s.input_device, s.output_device, sim};
 }
 
-Plan plan_with_prediction(const Planner& planner, const PlanningContext& ctx, const std::string& scenario_name) {
+Plan plan_with_prediction(const Planner& planner, const PlanningContext& ctx, const std::string& scenario_name,
+                          SimResult* result) {
   const Simulator& sim = ctx.sim;
   const auto t0 = std::chrono::steady_clock::now();
   Plan p = planner.plan(ctx);
@@ -104,6 +105,7 @@ Plan plan_with_prediction(const Planner& planner, const PlanningContext& ctx, co
                           {"receive_ms", u.receive_ms}, {"idle_ms", u.idle_ms}, {"peak_memory_bytes", u.peak_memory_bytes}});
   pred["devices"] = per_device;
   p.predicted_json = pred.dump();
+  if (result) *result = r;
   return p;
 }
 

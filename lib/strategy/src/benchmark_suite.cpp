@@ -44,6 +44,43 @@ Suite load_suite_file(const std::string& path) {
   return s;
 }
 
+ScenarioResult evaluate_planners(const Scenario& s, const Simulator& sim, const std::vector<std::string>& planners,
+                                 const std::function<void(const std::string&)>& done) {
+  const PlanningContext ctx = PlanningContext::of(s, sim);
+  ScenarioResult sr{s.name, "", "", {}};
+  for (const std::string& name : planners) {
+    PlannerResult r;
+    r.planner = name;
+    const auto t0 = std::chrono::steady_clock::now();
+    const Plan p = make_planner(name)->plan(ctx);
+    r.planning_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    try {
+      validate_plan(p, s.graph);
+      r.latency_ms = sim.latency_ms(p);
+    } catch (const Error& err) {
+      r.valid = false;
+      r.error = err.what();
+    }
+    r.images_per_s = r.latency_ms > 0 ? 1000.0 / r.latency_ms : 0;
+    r.gap = sim.lower_bound_ms() > 0 ? r.latency_ms / sim.lower_bound_ms() : 1;
+    sr.planners.push_back(r);
+    if (done) done(name);
+  }
+  double single = 0;
+  for (const auto& r : sr.planners)
+    if (r.planner == "single") single = r.latency_ms;
+  for (auto& r : sr.planners) {
+    double best_other = 1e300;
+    for (const auto& q : sr.planners)
+      if (q.valid && q.planner != "opt" && q.planner != r.planner) best_other = std::min(best_other, q.latency_ms);
+    if (r.latency_ms > 0) {
+      r.speedup_vs_single = single > 0 ? single / r.latency_ms : 0;
+      r.speedup_vs_best_baseline = best_other < 1e300 ? best_other / r.latency_ms : 1;
+    }
+  }
+  return sr;
+}
+
 BenchResults run_suite(const Suite& suite, bool quick, const std::vector<std::string>& only,
                        const std::function<void(int, int, const std::string&)>& progress) {
   const std::vector<std::string> planners = only.empty() ? suite.planners : only;
@@ -57,37 +94,12 @@ BenchResults run_suite(const Suite& suite, bool quick, const std::vector<std::st
     if (quick && !e.quick) continue;
     const Scenario s = load_scenario_file(e.scenario_path);
     const Simulator sim(s);
-    const PlanningContext ctx = PlanningContext::of(s, sim);
-    ScenarioResult sr{s.name, e.group, e.scenario_path, {}};
-    for (const std::string& name : planners) {
-      PlannerResult r;
-      r.planner = name;
-      const auto t0 = std::chrono::steady_clock::now();
-      const Plan p = make_planner(name)->plan(ctx);
-      r.planning_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-      try {
-        validate_plan(p, s.graph);
-        r.latency_ms = sim.latency_ms(p);
-      } catch (const Error& err) {
-        r.valid = false;
-        r.error = err.what();
-      }
-      r.images_per_s = r.latency_ms > 0 ? 1000.0 / r.latency_ms : 0;
-      r.gap = sim.lower_bound_ms() > 0 ? r.latency_ms / sim.lower_bound_ms() : 1;
-      sr.planners.push_back(r);
+    ScenarioResult sr = evaluate_planners(s, sim, planners, [&](const std::string& name) {
       if (progress) progress(++done, total, s.name + " " + name);
-    }
-    double single = 0;
-    for (const auto& r : sr.planners)
-      if (r.planner == "single") single = r.latency_ms;
-    for (auto& r : sr.planners) {
-      double best_other = 1e300;
-      for (const auto& q : sr.planners)
-        if (q.valid && q.planner != "opt" && q.planner != r.planner) best_other = std::min(best_other, q.latency_ms);
-      if (r.latency_ms > 0) {
-        r.speedup_vs_single = single > 0 ? single / r.latency_ms : 0;
-        r.speedup_vs_best_baseline = best_other < 1e300 ? best_other / r.latency_ms : 1;
-      }
+    });
+    sr.group = e.group;
+    sr.path = e.scenario_path;
+    for (const auto& r : sr.planners) {
       if (r.speedup_vs_single > 0) log_single[r.planner] += std::log(r.speedup_vs_single);
       if (r.speedup_vs_best_baseline > 0) log_best[r.planner] += std::log(r.speedup_vs_best_baseline);
     }

@@ -27,6 +27,7 @@ using Clock = std::chrono::steady_clock;
 struct Env {
   const PlanningContext& ctx;
   std::vector<LayerRange> lvs;
+  std::vector<std::vector<int>> live;  // each volume's live outputs, computed once
   int n = 0;
   double t_ref = 1;
   double h_max = 1, c_max = 1, f_max = 1, s_max = 1;
@@ -36,6 +37,7 @@ struct Env {
   Env(const PlanningContext& c, std::vector<LayerRange> volumes, double single_ms)
       : ctx(c), lvs(std::move(volumes)), n(c.device_count()), t_ref(single_ms) {
     for (const LayerRange& v : lvs) {
+      live.push_back(ctx.graph.live_outputs(v));
       const Layer& w = window_layer(v);
       h_max = std::max(h_max, static_cast<double>(ctx.graph.layer(v.last - 1).out.h));
       c_max = std::max(c_max, static_cast<double>(ctx.graph.layer(v.last - 1).out.c));
@@ -81,7 +83,7 @@ struct Env {
       if (r[static_cast<std::size_t>(d)] <= 0) continue;
       const Region want{{cut[static_cast<std::size_t>(d)], cut[static_cast<std::size_t>(d + 1)]}, {0, anchor.w}};
       std::map<int, Region> req;
-      for (int t : g.live_outputs(v)) req[t] = scale_region(want, anchor, g.tensor_shape(t));
+      for (int t : live[l]) req[t] = scale_region(want, anchor, g.tensor_shape(t));
       const VolumeRegions vr = required_regions(g, v, req);
       for (int k = v.first; k < v.last; ++k) {
         const Region& o = vr.out(k);

@@ -123,9 +123,6 @@ Plan AoflPlanner::plan(const PlanningContext& ctx) const {
   points.insert(points.begin(), 0);
   points.push_back(g.body_end());
   const int np = static_cast<int>(points.size());
-  auto per_byte = [&](int d) {
-    return d == src ? 0.0 : (ctx.network.min_transfer_ms(src, d, 1e6) - ctx.network.min_transfer_ms(src, d, 0)) / 1e6;
-  };
   auto latency = [&](int d) { return d == src ? 0.0 : ctx.network.min_transfer_ms(src, d, 0); };
   struct Block {
     double ms = kInf;
@@ -137,7 +134,7 @@ Plan AoflPlanner::plan(const PlanningContext& ctx) const {
     std::vector<std::pair<double, int>> rank;
     std::vector<double> cost(static_cast<std::size_t>(ctx.device_count()));
     for (int d = 0; d < ctx.device_count(); ++d) {
-      cost[static_cast<std::size_t>(d)] = range_ms(ctx, d, b) / h + bytes_per_row * per_byte(d);
+      cost[static_cast<std::size_t>(d)] = range_ms(ctx, d, b) / h + bytes_per_row * detail::ms_per_byte(ctx, src, d);
       rank.push_back({cost[static_cast<std::size_t>(d)], d});
     }
     std::sort(rank.begin(), rank.end());

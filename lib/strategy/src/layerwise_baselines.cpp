@@ -22,12 +22,6 @@ std::vector<int> all_devices(const PlanningContext& ctx) {
   return d;
 }
 
-// Milliseconds per byte from a to b on an idle network (latency excluded).
-double ms_per_byte(const PlanningContext& ctx, int a, int b) {
-  if (a == b) return 0;
-  return (ctx.network.min_transfer_ms(a, b, 1e6) - ctx.network.min_transfer_ms(a, b, 0)) / 1e6;
-}
-
 }  // namespace
 
 // MoDNN (BODP): each layer's rows in proportion to the device's profiled capability
@@ -53,7 +47,7 @@ Plan CoedgePlanner::plan(const PlanningContext& ctx) const {
     const double bytes_per_row = (detail::range_input_bytes(g, u) + 4.0 * static_cast<double>(g.layer(u.last - 1).out.elements())) / h;
     std::vector<double> w;
     for (int d = 0; d < ctx.device_count(); ++d)
-      w.push_back(1.0 / (range_ms(ctx, d, u) / h + bytes_per_row * ms_per_byte(ctx, ctx.input_device, d)));
+      w.push_back(1.0 / (range_ms(ctx, d, u) / h + bytes_per_row * detail::ms_per_byte(ctx, ctx.input_device, d)));
     add_row_volume(ctx, p, u, all_devices(ctx), proportional_rows(h, w));
   }
   return p;

@@ -85,6 +85,11 @@ void add_row_volume(const PlanningContext& ctx, Plan& plan, LayerRange range, co
   plan.volumes.push_back(std::move(v));
 }
 
+double ms_per_byte(const PlanningContext& ctx, int a, int b) {
+  if (a == b) return 0;
+  return (ctx.network.min_transfer_ms(a, b, 1e6) - ctx.network.min_transfer_ms(a, b, 0)) / 1e6;
+}
+
 double range_input_bytes(const Graph& g, LayerRange range) {
   double bytes = 0;
   for (int t : g.external_inputs(range)) bytes += 4.0 * static_cast<double>(g.tensor_shape(t).elements());

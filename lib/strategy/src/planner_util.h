@@ -29,6 +29,9 @@ Plan empty_plan(const PlanningContext& ctx, int tail_device);
 void add_row_volume(const PlanningContext& ctx, Plan& plan, LayerRange range, const std::vector<int>& order,
                     const std::vector<int>& rows);
 
+// Milliseconds per byte from a to b on an idle network (latency excluded; 0 when a == b).
+double ms_per_byte(const PlanningContext& ctx, int a, int b);
+
 // Bytes of the full input (all external inputs) of a range, fp32.
 double range_input_bytes(const Graph& graph, LayerRange range);
 

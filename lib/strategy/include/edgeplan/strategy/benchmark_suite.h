@@ -7,6 +7,9 @@
 
 namespace edgeplan {
 
+struct Scenario;
+class Simulator;
+
 inline constexpr const char* kSuiteFormat = "edgeplan.suite/v1";
 inline constexpr const char* kBenchFormat = "edgeplan.bench/v1";
 
@@ -46,6 +49,11 @@ struct BenchResults {
   std::map<std::string, double> geomean_vs_single;         // per planner, over scenarios
   std::map<std::string, double> geomean_vs_best_baseline;
 };
+
+// Runs the planners on one scenario: latency, images/s, gap, planning time, and the
+// speedups over `single` and over the best baseline. `done(planner)` after each one.
+ScenarioResult evaluate_planners(const Scenario& scenario, const Simulator& sim, const std::vector<std::string>& planners,
+                                 const std::function<void(const std::string&)>& done = {});
 
 // Runs every planner of the suite (or `planners` if not empty) on every scenario (the
 // quick subset if `quick`); `progress(done, total, what)` after each planner run.

@@ -41,7 +41,9 @@ const std::vector<std::string>& planner_names();
 std::unique_ptr<Planner> make_planner(const std::string& name);
 
 // Runs a planner and fills the plan's "predicted" block (latency, lower bound, gap, bytes,
-// planner, planning time, per-device breakdown) from the simulator.
-Plan plan_with_prediction(const Planner& planner, const PlanningContext& ctx, const std::string& scenario_name);
+// planner, planning time, per-device breakdown) from the simulator; the full simulation
+// goes to `result` when given.
+Plan plan_with_prediction(const Planner& planner, const PlanningContext& ctx, const std::string& scenario_name,
+                          SimResult* result = nullptr);
 
 }  // namespace edgeplan
