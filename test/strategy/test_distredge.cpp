@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "../costmodel/fake_costs.h"
+#include "edgeplan/compute/threads.h"
 #include "edgeplan/model/zoo.h"
 #include "edgeplan/runtime/cpu_executor.h"
 #include "edgeplan/strategy/distredge.h"
@@ -39,7 +40,8 @@ TEST_CASE("two identical devices: DDPG finds the 50/50 split within 300 episodes
   Twin t;
   DistrEdgeOptions o;
   o.episodes = 300;
-  o.alpha = 1.0;  // one volume
+  o.alpha = 1.0;              // one volume
+  o.demonstrations = false;  // the paper's method alone must learn it
   const TrainResult r = train_distredge(t.ctx, o);
   REQUIRE(r.best_plan.volumes.size() == 1);
   // Optimum: 16 rows each, 2 layers x (16 + 1 halo row) ms on each device, plus tiny transfers.
@@ -52,6 +54,31 @@ TEST_CASE("two identical devices: DDPG finds the 50/50 split within 300 episodes
   CHECK(r.best_ms <= optimum * 1.05);
   CHECK(r.episodes == 300);
   CHECK(r.best_ms_curve.back() == r.best_ms);
+}
+
+TEST_CASE("demonstrations come first: each device alone, then the equal split", "[distredge]") {
+  Twin t;
+  DistrEdgeOptions o;
+  o.episodes = 5;
+  o.alpha = 1.0;
+  const int torch_threads = blas_threads();
+  const TrainResult r = train_distredge(t.ctx, o);
+  CHECK(blas_threads() == torch_threads);  // training's one-thread setting is undone
+  REQUIRE(r.episode_ms.size() == 5);
+  const auto plan_with = [&](std::vector<Part> parts) {
+    Plan p = r.best_plan;
+    p.volumes[0].parts = std::move(parts);
+    if (p.tail) p.tail->device = p.volumes[0].parts.front().device;
+    return t.sim.latency_ms(p);
+  };
+  // Episodes 1-3 are the demonstrations; with identical devices the speed split is equal too.
+  CHECK(r.episode_ms[0] == plan_with({Part{"a", Region{{0, 32}, {0, 8}}}}));
+  CHECK(r.episode_ms[1] == plan_with({Part{"b", Region{{0, 32}, {0, 8}}}}));
+  const double half = plan_with({Part{"a", Region{{0, 16}, {0, 8}}}, Part{"b", Region{{16, 32}, {0, 8}}}});
+  CHECK(r.episode_ms[2] == half);
+  CHECK(r.episode_ms[3] == half);
+  CHECK(r.best_ms_curve[3] == half);
+  CHECK(r.best_ms <= half);
 }
 
 TEST_CASE("same seed, same result; the policy saves and resumes", "[distredge]") {

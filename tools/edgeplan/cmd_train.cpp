@@ -31,6 +31,17 @@ Runner add_train(CLI::App& app) {
   cmd->add_option("--plan-out", a->plan_out, "Write the best plan found");
   cmd->add_option("--resume", a->resume, "Start from a policy file of an earlier run");
   cmd->add_option("--curve-svg", a->curve, "Write the learning curve (latency vs episode) as SVG");
+  cmd->add_flag("!--no-demos", a->o.demonstrations,
+                 "The paper's method as published: no demonstration episodes (each device alone, equal and "
+                 "speed-proportional splits) before exploring");
+  cmd->add_option("--noise-var", a->o.noise_var, "Exploration noise variance (default: 0.1 up to 4 devices, 1 beyond)");
+  cmd->add_option("--eps-scale", a->o.eps_scale, "Exploration probability 1 - (episode / S)^2 (default 250, the paper's)");
+  cmd->add_option("--batch", a->o.batch, "Minibatch size (default 64)");
+  cmd->add_option("--gamma", a->o.gamma, "Discount (default 0.99)");
+  cmd->add_option("--lr-actor", a->o.lr_actor, "Actor learning rate (default 1e-4)");
+  cmd->add_option("--lr-critic", a->o.lr_critic, "Critic learning rate (default 1e-3)");
+  cmd->add_option("--tau", a->o.tau, "Soft target-update rate (default 0.005)");
+  cmd->add_option("--replay", a->o.replay, "Replay buffer size in transitions (default 100000)");
   return [a] {
     check_options(a->o);
     const Scenario s = load_scenario_file(a->scenario);
@@ -70,6 +81,14 @@ Runner add_train(CLI::App& app) {
     std::printf("trained %d episodes in %.1f s on %s: LC-PSS volumes", r.episodes, r.seconds, s.name.c_str());
     for (int b : r.boundaries) std::printf(" %d", b);
     std::printf("\nbest %.3f ms, opt %.3f ms (ratio %.3f); wrote %s\n", r.best_ms, opt_ms, r.best_ms / opt_ms, a->output.c_str());
+    for (double within : {1.10, 1.05, 1.01}) {
+      std::size_t i = 0;
+      while (i < r.best_ms_curve.size() && r.best_ms_curve[i] > within * opt_ms) ++i;
+      if (i < r.best_ms_curve.size())
+        std::printf("within %.0f%% of opt after %zu episodes (%.1f s)\n", (within - 1) * 100, i + 1, r.elapsed_s[i]);
+      else
+        std::printf("within %.0f%% of opt: not reached\n", (within - 1) * 100);
+    }
     return 0;
   };
 }

@@ -3,7 +3,8 @@
 
 #include <chrono>
 
-#include "edgeplan/runtime/allocator.h"
+#include "edgeplan/compute/allocator.h"
+#include "edgeplan/compute/threads.h"
 #include "layer_ops.h"
 #include "layer_weights.h"
 
@@ -39,7 +40,7 @@ struct CpuExecutor::Impl {
 
   Impl(const Graph& g, const ExecutorOptions& o) : graph(g), options(o) {
     keep_freed_memory_for_reuse();
-    if (o.threads > 0) torch::set_num_threads(o.threads);
+    if (o.threads > 0) set_compute_threads(o.threads);
     weights = detail::make_weights(graph, o.weight_seed);
     const Shape& s = graph.input_shape();
     input = detail::seeded_uniform(o.input_seed * 0x9E3779B97F4A7C15ULL + 0x1234, {1, s.c, s.h, s.w}, -1.0f, 1.0f);

@@ -18,7 +18,8 @@
 #include <torch/version.h>
 
 #include "edgeplan/costmodel/curve_sampler.h"
-#include "edgeplan/runtime/allocator.h"
+#include "edgeplan/compute/allocator.h"
+#include "edgeplan/compute/threads.h"
 #include "edgeplan/runtime/cpu_executor.h"
 #include "layer_ops.h"
 #include "layer_weights.h"
@@ -165,7 +166,7 @@ DeviceProfile profile_layers(const std::vector<Graph>& graphs, const ProfilerOpt
   check_profiler_device(o.device);
   if (o.threads < 1) throw Error("--threads must be at least 1");
   keep_freed_memory_for_reuse();
-  torch::set_num_threads(o.threads);
+  set_compute_threads(o.threads);
   torch::NoGradGuard no_grad;
   const bool cuda = o.device != "cpu";
   const torch::Device dev = torch_device(o.device);
@@ -258,7 +259,7 @@ DeviceProfile profile_layers(const std::vector<Graph>& graphs, const ProfilerOpt
       {"cpu", cpu + ", " + std::to_string(std::thread::hardware_concurrency()) + " hardware threads"},
       {"threads", o.threads},
       {"libraries", {{"libtorch", TORCH_VERSION}, {"compiler", __VERSION__}}},
-      {"blas", loaded_blas()},
+      {"blas", loaded_blas() + (blas_threads() > 0 ? ", " + std::to_string(blas_threads()) + " thread(s)" : ", no own threads")},
       {"date", utc_now()},
       {"repetitions", max_reps_used},
       {"notes", std::string(o.quick ? "quick sweep; " : "") + "per row count: 1 warm-up run, then " +

@@ -22,6 +22,10 @@ struct DistrEdgeOptions {
   int replay = 100000;       // replay buffer size (our choice)
   double noise_var = -1;     // exploration noise variance; < 0: 0.1 up to 4 devices, 1 beyond
   double eps_scale = 250;    // exploration probability 1 - (episode / eps_scale)^2
+  // Our addition (off: the paper's method as published): play |D| + 2 demonstration
+  // episodes first (each device alone, equal split, speed-proportional split) so that the
+  // replay buffer and the best plan so far start from them. See docs/planners.md.
+  bool demonstrations = true;
 };
 
 // Throws Error with one line for options outside their ranges.
@@ -40,6 +44,7 @@ struct TrainResult {
   std::vector<int> boundaries;          // LC-PSS volume boundaries
   std::vector<double> episode_ms;       // latency of each episode's plan
   std::vector<double> best_ms_curve;    // best latency so far after each episode
+  std::vector<double> elapsed_s;        // seconds since the start at the end of each episode
 };
 
 // Trains the DDPG agent from scratch (or from `resume_path`, a policy file written by a

@@ -1,5 +1,5 @@
 // glibc malloc tuning for stable timings (see allocator.h).
-#include "edgeplan/runtime/allocator.h"
+#include "edgeplan/compute/allocator.h"
 
 #include <cstdlib>
 
