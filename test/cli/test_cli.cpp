@@ -231,3 +231,59 @@ TEST_CASE("bench: the quick suite passes the committed baseline; a doctored base
   CHECK(unknown.code != 0);
   CHECK(lines(unknown.out) == 1);
 }
+
+TEST_CASE("train: writes the policy, the best plan and the learning curve; resumes", "[cli][distredge]") {
+  const std::string scenario = std::string(EDGEPLAN_SOURCE_DIR) + "/benchmarks/scenarios/jetsons-1gbit.json";
+  for (const char* f : {"cli_policy.pt", "cli_train_plan.json", "cli_curve.svg"}) std::remove(f);
+  const Run r = run("train --scenario " + scenario + " --episodes 12 --seed 3 -o cli_policy.pt --plan-out cli_train_plan.json "
+                    "--curve-svg cli_curve.svg");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("trained 12 episodes") != std::string::npos);
+  CHECK(r.out.find("within 10% of opt") != std::string::npos);
+  CHECK(std::ifstream("cli_policy.pt").good());
+  CHECK(std::ifstream("cli_curve.svg").good());
+  // The plan replays on the scenario at the latency train reported as best.
+  const Run s = run("simulate --scenario " + scenario + " --plan cli_train_plan.json --json");
+  REQUIRE(s.code == 0);
+  const double best = std::stod(r.out.substr(r.out.find("best ") + 5));
+  CHECK(nlohmann::json::parse(s.out)["latency_ms"].get<double>() == Approx(best).epsilon(1e-5));
+  const Run resumed = run("train --scenario " + scenario + " --episodes 3 --no-demos --resume cli_policy.pt -o cli_policy.pt");
+  INFO(resumed.out);
+  CHECK(resumed.code == 0);
+  CHECK(resumed.out.find("trained 3 episodes") != std::string::npos);
+}
+
+TEST_CASE("train and distredge settings: bad values get one line", "[cli][distredge]") {
+  const std::string scenario = std::string(EDGEPLAN_SOURCE_DIR) + "/benchmarks/scenarios/default.json";
+  std::remove("cli_never.pt");
+  for (const std::string& args : std::vector<std::string>{
+           "train --scenario " + scenario + " --episodes 0 -o cli_never.pt",
+           "train --scenario " + scenario + " --alpha 1.5 -o cli_never.pt",
+           "train --scenario " + scenario + " --noise-var -3 -o cli_never.pt",
+           "train --scenario " + scenario + " --tau 0 -o cli_never.pt",
+           "train --scenario " + scenario + " --episodes 5 --resume missing.pt -o cli_never.pt",
+           "plan --scenario " + scenario + " --planner distredge:episodes=x -o cli_never.pt",
+           "plan --scenario " + scenario + " --planner distredge:speed=9 -o cli_never.pt",
+           "plan --scenario " + scenario + " --planner opt:episodes=5 -o cli_never.pt",
+           "plan --scenario " + scenario + " --planner single:x=1 -o cli_never.pt"}) {
+    const Run r = run(args);
+    INFO(args << " -> " << r.out);
+    CHECK(r.code != 0);
+    CHECK(lines(r.out) == 1);
+  }
+  CHECK_FALSE(std::ifstream("cli_never.pt").good());
+}
+
+TEST_CASE("plan --planner distredge:... takes DistrEdge's settings", "[cli][distredge]") {
+  const std::string scenario = std::string(EDGEPLAN_SOURCE_DIR) + "/benchmarks/scenarios/default.json";
+  std::remove("cli_distredge.json");
+  const Run r = run("plan --scenario " + scenario + " --planner distredge:episodes=8:budget_s=0:seed=2:demos=0 -o cli_distredge.json");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  const auto plan = nlohmann::json::parse(std::ifstream("cli_distredge.json"));
+  CHECK(plan["predicted"]["planner"] == "distredge");
+  CHECK(plan["predicted"]["settings"]["episodes"] == 8);
+  CHECK(plan["predicted"]["settings"]["seed"] == 2);
+  CHECK(plan["predicted"]["settings"]["demonstrations"] == false);
+}

@@ -1,5 +1,4 @@
 // `edgeplan bench`: the planners on the benchmark suite; speedup tables and the regression check.
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +14,7 @@
 #include "cli_util.h"
 #include "svg_chart.h"
 #include "commands.h"
+#include "edgeplan/compute/machine.h"
 #include "edgeplan/jsonio/fields.h"
 #include "edgeplan/model/error.h"
 #include "edgeplan/strategy/benchmark_suite.h"
@@ -126,14 +126,19 @@ void write_plots(const BenchResults& r, const std::string& dir) {
 }
 
 std::string provenance() {
-  utsname un{};
-  uname(&un);
+  const MachineInfo m = describe_machine();
   const std::time_t t = std::time(nullptr);
   char date[32];
   std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return nlohmann::json{{"machine", std::string(un.nodename) + " (" + un.sysname + " " + un.release + " " + un.machine + ")"},
+  return nlohmann::json{{"machine", m.machine},
+                        {"cpu", m.cpu},
+                        {"threads", 1},
+                        {"libraries", {{"libtorch", m.libtorch}, {"compiler", m.compiler}, {"blas", m.blas}}},
+                        {"repetitions", 1},
                         {"date", date},
-                        {"note", "latencies are simulated (deterministic); planning times are measured on this machine"}}
+                        {"note", "latencies are simulated (deterministic); planning times are measured on this machine, "
+                                 "one run per planner and scenario, one thread (distredge holds libtorch and its BLAS "
+                                 "to one thread)"}}
       .dump();
 }
 

@@ -1,7 +1,6 @@
 // Per-layer latency measurement with libtorch: row sweeps, repetitions, provenance, fallback fit.
 #include "edgeplan/runtime/layer_profiler.h"
 
-#include <sys/utsname.h>
 
 #include <algorithm>
 #include <chrono>
@@ -10,15 +9,14 @@
 #include <fstream>
 #include <map>
 #include <set>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 #include <torch/cuda.h>
 #include <torch/torch.h>
-#include <torch/version.h>
 
 #include "edgeplan/costmodel/curve_sampler.h"
 #include "edgeplan/compute/allocator.h"
+#include "edgeplan/compute/machine.h"
 #include "edgeplan/compute/threads.h"
 #include "edgeplan/runtime/cpu_executor.h"
 #include "layer_ops.h"
@@ -77,31 +75,6 @@ torch::Device torch_device(const std::string& device) {
   return torch::Device(device);  // "cuda" or "cuda:N", already checked
 }
 
-std::string read_first_line_with(const std::string& path, const std::string& key) {
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(key, 0) == 0) {
-      const auto colon = line.find(':');
-      std::string v = colon == std::string::npos ? line : line.substr(colon + 1);
-      v.erase(0, v.find_first_not_of(" \t"));
-      return v;
-    }
-  return "";
-}
-
-// The BLAS libtorch actually loaded (Debian's alternatives decide): its path in our maps.
-std::string loaded_blas() {
-  std::ifstream maps("/proc/self/maps");
-  std::string line;
-  while (std::getline(maps, line)) {
-    const auto slash = line.find('/');
-    if (slash == std::string::npos) continue;
-    const std::string path = line.substr(slash);
-    if (path.find("blas") != std::string::npos || path.find("mkl") != std::string::npos) return path;
-  }
-  return "unknown";
-}
 
 std::string utc_now() {
   const std::time_t t = std::time(nullptr);
@@ -243,23 +216,20 @@ DeviceProfile profile_layers(const std::vector<Graph>& graphs, const ProfilerOpt
     if (o.progress) o.progress(static_cast<int>(i + 1), static_cast<int>(todo.size()), work_done, total_work, signatures[i]);
   }
 
-  utsname un{};
-  uname(&un);
-  const std::string cpu = read_first_line_with("/proc/cpuinfo", "model name");
-  const double mem_kb = std::atof(read_first_line_with("/proc/meminfo", "MemTotal").c_str());
+  const MachineInfo machine = describe_machine();
   profile.name = o.name.empty() ? o.device + "-" + std::to_string(o.threads) + "t" : o.name;
   profile.kind = cuda ? "gpu" : "cpu";
-  profile.memory_bytes = static_cast<std::int64_t>(mem_kb * 1024);
+  profile.memory_bytes = machine.memory_bytes;
   if (profile.memory_bytes <= 0) profile.memory_bytes = std::int64_t{1} << 30;
   std::vector<std::string> model_names;
   for (const Graph& g : graphs) model_names.push_back(g.name() + " " + to_string(g.input_shape()));
   nlohmann::json prov = {
       {"type", "measured"},
-      {"machine", std::string(un.nodename) + " (" + un.sysname + " " + un.release + " " + un.machine + ")"},
-      {"cpu", cpu + ", " + std::to_string(std::thread::hardware_concurrency()) + " hardware threads"},
+      {"machine", machine.machine},
+      {"cpu", machine.cpu},
       {"threads", o.threads},
-      {"libraries", {{"libtorch", TORCH_VERSION}, {"compiler", __VERSION__}}},
-      {"blas", loaded_blas() + (blas_threads() > 0 ? ", " + std::to_string(blas_threads()) + " thread(s)" : ", no own threads")},
+      {"libraries", {{"libtorch", machine.libtorch}, {"compiler", machine.compiler}}},
+      {"blas", machine.blas},
       {"date", utc_now()},
       {"repetitions", max_reps_used},
       {"notes", std::string(o.quick ? "quick sweep; " : "") + "per row count: 1 warm-up run, then " +

@@ -1,5 +1,7 @@
 // The two reference planners: `single` (whole model on the best device) and `equal`.
 #include <chrono>
+#include <cmath>
+#include <cstdint>
 #include <limits>
 
 #include <nlohmann/json.hpp>
@@ -57,7 +59,91 @@ const std::vector<std::string>& planner_names() {
   return names;
 }
 
-std::unique_ptr<Planner> make_planner(const std::string& name) {
+namespace {
+
+// Settings in a planner name, "name:key=value[:key=value...]", so that `bench` suites and
+// `plan --planner` can ask for DistrEdge's 4000 episodes or a faster `opt`.
+class SpecSettings {
+ public:
+  explicit SpecSettings(const std::string& spec) : spec_(spec) {}
+
+  // Calls `use(key, *this)` for each setting; `use` reads the value with number() or
+  // whole() and returns false for a key it does not know.
+  template <typename F>
+  void each(const std::string& known, F use) {
+    std::size_t at = spec_.find(':');
+    while (at != std::string::npos) {
+      const std::size_t next = spec_.find(':', at + 1);
+      const std::string kv = spec_.substr(at + 1, next == std::string::npos ? std::string::npos : next - at - 1);
+      at = next;
+      const std::size_t eq = kv.find('=');
+      key_ = kv.substr(0, eq);
+      value_ = eq == std::string::npos ? "" : kv.substr(eq + 1);
+      if (!use(key_))
+        throw Error("planner '" + spec_ + "': unknown setting '" + key_ + "' (" + known + ")");
+    }
+  }
+  double number() const {
+    std::size_t used = 0;
+    double v = 0;
+    try {
+      v = std::stod(value_, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (value_.empty() || used != value_.size() || !std::isfinite(v))
+      throw Error("planner '" + spec_ + "': " + key_ + " needs a number, got '" + value_ + "'");
+    return v;
+  }
+  double whole(double lo, double hi) const {
+    const double v = number();
+    if (v != std::floor(v) || v < lo || v > hi)
+      throw Error("planner '" + spec_ + "': " + key_ + " must be a whole number in [" +
+                  std::to_string(static_cast<long long>(lo)) + ", " + std::to_string(static_cast<long long>(hi)) + "]");
+    return v;
+  }
+
+ private:
+  std::string spec_, key_, value_;
+};
+
+std::unique_ptr<Planner> make_distredge(const std::string& spec) {
+  DistrEdgeOptions o;
+  o.budget_s = 10;  // the paper's 4000 episodes, or 10 s of training, whichever comes first
+  SpecSettings set(spec);
+  set.each("episodes, budget_s, alpha, seed, demos", [&](const std::string& key) {
+    if (key == "episodes") o.episodes = static_cast<int>(set.whole(1, 1e8));
+    else if (key == "budget_s") o.budget_s = set.number();
+    else if (key == "alpha") o.alpha = set.number();
+    else if (key == "seed") o.seed = static_cast<std::uint64_t>(set.whole(0, 9007199254740992.0));
+    else if (key == "demos") o.demonstrations = set.whole(0, 1) == 1;
+    else return false;
+    return true;
+  });
+  check_options(o);
+  return std::make_unique<DistrEdgePlanner>(o);
+}
+
+std::unique_ptr<Planner> make_opt(const std::string& spec) {
+  OptOptions o;
+  SpecSettings set(spec);
+  set.each("max_evaluations, restarts, restart_evaluations", [&](const std::string& key) {
+    if (key == "max_evaluations") o.max_evaluations = static_cast<int>(set.whole(0, 1e9));
+    else if (key == "restarts") o.restarts = static_cast<int>(set.whole(0, 1000));
+    else if (key == "restart_evaluations") o.restart_evaluations = static_cast<int>(set.whole(0, 1e9));
+    else return false;
+    return true;
+  });
+  return std::make_unique<OptPlanner>(o);
+}
+
+}  // namespace
+
+std::unique_ptr<Planner> make_planner(const std::string& spec) {
+  const std::string name = spec.substr(0, spec.find(':'));
+  if (name == "distredge") return make_distredge(spec);
+  if (name == "opt") return make_opt(spec);
+  if (name != spec) throw Error("planner '" + name + "' takes no settings (only distredge and opt do)");
   if (name == "single") return std::make_unique<SinglePlanner>();
   if (name == "equal") return std::make_unique<EqualPlanner>();
   if (name == "modnn") return std::make_unique<ModnnPlanner>();
@@ -67,12 +153,6 @@ std::unique_ptr<Planner> make_planner(const std::string& name) {
   if (name == "deeperthings") return std::make_unique<DeeperthingsPlanner>();
   if (name == "aofl") return std::make_unique<AoflPlanner>();
   if (name == "neurosurgeon") return std::make_unique<NeurosurgeonPlanner>();
-  if (name == "distredge") {
-    DistrEdgeOptions o;
-    o.budget_s = 10;  // the paper's 4000 episodes, or 10 s of training, whichever comes first
-    return std::make_unique<DistrEdgePlanner>(o);
-  }
-  if (name == "opt") return std::make_unique<OptPlanner>();
   std::string known;
   for (const auto& n : planner_names()) known += (known.empty() ? "" : ", ") + n;
   throw Error("unknown planner '" + name + "' (available: " + known + ")");

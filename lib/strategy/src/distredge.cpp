@@ -320,9 +320,13 @@ TrainResult train_distredge(const PlanningContext& ctx, const DistrEdgeOptions& 
       critic_opt.zero_grad();
       torch::mse_loss(critic->forward(torch::cat({S, A}, 1)), target).backward();
       critic_opt.step();
+      // The actor's gradient flows through the critic's input; the critic's own weight
+      // gradients would be discarded, so they are not computed (same result, less work).
+      for (auto& p : critic->parameters()) p.set_requires_grad(false);
       actor_opt.zero_grad();
       (-critic->forward(torch::cat({S, actor->forward(S)}, 1)).mean()).backward();
       actor_opt.step();
+      for (auto& p : critic->parameters()) p.set_requires_grad(true);
       copy_params(actor_t, actor, o.tau);
       copy_params(critic_t, critic, o.tau);
     }

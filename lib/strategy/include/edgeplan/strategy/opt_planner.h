@@ -9,6 +9,10 @@ struct OptOptions {
   int max_evaluations = 20000;  // simulator calls in the local search (deterministic budget)
   int max_volume_span = 10;     // candidate volumes end at most this many cut points after they start
   int row_samples = 24;         // row counts sampled per volume for the finish-time estimate
+  int restart_evaluations = 2000;  // simulator calls each restart may use
+  int restarts = 6;             // local searches from the next-best split starts (by latency),
+                                // and one from DistrEdge's LC-PSS volumes (0: none of these)
+  int lcpss_samples = 16;       // random splits per LC-PSS score (DistrEdge's 100 cost 10x more)
 };
 
 class OptPlanner : public Planner {

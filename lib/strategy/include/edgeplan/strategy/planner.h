@@ -37,8 +37,11 @@ class Planner {
 
 // Planners available today, in display order (`single` first: the speedup denominator).
 const std::vector<std::string>& planner_names();
-// Throws Error("unknown planner ...") for other names.
-std::unique_ptr<Planner> make_planner(const std::string& name);
+// `spec` is a planner name, or "name:key=value[:key=value...]" with settings: distredge
+// takes episodes, budget_s (0: no limit; default 10), alpha, seed, demos (0 or 1); opt
+// takes max_evaluations, restarts, restart_evaluations. Throws Error (one line) for
+// unknown names, settings or values.
+std::unique_ptr<Planner> make_planner(const std::string& spec);
 
 // Runs a planner and fills the plan's "predicted" block (latency, lower bound, gap, bytes,
 // planner, planning time, per-device breakdown) from the simulator; the full simulation
