@@ -287,3 +287,25 @@ TEST_CASE("plan --planner distredge:... takes DistrEdge's settings", "[cli][dist
   CHECK(plan["predicted"]["settings"]["seed"] == 2);
   CHECK(plan["predicted"]["settings"]["demonstrations"] == false);
 }
+
+TEST_CASE("plan --start: opt refines a given plan; a plan for another scenario is refused", "[cli]") {
+  const std::string dir = std::string(EDGEPLAN_SOURCE_DIR) + "/benchmarks/scenarios/";
+  for (const char* f : {"cli_start.json", "cli_refined.json", "cli_never.json"}) std::remove(f);
+  REQUIRE(run("plan --scenario " + dir + "jetsons-1gbit.json --planner equal -o cli_start.json").code == 0);
+  const Run r = run("plan --scenario " + dir + "jetsons-1gbit.json --planner opt:restarts=0 --start cli_start.json -o cli_refined.json");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  const auto latency = [](const char* f) { return nlohmann::json::parse(std::ifstream(f))["predicted"]["latency_ms"].get<double>(); };
+  CHECK(latency("cli_refined.json") <= latency("cli_start.json"));
+  for (const std::string& args : std::vector<std::string>{
+           "plan --scenario " + dir + "ethernet-switched.json --planner opt --start cli_start.json -o cli_never.json",
+           "plan --scenario " + dir + "jetsons-1gbit.json --planner equal --start cli_start.json -o cli_never.json",
+           "plan --scenario " + dir + "jetsons-1gbit.json --planner opt --start missing.json -o cli_never.json",
+           "plan --scenario " + dir + "jetsons-1gbit.json --compare --start cli_start.json"}) {
+    const Run bad = run(args);
+    INFO(args << " -> " << bad.out);
+    CHECK(bad.code != 0);
+    CHECK(lines(bad.out) == 1);
+  }
+  CHECK_FALSE(std::ifstream("cli_never.json").good());
+}

@@ -3,8 +3,10 @@
 
 #include <algorithm>
 
+#include "edgeplan/costmodel/scenario.h"
 #include "edgeplan/jsonio/atomic_file.h"
 #include "edgeplan/model/error.h"
+#include "edgeplan/plan/plan.h"
 
 namespace edgeplan::cli {
 
@@ -20,5 +22,19 @@ std::vector<std::string> split_commas(const std::string& text) {
 }
 
 void write_file_atomic(const std::string& path, const std::string& text) { jsonio::write_file_atomic<Error>(path, text); }
+
+void check_plan_for(const Plan& plan, const Scenario& s, const std::string& what) {
+  if (plan.model != s.graph.name() || plan.input != s.graph.input_shape())
+    throw Error(what + ": plan is for " + plan.model + " " + to_string(plan.input) + " but the scenario runs " +
+                s.graph.name() + " " + to_string(s.graph.input_shape()));
+  validate_plan(plan, s.graph);
+  const std::vector<std::string> ids = s.device_ids();
+  for (const Volume& v : plan.volumes)
+    for (const Part& p : v.parts)
+      if (std::find(ids.begin(), ids.end(), p.device) == ids.end())
+        throw Error(what + ": plan device '" + p.device + "' is not a device of the scenario");
+  if (plan.tail && std::find(ids.begin(), ids.end(), plan.tail->device) == ids.end())
+    throw Error(what + ": plan device '" + plan.tail->device + "' is not a device of the scenario");
+}
 
 }  // namespace edgeplan::cli

@@ -6,6 +6,11 @@
 
 #include "edgeplan/model/shape.h"
 
+namespace edgeplan {
+struct Plan;
+struct Scenario;
+}  // namespace edgeplan
+
 namespace edgeplan::cli {
 
 inline std::optional<Shape> optional_shape(const std::string& text) {
@@ -15,6 +20,10 @@ inline std::optional<Shape> optional_shape(const std::string& text) {
 
 // "a,b,,c" -> {"a", "b", "c"} (empty items dropped).
 std::vector<std::string> split_commas(const std::string& text);
+
+// Throws Error (one line naming `what`) unless the plan is for the scenario's model and
+// input, valid for that graph, and names only the scenario's devices.
+void check_plan_for(const Plan& plan, const Scenario& scenario, const std::string& what);
 
 // Writes text to `path` atomically (temporary file + rename); throws edgeplan::Error.
 void write_file_atomic(const std::string& path, const std::string& text);

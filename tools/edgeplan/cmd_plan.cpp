@@ -15,6 +15,7 @@ namespace {
 
 struct Args {
   std::string scenario, planner, output, svg;
+  std::vector<std::string> starts;
   bool compare = false;
 };
 
@@ -39,7 +40,8 @@ Runner add_plan(CLI::App& app) {
   auto a = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("plan", "Plan a scenario with a planner and write the plan (JSON), or compare all planners");
   cmd->add_option("--scenario", a->scenario, "Scenario file (edgeplan.scenario/v1)")->required();
-  cmd->add_option("--planner", a->planner, "Planner name (single, equal, opt)");
+  cmd->add_option("--planner", a->planner, "Planner name, with settings if any (e.g. opt, opt:restarts=0, distredge:episodes=4000)");
+  cmd->add_option("--start", a->starts, "opt only: a plan file to start from as well (repeatable), e.g. a trained DistrEdge plan");
   cmd->add_option("-o,--output", a->output, "Plan file to write");
   cmd->add_option("--svg", a->svg, "Also write a Gantt chart of the plan (SVG)");
   cmd->add_flag("--compare", a->compare, "Run every planner and print the speedup table");
@@ -47,12 +49,17 @@ Runner add_plan(CLI::App& app) {
     const Scenario s = load_scenario_file(a->scenario);
     const Simulator sim(s);
     if (a->compare) {
-      if (!a->planner.empty() || !a->output.empty() || !a->svg.empty())
-        throw Error("--compare runs every planner; it takes no --planner, -o or --svg");
+      if (!a->planner.empty() || !a->output.empty() || !a->svg.empty() || !a->starts.empty())
+        throw Error("--compare runs every planner; it takes no --planner, --start, -o or --svg");
       return run_compare(s, sim);
     }
     if (a->planner.empty() || a->output.empty()) throw Error("plan needs --planner NAME and -o FILE (or --compare)");
-    const auto planner = make_planner(a->planner);
+    std::vector<Plan> starts;
+    for (const std::string& f : a->starts) {
+      starts.push_back(load_plan_file(f));
+      check_plan_for(starts.back(), s, f);
+    }
+    const auto planner = make_planner(a->planner, starts);
     SimResult r;
     const Plan plan = plan_with_prediction(*planner, PlanningContext::of(s, sim), s.name, &r);
     if (!a->svg.empty())

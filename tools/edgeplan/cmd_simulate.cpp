@@ -1,6 +1,7 @@
 // `edgeplan simulate`: predicted latency, timeline and bytes of a plan in a scenario.
 #include <iostream>
 
+#include "cli_util.h"
 #include "commands.h"
 #include "edgeplan/costmodel/simulator.h"
 #include "sim_report.h"
@@ -20,9 +21,7 @@ Runner add_simulate(CLI::App& app) {
   return [a] {
     const Scenario s = load_scenario_file(a->scenario);
     const Plan plan = load_plan_file(a->plan);
-    if (plan.model != s.graph.name() || plan.input != s.graph.input_shape())
-      throw Error("plan is for " + plan.model + " " + to_string(plan.input) + " but the scenario runs " + s.graph.name() +
-                  " " + to_string(s.graph.input_shape()));
+    check_plan_for(plan, s, a->plan);
     const Simulator sim(s);
     const SimResult r = sim.simulate(plan);
     std::cout << (a->json ? sim_report_json(s, plan, r) : sim_report_text(s, plan, r));

@@ -124,8 +124,9 @@ std::unique_ptr<Planner> make_distredge(const std::string& spec) {
   return std::make_unique<DistrEdgePlanner>(o);
 }
 
-std::unique_ptr<Planner> make_opt(const std::string& spec) {
+std::unique_ptr<Planner> make_opt(const std::string& spec, const std::vector<Plan>& starts = {}) {
   OptOptions o;
+  o.starts = starts;
   SpecSettings set(spec);
   set.each("max_evaluations, restarts, restart_evaluations", [&](const std::string& key) {
     if (key == "max_evaluations") o.max_evaluations = static_cast<int>(set.whole(0, 1e9));
@@ -138,6 +139,12 @@ std::unique_ptr<Planner> make_opt(const std::string& spec) {
 }
 
 }  // namespace
+
+std::unique_ptr<Planner> make_planner(const std::string& spec, const std::vector<Plan>& starts) {
+  if (starts.empty()) return make_planner(spec);
+  if (spec.substr(0, spec.find(':')) != "opt") throw Error("only opt takes starting plans (--start), not '" + spec + "'");
+  return make_opt(spec, starts);
+}
 
 std::unique_ptr<Planner> make_planner(const std::string& spec) {
   const std::string name = spec.substr(0, spec.find(':'));

@@ -318,6 +318,20 @@ Plan OptPlanner::plan(const PlanningContext& ctx) const {
     }
   }
 
+  // Plans the caller gives: searched from (below) whether or not they are the best start.
+  std::vector<std::pair<double, Draft>> from_caller;
+  for (const Plan& p : options_.starts) {
+    const double ms = sim.latency_ms(p);
+    ++evals;
+    if (std::optional<Draft> d = draft_of(ctx, p)) {
+      scored.emplace_back(ms, *d);
+      from_caller.emplace_back(ms, *d);
+    } else if (ms < best_tiles_ms) {
+      best_tiles_ms = ms;
+      best_tiles = p;
+    }
+  }
+
   // 3. Local search on the simulator: move stripe boundaries, drop or add devices, merge or
   // split volumes at cut points, move the tail; take the first improvement, repeat. It
   // runs from the best start first, then from the other split starts while the budget
@@ -445,6 +459,7 @@ Plan OptPlanner::plan(const PlanningContext& ctx) const {
     if (split) again.push_back(scored[i]);  // another device alone: the same local optimum as the first
   }
   if (options_.restarts > 0) again.emplace_back(cost(lc), lc);
+  again.insert(again.end(), from_caller.begin(), from_caller.end());
   for (const auto& [start_ms, d] : again) {
     eval_cap = evals + options_.restart_evaluations;
     cur = d;

@@ -1,6 +1,8 @@
 // `opt`: our planner. Volume boundaries by dynamic programming over an equal-finish-time
 // estimate, then local search on the true simulator.
 #pragma once
+#include <vector>
+
 #include "edgeplan/strategy/planner.h"
 
 namespace edgeplan {
@@ -13,6 +15,10 @@ struct OptOptions {
   int restarts = 6;             // local searches from the next-best split starts (by latency),
                                 // and one from DistrEdge's LC-PSS volumes (0: none of these)
   int lcpss_samples = 16;       // random splits per LC-PSS score (DistrEdge's 100 cost 10x more)
+  // Plans to start from as well (a trained DistrEdge plan, last week's plan): row-stripe
+  // plans get a local search of their own, others are kept if nothing beats them. Each
+  // must be valid for the scenario; `opt` is then never worse than any of them.
+  std::vector<Plan> starts;
 };
 
 class OptPlanner : public Planner {

@@ -42,6 +42,8 @@ const std::vector<std::string>& planner_names();
 // takes max_evaluations, restarts, restart_evaluations. Throws Error (one line) for
 // unknown names, settings or values.
 std::unique_ptr<Planner> make_planner(const std::string& spec);
+// The same, with plans for `opt` to start from (OptOptions::starts); Error for another planner.
+std::unique_ptr<Planner> make_planner(const std::string& spec, const std::vector<Plan>& starts);
 
 // Runs a planner and fills the plan's "predicted" block (latency, lower bound, gap, bytes,
 // planner, planning time, per-device breakdown) from the simulator; the full simulation
