@@ -262,6 +262,7 @@ TEST_CASE("train and distredge settings: bad values get one line", "[cli][distre
            "train --scenario " + scenario + " --alpha 1.5 -o cli_never.pt",
            "train --scenario " + scenario + " --noise-var -3 -o cli_never.pt",
            "train --scenario " + scenario + " --tau 0 -o cli_never.pt",
+           "train --scenario " + scenario + " --threads 0 -o cli_never.pt",
            "train --scenario " + scenario + " --episodes 5 --resume missing.pt -o cli_never.pt",
            "plan --scenario " + scenario + " --planner distredge:episodes=x -o cli_never.pt",
            "plan --scenario " + scenario + " --planner distredge:speed=9 -o cli_never.pt",

@@ -42,6 +42,7 @@ Runner add_train(CLI::App& app) {
   cmd->add_option("--lr-critic", a->o.lr_critic, "Critic learning rate (default 1e-3)");
   cmd->add_option("--tau", a->o.tau, "Soft target-update rate (default 0.005)");
   cmd->add_option("--replay", a->o.replay, "Replay buffer size in transitions (default 100000)");
+  cmd->add_option("--threads", a->o.threads, "Threads for libtorch and its BLAS (default 1: reproducible, fastest here)");
   return [a] {
     check_options(a->o);
     const Scenario s = load_scenario_file(a->scenario);

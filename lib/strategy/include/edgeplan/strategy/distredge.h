@@ -26,6 +26,9 @@ struct DistrEdgeOptions {
   // episodes first (each device alone, equal split, speed-proportional split) so that the
   // replay buffer and the best plan so far start from them. See docs/planners.md.
   bool demonstrations = true;
+  // Threads for libtorch and its BLAS while training: 1 is reproducible (same seed, same
+  // result) and, for these small networks, the fastest (benchmarks/bench_simulator.cpp).
+  int threads = 1;
 };
 
 // Throws Error with one line for options outside their ranges.
