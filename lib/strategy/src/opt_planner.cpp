@@ -212,7 +212,10 @@ std::vector<int> single_tensor_cuts(const Graph& graph) {
 std::string OptPlanner::settings_json() const {
   return "{\"max_evaluations\": " + std::to_string(options_.max_evaluations) +
          ", \"max_volume_span\": " + std::to_string(options_.max_volume_span) +
-         ", \"row_samples\": " + std::to_string(options_.row_samples) + ", \"restarts\": " + std::to_string(options_.restarts) + "}";
+         ", \"row_samples\": " + std::to_string(options_.row_samples) + ", \"restarts\": " + std::to_string(options_.restarts) +
+         ", \"restart_evaluations\": " + std::to_string(options_.restart_evaluations) +
+         ", \"lcpss_samples\": " + std::to_string(options_.lcpss_samples) +
+         ", \"given_starts\": " + std::to_string(options_.starts.size()) + "}";
 }
 
 Plan OptPlanner::plan(const PlanningContext& ctx) const {
@@ -364,90 +367,90 @@ Plan OptPlanner::plan(const PlanningContext& ctx) const {
     return any;
   };
   auto search = [&]() {
-  bool improved = true;
-  while (improved && evals < eval_cap) {
-    improved = false;
-    for (int t = 0; t < n && !improved; ++t)
-      if (t != cur.tail_device && g.body_end() < g.size()) {
-        Draft d = cur;
-        d.tail_device = t;
-        improved = try_draft(d);
-      }
-    for (std::size_t v = 0; v < cur.volumes.size() && !improved; ++v) {
-      const int h = g.layer(cur.volumes[v].last - 1).out.h;
-      const auto& st = cur.stripes[v];
-      // Move rows between neighbouring stripes, coarse to fine.
-      for (int step = std::max(1, h / 8); step >= 1 && !improved; step /= 2)
-        for (std::size_t k = 0; k + 1 < st.size() && !improved; ++k)
-          for (int dir : {-1, 1}) {
-            Draft d = cur;
-            auto& s = d.stripes[v];
-            s[k].rows += dir * step;
-            s[k + 1].rows -= dir * step;
-            if (s[k].rows < 0 || s[k + 1].rows < 0) continue;
-            if (s[k].rows == 0) s.erase(s.begin() + static_cast<long>(k));
-            else if (s[k + 1].rows == 0) s.erase(s.begin() + static_cast<long>(k) + 1);
-            if ((improved = try_draft(d))) break;
-          }
-      // Give an idle device half of the largest stripe.
-      for (int dev = 0; dev < n && !improved; ++dev) {
-        if (std::any_of(st.begin(), st.end(), [&](const Stripe& s) { return s.device == dev; })) continue;
-        Draft d = cur;
-        auto& s = d.stripes[v];
-        auto big = std::max_element(s.begin(), s.end(), [](const Stripe& a, const Stripe& b) { return a.rows < b.rows; });
-        if (big->rows < 2) continue;
-        const int half = big->rows / 2;
-        big->rows -= half;
-        s.insert(big + 1, Stripe{dev, half});
-        improved = try_with_tails(d);
-      }
-      // Merge with the next volume (re-split by equal finish times).
-      if (!improved && v + 1 < cur.volumes.size()) {
-        Draft d = cur;
-        const LayerRange merged{cur.volumes[v].first, cur.volumes[v + 1].last};
-        d.volumes[v] = merged;
-        d.volumes.erase(d.volumes.begin() + static_cast<long>(v) + 1);
-        d.stripes.erase(d.stripes.begin() + static_cast<long>(v) + 1);
-        d.stripes[v] = equal_finish_split(ctx, estimate_volume(ctx, merged, options_.row_samples), ctx.input_device, nullptr);
-        improved = try_with_tails(d);
-      }
-      // Split at an interior cut point, both halves keeping the stripes' device order.
-      for (int p : points) {
-        if (improved || p <= cur.volumes[v].first || p >= cur.volumes[v].last) continue;
-        Draft d = cur;
-        const LayerRange a{cur.volumes[v].first, p}, b{p, cur.volumes[v].last};
-        const int ha = g.layer(p - 1).out.h;
-        std::vector<Stripe> sa;
-        int given = 0;
-        for (std::size_t k = 0; k < st.size(); ++k) {
-          const int r = k + 1 == st.size() ? ha - given : static_cast<int>(std::lround(static_cast<double>(st[k].rows) * ha / h));
-          const int rr = std::max(0, std::min(r, ha - given));
-          if (rr > 0) sa.push_back(Stripe{st[k].device, rr});
-          given += rr;
+    bool improved = true;
+    while (improved && evals < eval_cap) {
+      improved = false;
+      for (int t = 0; t < n && !improved; ++t)
+        if (t != cur.tail_device && g.body_end() < g.size()) {
+          Draft d = cur;
+          d.tail_device = t;
+          improved = try_draft(d);
         }
-        if (given < ha) sa.back().rows += ha - given;
-        d.volumes[v] = b;
-        d.volumes.insert(d.volumes.begin() + static_cast<long>(v), a);
-        d.stripes.insert(d.stripes.begin() + static_cast<long>(v), sa);
-        improved = try_with_tails(d);
+      for (std::size_t v = 0; v < cur.volumes.size() && !improved; ++v) {
+        const int h = g.layer(cur.volumes[v].last - 1).out.h;
+        const auto& st = cur.stripes[v];
+        // Move rows between neighbouring stripes, coarse to fine.
+        for (int step = std::max(1, h / 8); step >= 1 && !improved; step /= 2)
+          for (std::size_t k = 0; k + 1 < st.size() && !improved; ++k)
+            for (int dir : {-1, 1}) {
+              Draft d = cur;
+              auto& s = d.stripes[v];
+              s[k].rows += dir * step;
+              s[k + 1].rows -= dir * step;
+              if (s[k].rows < 0 || s[k + 1].rows < 0) continue;
+              if (s[k].rows == 0) s.erase(s.begin() + static_cast<long>(k));
+              else if (s[k + 1].rows == 0) s.erase(s.begin() + static_cast<long>(k) + 1);
+              if ((improved = try_draft(d))) break;
+            }
+        // Give an idle device half of the largest stripe.
+        for (int dev = 0; dev < n && !improved; ++dev) {
+          if (std::any_of(st.begin(), st.end(), [&](const Stripe& s) { return s.device == dev; })) continue;
+          Draft d = cur;
+          auto& s = d.stripes[v];
+          auto big = std::max_element(s.begin(), s.end(), [](const Stripe& a, const Stripe& b) { return a.rows < b.rows; });
+          if (big->rows < 2) continue;
+          const int half = big->rows / 2;
+          big->rows -= half;
+          s.insert(big + 1, Stripe{dev, half});
+          improved = try_with_tails(d);
+        }
+        // Merge with the next volume (re-split by equal finish times).
+        if (!improved && v + 1 < cur.volumes.size()) {
+          Draft d = cur;
+          const LayerRange merged{cur.volumes[v].first, cur.volumes[v + 1].last};
+          d.volumes[v] = merged;
+          d.volumes.erase(d.volumes.begin() + static_cast<long>(v) + 1);
+          d.stripes.erase(d.stripes.begin() + static_cast<long>(v) + 1);
+          d.stripes[v] = equal_finish_split(ctx, estimate_volume(ctx, merged, options_.row_samples), ctx.input_device, nullptr);
+          improved = try_with_tails(d);
+        }
+        // Split at an interior cut point, both halves keeping the stripes' device order.
+        for (int p : points) {
+          if (improved || p <= cur.volumes[v].first || p >= cur.volumes[v].last) continue;
+          Draft d = cur;
+          const LayerRange a{cur.volumes[v].first, p}, b{p, cur.volumes[v].last};
+          const int ha = g.layer(p - 1).out.h;
+          std::vector<Stripe> sa;
+          int given = 0;
+          for (std::size_t k = 0; k < st.size(); ++k) {
+            const int r = k + 1 == st.size() ? ha - given : static_cast<int>(std::lround(static_cast<double>(st[k].rows) * ha / h));
+            const int rr = std::max(0, std::min(r, ha - given));
+            if (rr > 0) sa.push_back(Stripe{st[k].device, rr});
+            given += rr;
+          }
+          if (given < ha) sa.back().rows += ha - given;
+          d.volumes[v] = b;
+          d.volumes.insert(d.volumes.begin() + static_cast<long>(v), a);
+          d.stripes.insert(d.stripes.begin() + static_cast<long>(v), sa);
+          improved = try_with_tails(d);
+        }
+      }
+      // Last resort: drop a device from every volume (its rows to the stripe above, or
+      // below); a device behind a slow link can cost more in transfers than its rows save, in every volume.
+      for (int dev = 0; dev < n && !improved; ++dev) {
+        Draft d = cur;
+        bool present = false;
+        for (auto& st : d.stripes)
+          for (std::size_t k = 0; k < st.size(); ++k)
+            if (st[k].device == dev && st.size() > 1) {
+              present = true;
+              st[k > 0 ? k - 1 : k + 1].rows += st[k].rows;
+              st.erase(st.begin() + static_cast<long>(k));
+              break;
+            }
+        if (present) improved = try_with_tails(d);
       }
     }
-    // Last resort: drop a device from every volume (its rows to the stripe above, or
-    // below); a device behind a slow link can cost more in transfers than its rows save, in every volume.
-    for (int dev = 0; dev < n && !improved; ++dev) {
-      Draft d = cur;
-      bool present = false;
-      for (auto& st : d.stripes)
-        for (std::size_t k = 0; k < st.size(); ++k)
-          if (st[k].device == dev && st.size() > 1) {
-            present = true;
-            st[k > 0 ? k - 1 : k + 1].rows += st[k].rows;
-            st.erase(st.begin() + static_cast<long>(k));
-            break;
-          }
-      if (present) improved = try_with_tails(d);
-    }
-  }
   };
   search();
   Draft best_draft = cur;
