@@ -35,6 +35,18 @@ int lines(const std::string& s) {
   return n;
 }
 
+// Every command must fail (non-zero exit) with exactly one line of output; with
+// `ours`, that line is edgeplan's own error (not a CLI11 parse error).
+void check_refused(const std::vector<std::string>& commands, bool ours = false) {
+  for (const std::string& args : commands) {
+    const Run r = run(args);
+    INFO(args << " -> " << r.out);
+    CHECK(r.code != 0);
+    CHECK(lines(r.out) == 1);
+    if (ours) CHECK(r.out.rfind("edgeplan: error: ", 0) == 0);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("models --json lists the seven zoo models", "[cli]") {
@@ -75,16 +87,11 @@ TEST_CASE("bad input gets a one-line error and a non-zero exit", "[cli]") {
   write("cli_gap.json", R"({"format": "edgeplan.plan/v1", "model": {"name": "alexnet", "input": [3, 64, 64]},
     "devices": ["a"], "volumes": [{"layers": [0, 13], "parts": [{"device": "a", "rows": [0, 0]}]}],
     "tail": {"layers": [13, 20], "device": "a"}})");
-  for (const char* args : {"verify --plan cli_bad.json", "verify --plan cli_gap.json", "verify --plan missing.json",
-                           "verify --model nosuchnet --random-plans 1", "verify --model vgg16 --random-plans 1 --input 3x8x8",
-                           "verify --model vgg16", "verify --model yolov2 --even-split 2 --input 3x50x50",
-                           "models --input 3xfoo", "verify --model vgg16 --even-split 2 --tolerance -1"}) {
-    const Run r = run(args);
-    INFO(args << " -> " << r.out);
-    CHECK(r.code != 0);
-    CHECK(lines(r.out) == 1);
-    CHECK(r.out.rfind("edgeplan: error: ", 0) == 0);
-  }
+  check_refused({"verify --plan cli_bad.json", "verify --plan cli_gap.json", "verify --plan missing.json",
+                "verify --model nosuchnet --random-plans 1", "verify --model vgg16 --random-plans 1 --input 3x8x8",
+                "verify --model vgg16", "verify --model yolov2 --even-split 2 --input 3x50x50", "models --input 3xfoo",
+                "verify --model vgg16 --even-split 2 --tolerance -1"},
+                true);
   CHECK(run("nosuchcommand").code != 0);
   CHECK(run("verify --help").code == 0);
 }
@@ -127,16 +134,11 @@ TEST_CASE("plan and simulate refuse bad input with one line and write nothing", 
     "devices": ["a"], "volumes": [{"layers": [0, 13], "parts": [{"device": "a", "rows": [0, 1]}]}],
     "tail": {"layers": [13, 20], "device": "a"}})");
   std::remove("cli_never.json");
-  for (const std::string& args : std::vector<std::string>{"plan --scenario " + dir + "default.json --planner magic -o cli_never.json",
-        std::string("plan --scenario nope.json --planner equal -o cli_never.json"),
-        "plan --scenario " + dir + "default.json --planner equal -o /nonexistent-dir/x.json",
-        "simulate --scenario " + dir + "default.json --plan cli_other_model.json",
-        "simulate --scenario " + dir + "default.json --plan missing.json"}) {
-    const Run r = run(args);
-    INFO(args << " -> " << r.out);
-    CHECK(r.code != 0);
-    CHECK(lines(r.out) == 1);
-  }
+  check_refused({"plan --scenario " + dir + "default.json --planner magic -o cli_never.json",
+                std::string("plan --scenario nope.json --planner equal -o cli_never.json"),
+                "plan --scenario " + dir + "default.json --planner equal -o /nonexistent-dir/x.json",
+                "simulate --scenario " + dir + "default.json --plan cli_other_model.json",
+                "simulate --scenario " + dir + "default.json --plan missing.json"});
   CHECK_FALSE(std::ifstream("cli_never.json").good());
   CHECK_FALSE(std::ifstream("/nonexistent-dir/x.json.tmp").good());
 }
@@ -159,19 +161,13 @@ TEST_CASE("profile: quick run, check and plot; bad input refused with one line",
   CHECK(text.rfind("<svg", 0) == 0);
   CHECK(text.find("latency (ms)") != std::string::npos);
   std::remove("cli_never.json");
-  for (const std::string& args : std::vector<std::string>{
-           "profile --device tpu --model alexnet -o cli_never.json", "profile --device cuda --model alexnet -o cli_never.json",
-           "profile --model alexnet --all-models -o cli_never.json", "profile --model alexnet",
-           "profile --model alexnet --input 3x8x8 -o cli_never.json",
-           "profile --model mobilenet_v2 --input 3x32x32 --quick -o /nonexistent-dir/p.json",
-           "profile --plot cli_profile.json --layers nothing-like-this -o cli_never.json",
-           "profile --check missing.json --model alexnet",
-           "profile --check " + std::string(EDGEPLAN_SOURCE_DIR) + "/profiles/modeled/jetson-nano.json --model alexnet"}) {
-    const Run r = run(args);
-    INFO(args << " -> " << r.out);
-    CHECK(r.code != 0);
-    CHECK(lines(r.out) == 1);
-  }
+  check_refused({"profile --device tpu --model alexnet -o cli_never.json", "profile --device cuda --model alexnet -o cli_never.json",
+                "profile --model alexnet --all-models -o cli_never.json", "profile --model alexnet",
+                "profile --model alexnet --input 3x8x8 -o cli_never.json",
+                "profile --model mobilenet_v2 --input 3x32x32 --quick -o /nonexistent-dir/p.json",
+                "profile --plot cli_profile.json --layers nothing-like-this -o cli_never.json",
+                "profile --check missing.json --model alexnet",
+                "profile --check " + std::string(EDGEPLAN_SOURCE_DIR) + "/profiles/modeled/jetson-nano.json --model alexnet"});
   CHECK_FALSE(std::ifstream("cli_never.json").good());
 }
 
@@ -257,22 +253,16 @@ TEST_CASE("train: writes the policy, the best plan and the learning curve; resum
 TEST_CASE("train and distredge settings: bad values get one line", "[cli][distredge]") {
   const std::string scenario = std::string(EDGEPLAN_SOURCE_DIR) + "/benchmarks/scenarios/default.json";
   std::remove("cli_never.pt");
-  for (const std::string& args : std::vector<std::string>{
-           "train --scenario " + scenario + " --episodes 0 -o cli_never.pt",
-           "train --scenario " + scenario + " --alpha 1.5 -o cli_never.pt",
-           "train --scenario " + scenario + " --noise-var -3 -o cli_never.pt",
-           "train --scenario " + scenario + " --tau 0 -o cli_never.pt",
-           "train --scenario " + scenario + " --threads 0 -o cli_never.pt",
-           "train --scenario " + scenario + " --episodes 5 --resume missing.pt -o cli_never.pt",
-           "plan --scenario " + scenario + " --planner distredge:episodes=x -o cli_never.pt",
-           "plan --scenario " + scenario + " --planner distredge:speed=9 -o cli_never.pt",
-           "plan --scenario " + scenario + " --planner opt:episodes=5 -o cli_never.pt",
-           "plan --scenario " + scenario + " --planner single:x=1 -o cli_never.pt"}) {
-    const Run r = run(args);
-    INFO(args << " -> " << r.out);
-    CHECK(r.code != 0);
-    CHECK(lines(r.out) == 1);
-  }
+  check_refused({"train --scenario " + scenario + " --episodes 0 -o cli_never.pt",
+                "train --scenario " + scenario + " --alpha 1.5 -o cli_never.pt",
+                "train --scenario " + scenario + " --noise-var -3 -o cli_never.pt",
+                "train --scenario " + scenario + " --tau 0 -o cli_never.pt",
+                "train --scenario " + scenario + " --threads 0 -o cli_never.pt",
+                "train --scenario " + scenario + " --episodes 5 --resume missing.pt -o cli_never.pt",
+                "plan --scenario " + scenario + " --planner distredge:episodes=x -o cli_never.pt",
+                "plan --scenario " + scenario + " --planner distredge:speed=9 -o cli_never.pt",
+                "plan --scenario " + scenario + " --planner opt:episodes=5 -o cli_never.pt",
+                "plan --scenario " + scenario + " --planner single:x=1 -o cli_never.pt"});
   CHECK_FALSE(std::ifstream("cli_never.pt").good());
 }
 
@@ -298,15 +288,9 @@ TEST_CASE("plan --start: opt refines a given plan; a plan for another scenario i
   REQUIRE(r.code == 0);
   const auto latency = [](const char* f) { return nlohmann::json::parse(std::ifstream(f))["predicted"]["latency_ms"].get<double>(); };
   CHECK(latency("cli_refined.json") <= latency("cli_start.json"));
-  for (const std::string& args : std::vector<std::string>{
-           "plan --scenario " + dir + "ethernet-switched.json --planner opt --start cli_start.json -o cli_never.json",
-           "plan --scenario " + dir + "jetsons-1gbit.json --planner equal --start cli_start.json -o cli_never.json",
-           "plan --scenario " + dir + "jetsons-1gbit.json --planner opt --start missing.json -o cli_never.json",
-           "plan --scenario " + dir + "jetsons-1gbit.json --compare --start cli_start.json"}) {
-    const Run bad = run(args);
-    INFO(args << " -> " << bad.out);
-    CHECK(bad.code != 0);
-    CHECK(lines(bad.out) == 1);
-  }
+  check_refused({"plan --scenario " + dir + "ethernet-switched.json --planner opt --start cli_start.json -o cli_never.json",
+                "plan --scenario " + dir + "jetsons-1gbit.json --planner equal --start cli_start.json -o cli_never.json",
+                "plan --scenario " + dir + "jetsons-1gbit.json --planner opt --start missing.json -o cli_never.json",
+                "plan --scenario " + dir + "jetsons-1gbit.json --compare --start cli_start.json"});
   CHECK_FALSE(std::ifstream("cli_never.json").good());
 }

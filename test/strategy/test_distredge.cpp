@@ -61,9 +61,9 @@ TEST_CASE("demonstrations come first: each device alone, then the equal split", 
   DistrEdgeOptions o;
   o.episodes = 5;
   o.alpha = 1.0;
-  const int torch_threads = blas_threads();
+  const int blas_before = blas_threads();
   const TrainResult r = train_distredge(t.ctx, o);
-  CHECK(blas_threads() == torch_threads);  // training's one-thread setting is undone
+  CHECK(blas_threads() == blas_before);  // training's one-thread setting is undone
   REQUIRE(r.episode_ms.size() == 5);
   const auto plan_with = [&](std::vector<Part> parts) {
     Plan p = r.best_plan;

@@ -27,14 +27,11 @@ void check_plan_for(const Plan& plan, const Scenario& s, const std::string& what
   if (plan.model != s.graph.name() || plan.input != s.graph.input_shape())
     throw Error(what + ": plan is for " + plan.model + " " + to_string(plan.input) + " but the scenario runs " +
                 s.graph.name() + " " + to_string(s.graph.input_shape()));
-  validate_plan(plan, s.graph);
+  validate_plan(plan, s.graph);  // parts and tail name only the plan's own devices
   const std::vector<std::string> ids = s.device_ids();
-  for (const Volume& v : plan.volumes)
-    for (const Part& p : v.parts)
-      if (std::find(ids.begin(), ids.end(), p.device) == ids.end())
-        throw Error(what + ": plan device '" + p.device + "' is not a device of the scenario");
-  if (plan.tail && std::find(ids.begin(), ids.end(), plan.tail->device) == ids.end())
-    throw Error(what + ": plan device '" + plan.tail->device + "' is not a device of the scenario");
+  for (const std::string& d : plan.devices)  // the simulator's rule, checked before planning starts
+    if (std::find(ids.begin(), ids.end(), d) == ids.end())
+      throw Error(what + ": plan device '" + d + "' is not a device of the scenario");
 }
 
 }  // namespace edgeplan::cli

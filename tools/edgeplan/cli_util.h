@@ -22,7 +22,7 @@ inline std::optional<Shape> optional_shape(const std::string& text) {
 std::vector<std::string> split_commas(const std::string& text);
 
 // Throws Error (one line naming `what`) unless the plan is for the scenario's model and
-// input, valid for that graph, and names only the scenario's devices.
+// input, valid for that graph, and lists only the scenario's devices.
 void check_plan_for(const Plan& plan, const Scenario& scenario, const std::string& what);
 
 // Writes text to `path` atomically (temporary file + rename); throws edgeplan::Error.

@@ -5,12 +5,12 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
 
 #include "cli_util.h"
+#include "edgeplan/compute/machine.h"
 #include "commands.h"
 #include "edgeplan/model/zoo.h"
 #include "edgeplan/runtime/layer_profiler.h"
@@ -40,25 +40,16 @@ std::vector<Graph> selected_models(const Args& a) {
 
 // Refuses models whose monolithic run would not fit in this machine's available memory.
 void check_memory(const std::vector<Graph>& graphs) {
-  std::ifstream in("/proc/meminfo");
-  std::string key;
-  double kb = 0;
-  while (in >> key) {
-    if (key == "MemAvailable:") {
-      in >> kb;
-      break;
-    }
-    in.ignore(256, '\n');
-  }
-  if (kb <= 0) return;
+  const double available = static_cast<double>(meminfo_bytes("MemAvailable"));
+  if (available <= 0) return;
   for (const Graph& g : graphs) {
     std::int64_t largest = 0;
     for (const Layer& l : g.layers()) largest = std::max(largest, l.out.elements());
     const double need = 4.0 * (static_cast<double>(g.total_params()) + 4.0 * static_cast<double>(largest));
-    if (need > kb * 1024)
+    if (need > available)
       throw Error("model " + g.name() + " " + to_string(g.input_shape()) + " needs about " +
                   std::to_string(static_cast<long long>(need / 1048576)) + " MB but only " +
-                  std::to_string(static_cast<long long>(kb / 1024)) + " MB are available");
+                  std::to_string(static_cast<long long>(available / 1048576)) + " MB are available");
   }
 }
 
@@ -171,7 +162,7 @@ Runner add_profile(CLI::App& app) {
   auto a = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("profile", "Measure latency-vs-rows curves, check them, or plot them");
   cmd->add_option("--device", a->device, "cpu, cuda or cuda:N (default cpu)");
-  cmd->add_option("--threads", a->threads, "libtorch intra-op threads (default 1)")->check(CLI::Range(1, 1024));
+  cmd->add_option("--threads", a->threads, "Threads for libtorch and its BLAS (default 1)")->check(CLI::Range(1, 1024));
   cmd->add_option("--model", a->model, "Zoo model to profile or check");
   cmd->add_flag("--all-models", a->all_models, "Every zoo model at its default input");
   cmd->add_option("--input", a->input, "Input size CxHxW for --model");

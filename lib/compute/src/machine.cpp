@@ -43,6 +43,10 @@ std::string loaded_blas() {
 
 }  // namespace
 
+std::int64_t meminfo_bytes(const std::string& field) {
+  return static_cast<std::int64_t>(std::atof(first_value("/proc/meminfo", field + ":").c_str()) * 1024);  // the file says kB
+}
+
 MachineInfo describe_machine() {
   MachineInfo m;
   utsname un{};
@@ -50,7 +54,7 @@ MachineInfo describe_machine() {
   m.machine = std::string(un.nodename) + " (" + un.sysname + " " + un.release + " " + un.machine + ")";
   m.cpu = first_value("/proc/cpuinfo", "model name") + ", " + std::to_string(std::thread::hardware_concurrency()) +
           " hardware threads";
-  m.memory_bytes = static_cast<std::int64_t>(std::atof(first_value("/proc/meminfo", "MemTotal").c_str()) * 1024);
+  m.memory_bytes = meminfo_bytes("MemTotal");
   m.libtorch = TORCH_VERSION;
   m.compiler = __VERSION__;
   const int bt = blas_threads();

@@ -171,7 +171,7 @@ std::vector<std::vector<float>> demonstration_actions(const std::vector<double>&
     equal.push_back(static_cast<float>(2.0 * (i + 1) / n - 1));
     const double t = alone_ms[static_cast<std::size_t>(i)];
     acc += std::isfinite(t) && t > 0 ? 1 / t : 0;
-    speed.push_back(static_cast<float>(total > 0 ? 2 * acc / total - 1 : 2.0 * (i + 1) / n - 1));
+    speed.push_back(total > 0 ? static_cast<float>(2 * acc / total - 1) : equal.back());
   }
   out.push_back(equal);
   out.push_back(speed);

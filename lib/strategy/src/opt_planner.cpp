@@ -193,6 +193,17 @@ std::vector<Stripe> equal_finish_split(const PlanningContext& ctx, const VolumeE
   return out;
 }
 
+// Volumes with the given layer ranges, each split by equal finish times.
+Draft equal_finish_draft(const PlanningContext& ctx, const std::vector<LayerRange>& ranges, int row_samples, int tail_device) {
+  Draft d;
+  for (const LayerRange& r : ranges) {
+    d.volumes.push_back(r);
+    d.stripes.push_back(equal_finish_split(ctx, estimate_volume(ctx, r, row_samples), ctx.input_device, nullptr));
+  }
+  d.tail_device = tail_device;
+  return d;
+}
+
 }  // namespace
 
 std::vector<int> single_tensor_cuts(const Graph& graph) {
@@ -243,19 +254,17 @@ Plan OptPlanner::plan(const PlanningContext& ctx) const {
         from[static_cast<std::size_t>(j)] = i;
       }
     }
-  Draft dp;
-  for (int j = np - 1; j > 0; j = from[static_cast<std::size_t>(j)]) {
-    const LayerRange r{points[static_cast<std::size_t>(from[static_cast<std::size_t>(j)])], points[static_cast<std::size_t>(j)]};
-    dp.volumes.insert(dp.volumes.begin(), r);
-    dp.stripes.insert(dp.stripes.begin(), equal_finish_split(ctx, estimate_volume(ctx, r, options_.row_samples), ctx.input_device, nullptr));
-  }
-  dp.tail_device = ctx.output_device;
+  std::vector<LayerRange> dp_ranges;
+  for (int j = np - 1; j > 0; j = from[static_cast<std::size_t>(j)])
+    dp_ranges.insert(dp_ranges.begin(),
+                     LayerRange{points[static_cast<std::size_t>(from[static_cast<std::size_t>(j)])], points[static_cast<std::size_t>(j)]});
+  const Draft dp = equal_finish_draft(ctx, dp_ranges, options_.row_samples, ctx.output_device);
 
   // 2. Starting points: the DP draft; volumes ending where the feature map shrinks
   // (after each downsampling), split by equal finish times; and every device alone.
   std::vector<Draft> starts = {dp};
   {
-    Draft by_scale;
+    std::vector<LayerRange> ranges;
     int prev = 0;
     for (int j = 1; j < np; ++j) {
       const int p = points[static_cast<std::size_t>(j)];
@@ -263,11 +272,10 @@ Plan OptPlanner::plan(const PlanningContext& ctx) const {
       const Layer& last = g.layer(p - 1);
       const bool shrinks = p == g.body_end() || last.out.h < g.tensor_shape(last.inputs[0]).h;
       if (!shrinks) continue;
-      const LayerRange r{prev, p};
-      by_scale.volumes.push_back(r);
-      by_scale.stripes.push_back(equal_finish_split(ctx, estimate_volume(ctx, r, options_.row_samples), ctx.input_device, nullptr));
+      ranges.push_back(LayerRange{prev, p});
       prev = p;
     }
+    Draft by_scale = equal_finish_draft(ctx, ranges, options_.row_samples, 0);
     for (int t = 0; t < n; ++t) {
       by_scale.tail_device = t;
       starts.push_back(by_scale);
@@ -282,12 +290,9 @@ Plan OptPlanner::plan(const PlanningContext& ctx) const {
     lo.devices = n;
     lo.samples = options_.lcpss_samples;
     const std::vector<int> b = lcpss_partition(g, lo);
-    for (std::size_t i = 0; i + 1 < b.size(); ++i) {
-      const LayerRange r{b[i], b[i + 1]};
-      lc.volumes.push_back(r);
-      lc.stripes.push_back(equal_finish_split(ctx, estimate_volume(ctx, r, options_.row_samples), ctx.input_device, nullptr));
-    }
-    lc.tail_device = ctx.output_device;
+    std::vector<LayerRange> ranges;
+    for (std::size_t i = 0; i + 1 < b.size(); ++i) ranges.push_back(LayerRange{b[i], b[i + 1]});
+    lc = equal_finish_draft(ctx, ranges, options_.row_samples, ctx.output_device);
   }
   for (int d = 0; d < n; ++d) {
     Draft alone;
@@ -307,33 +312,24 @@ Plan OptPlanner::plan(const PlanningContext& ctx) const {
   // worse than any of them (their tile plans cannot be refined here and are kept whole).
   Plan best_tiles;
   double best_tiles_ms = kInf;
-  for (const std::string& name : planner_names()) {
-    if (name == "opt" || name == "distredge") continue;  // only the published heuristics
-    const Plan p = make_planner(name)->plan(ctx);
-    const double ms = sim.latency_ms(p);
-    ++evals;
-    std::optional<Draft> d = draft_of(ctx, p);
-    if (d) {
-      scored.emplace_back(ms, *d);
-    } else if (ms < best_tiles_ms) {
-      best_tiles_ms = ms;
-      best_tiles = p;
-    }
-  }
-
-  // Plans the caller gives: searched from (below) whether or not they are the best start.
-  std::vector<std::pair<double, Draft>> from_caller;
-  for (const Plan& p : options_.starts) {
+  // A whole plan as a start: row-stripe plans join `scored` (and `also` when given); tile
+  // plans cannot be refined here and are kept whole if best.
+  auto add_plan_start = [&](const Plan& p, std::vector<std::pair<double, Draft>>* also) {
     const double ms = sim.latency_ms(p);
     ++evals;
     if (std::optional<Draft> d = draft_of(ctx, p)) {
       scored.emplace_back(ms, *d);
-      from_caller.emplace_back(ms, *d);
+      if (also) also->push_back(scored.back());
     } else if (ms < best_tiles_ms) {
       best_tiles_ms = ms;
       best_tiles = p;
     }
-  }
+  };
+  for (const std::string& name : planner_names())
+    if (name != "opt" && name != "distredge") add_plan_start(make_planner(name)->plan(ctx), nullptr);  // published heuristics only
+  // Plans the caller gives: searched from (below) whether or not they are the best start.
+  std::vector<std::pair<double, Draft>> from_caller;
+  for (const Plan& p : options_.starts) add_plan_start(p, &from_caller);
 
   // 3. Local search on the simulator: move stripe boundaries, drop or add devices, merge or
   // split volumes at cut points, move the tail; take the first improvement, repeat. It
@@ -436,7 +432,7 @@ Plan OptPlanner::plan(const PlanningContext& ctx) const {
         }
       }
       // Last resort: drop a device from every volume (its rows to the stripe above, or
-      // below); a device behind a slow link can cost more in transfers than its rows save, in every volume.
+      // below): a device behind a slow link can cost more in transfers than its rows save.
       for (int dev = 0; dev < n && !improved; ++dev) {
         Draft d = cur;
         bool present = false;

@@ -16,4 +16,7 @@ struct MachineInfo {
 
 MachineInfo describe_machine();
 
+// A /proc/meminfo field ("MemTotal", "MemAvailable") in bytes; 0 if unknown.
+std::int64_t meminfo_bytes(const std::string& field);
+
 }  // namespace edgeplan
