@@ -8,6 +8,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "../temp_dir.h"
+
 namespace {
 
 struct Run {
@@ -64,6 +66,7 @@ TEST_CASE("models --json lists the seven zoo models", "[cli]") {
 }
 
 TEST_CASE("verify passes on random plans and on a plan file", "[cli]") {
+  const TempDir tmp;
   const Run r = run("verify --model resnet50 --random-plans 2 --seed 1 --input 3x64x64");
   INFO(r.out);
   CHECK(r.code == 0);
@@ -72,8 +75,8 @@ TEST_CASE("verify passes on random plans and on a plan file", "[cli]") {
     "devices": ["a", "b"],
     "volumes": [{"layers": [0, 13], "parts": [{"device": "a", "rows": [0, 1]}]}],
     "tail": {"layers": [13, 20], "device": "b"}})";
-  write("cli_plan.json", plan);
-  const Run v = run("verify --plan cli_plan.json");
+  write(tmp / "plan.json", plan);
+  const Run v = run("verify --plan " + tmp / "plan.json");
   INFO(v.out);
   CHECK(v.code == 0);
   CHECK(v.out.find("PASS") != std::string::npos);
@@ -83,11 +86,12 @@ TEST_CASE("verify passes on random plans and on a plan file", "[cli]") {
 }
 
 TEST_CASE("bad input gets a one-line error and a non-zero exit", "[cli]") {
-  write("cli_bad.json", "{\"format\": \"edgeplan.plan/v1\", ");
-  write("cli_gap.json", R"({"format": "edgeplan.plan/v1", "model": {"name": "alexnet", "input": [3, 64, 64]},
+  const TempDir tmp;
+  write(tmp / "bad.json", "{\"format\": \"edgeplan.plan/v1\", ");
+  write(tmp / "gap.json", R"({"format": "edgeplan.plan/v1", "model": {"name": "alexnet", "input": [3, 64, 64]},
     "devices": ["a"], "volumes": [{"layers": [0, 13], "parts": [{"device": "a", "rows": [0, 0]}]}],
     "tail": {"layers": [13, 20], "device": "a"}})");
-  check_refused({"verify --plan cli_bad.json", "verify --plan cli_gap.json", "verify --plan missing.json",
+  check_refused({"verify --plan " + tmp / "bad.json", "verify --plan " + tmp / "gap.json", "verify --plan missing.json",
                 "verify --model nosuchnet --random-plans 1", "verify --model vgg16 --random-plans 1 --input 3x8x8",
                 "verify --model vgg16", "verify --model yolov2 --even-split 2 --input 3x50x50", "models --input 3xfoo",
                 "verify --model vgg16 --even-split 2 --tolerance -1"},
@@ -110,68 +114,68 @@ TEST_CASE("README's test command is exactly what .ci/run runs", "[cli]") {
 }
 
 TEST_CASE("plan and simulate on a repository scenario", "[cli]") {
+  const TempDir tmp;
   const std::string scenario = std::string(EDGEPLAN_SOURCE_DIR) + "/benchmarks/scenarios/wifi-trace-drop.json";
-  std::remove("cli_equal.json");
-  const Run p = run("plan --scenario " + scenario + " --planner equal -o cli_equal.json");
+  const Run p = run("plan --scenario " + scenario + " --planner equal -o " + tmp / "equal.json");
   INFO(p.out);
   REQUIRE(p.code == 0);
   CHECK(p.out.find("end-to-end latency") != std::string::npos);
-  const Run s = run("simulate --scenario " + scenario + " --plan cli_equal.json --json");
+  const Run s = run("simulate --scenario " + scenario + " --plan " + tmp / "equal.json" + " --json");
   REQUIRE(s.code == 0);
   const auto j = nlohmann::json::parse(s.out);
   CHECK(j["latency_ms"].get<double>() >= j["lower_bound_ms"].get<double>());
   CHECK(j["timeline"].size() > 0);
   CHECK(j["devices"].size() == 3);
-  std::ifstream written("cli_equal.json");
+  std::ifstream written(tmp / "equal.json");
   const auto plan = nlohmann::json::parse(written);
   CHECK(plan["predicted"]["planner"] == "equal");
   CHECK(plan["predicted"]["latency_ms"].get<double>() == Approx(j["latency_ms"].get<double>()));
 }
 
 TEST_CASE("plan and simulate refuse bad input with one line and write nothing", "[cli]") {
+  const TempDir tmp;
   const std::string dir = std::string(EDGEPLAN_SOURCE_DIR) + "/benchmarks/scenarios/";
-  write("cli_other_model.json", R"({"format": "edgeplan.plan/v1", "model": {"name": "alexnet", "input": [3, 64, 64]},
+  write(tmp / "other_model.json", R"({"format": "edgeplan.plan/v1", "model": {"name": "alexnet", "input": [3, 64, 64]},
     "devices": ["a"], "volumes": [{"layers": [0, 13], "parts": [{"device": "a", "rows": [0, 1]}]}],
     "tail": {"layers": [13, 20], "device": "a"}})");
-  std::remove("cli_never.json");
-  check_refused({"plan --scenario " + dir + "default.json --planner magic -o cli_never.json",
-                std::string("plan --scenario nope.json --planner equal -o cli_never.json"),
+  check_refused({"plan --scenario " + dir + "default.json --planner magic -o " + tmp / "never.json",
+                std::string("plan --scenario nope.json --planner equal -o " + tmp / "never.json"),
                 "plan --scenario " + dir + "default.json --planner equal -o /nonexistent-dir/x.json",
-                "simulate --scenario " + dir + "default.json --plan cli_other_model.json",
+                "simulate --scenario " + dir + "default.json --plan " + tmp / "other_model.json",
                 "simulate --scenario " + dir + "default.json --plan missing.json"});
-  CHECK_FALSE(std::ifstream("cli_never.json").good());
+  CHECK_FALSE(std::ifstream(tmp / "never.json").good());
   CHECK_FALSE(std::ifstream("/nonexistent-dir/x.json.tmp").good());
 }
 
 TEST_CASE("profile: quick run, check and plot; bad input refused with one line", "[cli]") {
-  std::remove("cli_profile.json");
-  const Run p = run("profile --model mobilenet_v2 --input 3x32x32 --quick -o cli_profile.json");
+  const TempDir tmp;
+  const Run p = run("profile --model mobilenet_v2 --input 3x32x32 --quick -o " + tmp / "profile.json");
   INFO(p.out);
   REQUIRE(p.code == 0);
   CHECK(p.out.find("profiled") != std::string::npos);
-  const Run c = run("profile --check cli_profile.json --model mobilenet_v2 --input 3x32x32 --repetitions 3");
+  const Run c = run("profile --check " + tmp / "profile.json" + " --model mobilenet_v2 --input 3x32x32 --repetitions 3");
   INFO(c.out);
   CHECK(c.code == 0);
   CHECK(c.out.find("median |error|") != std::string::npos);
-  const Run svg = run("profile --plot cli_profile.json --layers conv,relu6 -o cli_curves.svg");
+  const Run svg = run("profile --plot " + tmp / "profile.json" + " --layers conv,relu6 -o " + tmp / "curves.svg");
   INFO(svg.out);
   CHECK(svg.code == 0);
-  std::ifstream in("cli_curves.svg");
+  std::ifstream in(tmp / "curves.svg");
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   CHECK(text.rfind("<svg", 0) == 0);
   CHECK(text.find("latency (ms)") != std::string::npos);
-  std::remove("cli_never.json");
-  check_refused({"profile --device tpu --model alexnet -o cli_never.json", "profile --device cuda --model alexnet -o cli_never.json",
-                "profile --model alexnet --all-models -o cli_never.json", "profile --model alexnet",
-                "profile --model alexnet --input 3x8x8 -o cli_never.json",
+  check_refused({"profile --device tpu --model alexnet -o " + tmp / "never.json", "profile --device cuda --model alexnet -o " + tmp / "never.json",
+                "profile --model alexnet --all-models -o " + tmp / "never.json", "profile --model alexnet",
+                "profile --model alexnet --input 3x8x8 -o " + tmp / "never.json",
                 "profile --model mobilenet_v2 --input 3x32x32 --quick -o /nonexistent-dir/p.json",
-                "profile --plot cli_profile.json --layers nothing-like-this -o cli_never.json",
+                "profile --plot " + tmp / "profile.json" + " --layers nothing-like-this -o " + tmp / "never.json",
                 "profile --check missing.json --model alexnet",
                 "profile --check " + std::string(EDGEPLAN_SOURCE_DIR) + "/profiles/modeled/jetson-nano.json --model alexnet"});
-  CHECK_FALSE(std::ifstream("cli_never.json").good());
+  CHECK_FALSE(std::ifstream(tmp / "never.json").good());
 }
 
 TEST_CASE("plan --compare prints the speedup table; --svg writes a Gantt chart", "[cli]") {
+  const TempDir tmp;
   const std::string dir = std::string(EDGEPLAN_SOURCE_DIR) + "/benchmarks/scenarios/";
   const Run c = run("plan --scenario " + dir + "jetsons-1gbit.json --compare");
   INFO(c.out);
@@ -179,11 +183,10 @@ TEST_CASE("plan --compare prints the speedup table; --svg writes a Gantt chart",
   CHECK(c.out.find("vs single") != std::string::npos);
   CHECK(c.out.find("opt") != std::string::npos);
   CHECK(c.out.find("planning ms") != std::string::npos);
-  std::remove("cli_gantt.svg");
-  const Run g = run("plan --scenario " + dir + "jetsons-1gbit.json --planner opt -o cli_opt.json --svg cli_gantt.svg");
+  const Run g = run("plan --scenario " + dir + "jetsons-1gbit.json --planner opt -o " + tmp / "opt.json" + " --svg " + tmp / "gantt.svg");
   INFO(g.out);
   REQUIRE(g.code == 0);
-  std::ifstream in("cli_gantt.svg");
+  std::ifstream in(tmp / "gantt.svg");
   const std::string svg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   CHECK(svg.rfind("<svg", 0) == 0);
   CHECK(svg.find("time (ms)") != std::string::npos);
@@ -192,13 +195,14 @@ TEST_CASE("plan --compare prints the speedup table; --svg writes a Gantt chart",
 }
 
 TEST_CASE("bench: the quick suite passes the committed baseline; a doctored baseline fails by name", "[cli][bench]") {
+  const TempDir tmp;
   const std::string root = std::string(EDGEPLAN_SOURCE_DIR);
   const Run ok = run("bench --suite " + root + "/benchmarks/suite.json --quick --check " + root +
-                     "/benchmarks/baseline.json -o cli_bench.json --markdown cli_bench.md");
+                     "/benchmarks/baseline.json -o " + tmp / "bench.json" + " --markdown " + tmp / "bench.md");
   INFO(ok.out);
   REQUIRE(ok.code == 0);
   CHECK(ok.out.find("passed") != std::string::npos);
-  std::ifstream in("cli_bench.json");
+  std::ifstream in(tmp / "bench.json");
   auto results = nlohmann::json::parse(in);
   CHECK(results["format"] == "edgeplan.bench/v1");
   CHECK(results["scenarios"].size() >= 4);
@@ -214,65 +218,74 @@ TEST_CASE("bench: the quick suite passes the committed baseline; a doctored base
   for (auto& p : doctored["scenarios"][0]["planners"])
     if (p["planner"] == "opt") p["speedup_vs_single"] = p["speedup_vs_single"].get<double>() * 1.1;
   name = doctored["scenarios"][0]["name"].get<std::string>();
-  write("cli_doctored.json", doctored.dump());
-  const Run bad = run("bench --suite " + root + "/benchmarks/suite.json --quick --check cli_doctored.json");
+  write(tmp / "doctored.json", doctored.dump());
+  const Run bad = run("bench --suite " + root + "/benchmarks/suite.json --quick --check " + tmp / "doctored.json");
   INFO(bad.out);
   CHECK(bad.code != 0);
   CHECK(bad.out.find("REGRESSION " + name + " / opt") != std::string::npos);
   // Within the tolerance it passes.
-  const Run loose = run("bench --suite " + root + "/benchmarks/suite.json --quick --check cli_doctored.json --tolerance 0.2");
+  const Run loose = run("bench --suite " + root + "/benchmarks/suite.json --quick --check " + tmp / "doctored.json" + " --tolerance 0.2");
   CHECK(loose.code == 0);
-  write("cli_suite.json", R"({"format": "edgeplan.suite/v1", "planners": ["magic"], "scenarios": []})");
-  const Run unknown = run("bench --suite cli_suite.json");
+  write(tmp / "suite.json", R"({"format": "edgeplan.suite/v1", "planners": ["magic"], "scenarios": []})");
+  const Run unknown = run("bench --suite " + tmp / "suite.json");
   CHECK(unknown.code != 0);
   CHECK(lines(unknown.out) == 1);
 }
 
 TEST_CASE("train: writes the policy, the best plan and the learning curve; resumes", "[cli][distredge]") {
+  const TempDir tmp;
   const std::string scenario = std::string(EDGEPLAN_SOURCE_DIR) + "/benchmarks/scenarios/jetsons-1gbit.json";
-  for (const char* f : {"cli_policy.pt", "cli_train_plan.json", "cli_curve.svg"}) std::remove(f);
-  const Run r = run("train --scenario " + scenario + " --episodes 12 --seed 3 -o cli_policy.pt --plan-out cli_train_plan.json "
-                    "--curve-svg cli_curve.svg");
+  const Run r = run("train --scenario " + scenario + " --episodes 12 --seed 3 -o " + tmp / "policy.pt" + " --plan-out " + tmp / "train_plan.json" + " "
+                    "--curve-svg " + tmp / "curve.svg");
   INFO(r.out);
   REQUIRE(r.code == 0);
   CHECK(r.out.find("trained 12 episodes") != std::string::npos);
-  CHECK(r.out.find("within 10% of opt") != std::string::npos);
-  CHECK(std::ifstream("cli_policy.pt").good());
-  CHECK(std::ifstream("cli_curve.svg").good());
+  // One line per threshold, and it agrees with the best/opt ratio train printed.
+  const double ratio = std::stod(r.out.substr(r.out.find("(ratio ") + 7));
+  for (int pct : {10, 5, 1}) {
+    const std::string head = "within " + std::to_string(pct) + "% of opt";
+    const bool reached = r.out.find(head + " after ") != std::string::npos;
+    const bool missed = r.out.find(head + ": not reached") != std::string::npos;
+    INFO(head << " ratio " << ratio);
+    CHECK(reached != missed);
+    CHECK(reached == (ratio <= 1 + pct / 100.0));
+  }
+  CHECK(std::ifstream(tmp / "policy.pt").good());
+  CHECK(std::ifstream(tmp / "curve.svg").good());
   // The plan replays on the scenario at the latency train reported as best.
-  const Run s = run("simulate --scenario " + scenario + " --plan cli_train_plan.json --json");
+  const Run s = run("simulate --scenario " + scenario + " --plan " + tmp / "train_plan.json" + " --json");
   REQUIRE(s.code == 0);
   const double best = std::stod(r.out.substr(r.out.find("best ") + 5));
   CHECK(nlohmann::json::parse(s.out)["latency_ms"].get<double>() == Approx(best).epsilon(1e-5));
-  const Run resumed = run("train --scenario " + scenario + " --episodes 3 --no-demos --resume cli_policy.pt -o cli_policy.pt");
+  const Run resumed = run("train --scenario " + scenario + " --episodes 3 --no-demos --resume " + tmp / "policy.pt" + " -o " + tmp / "policy.pt");
   INFO(resumed.out);
   CHECK(resumed.code == 0);
   CHECK(resumed.out.find("trained 3 episodes") != std::string::npos);
 }
 
 TEST_CASE("train and distredge settings: bad values get one line", "[cli][distredge]") {
+  const TempDir tmp;
   const std::string scenario = std::string(EDGEPLAN_SOURCE_DIR) + "/benchmarks/scenarios/default.json";
-  std::remove("cli_never.pt");
-  check_refused({"train --scenario " + scenario + " --episodes 0 -o cli_never.pt",
-                "train --scenario " + scenario + " --alpha 1.5 -o cli_never.pt",
-                "train --scenario " + scenario + " --noise-var -3 -o cli_never.pt",
-                "train --scenario " + scenario + " --tau 0 -o cli_never.pt",
-                "train --scenario " + scenario + " --threads 0 -o cli_never.pt",
-                "train --scenario " + scenario + " --episodes 5 --resume missing.pt -o cli_never.pt",
-                "plan --scenario " + scenario + " --planner distredge:episodes=x -o cli_never.pt",
-                "plan --scenario " + scenario + " --planner distredge:speed=9 -o cli_never.pt",
-                "plan --scenario " + scenario + " --planner opt:episodes=5 -o cli_never.pt",
-                "plan --scenario " + scenario + " --planner single:x=1 -o cli_never.pt"});
-  CHECK_FALSE(std::ifstream("cli_never.pt").good());
+  check_refused({"train --scenario " + scenario + " --episodes 0 -o " + tmp / "never.pt",
+                "train --scenario " + scenario + " --alpha 1.5 -o " + tmp / "never.pt",
+                "train --scenario " + scenario + " --noise-var -3 -o " + tmp / "never.pt",
+                "train --scenario " + scenario + " --tau 0 -o " + tmp / "never.pt",
+                "train --scenario " + scenario + " --threads 0 -o " + tmp / "never.pt",
+                "train --scenario " + scenario + " --episodes 5 --resume missing.pt -o " + tmp / "never.pt",
+                "plan --scenario " + scenario + " --planner distredge:episodes=x -o " + tmp / "never.pt",
+                "plan --scenario " + scenario + " --planner distredge:speed=9 -o " + tmp / "never.pt",
+                "plan --scenario " + scenario + " --planner opt:episodes=5 -o " + tmp / "never.pt",
+                "plan --scenario " + scenario + " --planner single:x=1 -o " + tmp / "never.pt"});
+  CHECK_FALSE(std::ifstream(tmp / "never.pt").good());
 }
 
 TEST_CASE("plan --planner distredge:... takes DistrEdge's settings", "[cli][distredge]") {
+  const TempDir tmp;
   const std::string scenario = std::string(EDGEPLAN_SOURCE_DIR) + "/benchmarks/scenarios/default.json";
-  std::remove("cli_distredge.json");
-  const Run r = run("plan --scenario " + scenario + " --planner distredge:episodes=8:budget_s=0:seed=2:demos=0 -o cli_distredge.json");
+  const Run r = run("plan --scenario " + scenario + " --planner distredge:episodes=8:budget_s=0:seed=2:demos=0 -o " + tmp / "distredge.json");
   INFO(r.out);
   REQUIRE(r.code == 0);
-  const auto plan = nlohmann::json::parse(std::ifstream("cli_distredge.json"));
+  const auto plan = nlohmann::json::parse(std::ifstream(tmp / "distredge.json"));
   CHECK(plan["predicted"]["planner"] == "distredge");
   CHECK(plan["predicted"]["settings"]["episodes"] == 8);
   CHECK(plan["predicted"]["settings"]["seed"] == 2);
@@ -280,17 +293,17 @@ TEST_CASE("plan --planner distredge:... takes DistrEdge's settings", "[cli][dist
 }
 
 TEST_CASE("plan --start: opt refines a given plan; a plan for another scenario is refused", "[cli]") {
+  const TempDir tmp;
   const std::string dir = std::string(EDGEPLAN_SOURCE_DIR) + "/benchmarks/scenarios/";
-  for (const char* f : {"cli_start.json", "cli_refined.json", "cli_never.json"}) std::remove(f);
-  REQUIRE(run("plan --scenario " + dir + "jetsons-1gbit.json --planner equal -o cli_start.json").code == 0);
-  const Run r = run("plan --scenario " + dir + "jetsons-1gbit.json --planner opt:restarts=0 --start cli_start.json -o cli_refined.json");
+  REQUIRE(run("plan --scenario " + dir + "jetsons-1gbit.json --planner equal -o " + tmp / "start.json").code == 0);
+  const Run r = run("plan --scenario " + dir + "jetsons-1gbit.json --planner opt:restarts=0 --start " + tmp / "start.json" + " -o " + tmp / "refined.json");
   INFO(r.out);
   REQUIRE(r.code == 0);
-  const auto latency = [](const char* f) { return nlohmann::json::parse(std::ifstream(f))["predicted"]["latency_ms"].get<double>(); };
-  CHECK(latency("cli_refined.json") <= latency("cli_start.json"));
-  check_refused({"plan --scenario " + dir + "ethernet-switched.json --planner opt --start cli_start.json -o cli_never.json",
-                "plan --scenario " + dir + "jetsons-1gbit.json --planner equal --start cli_start.json -o cli_never.json",
-                "plan --scenario " + dir + "jetsons-1gbit.json --planner opt --start missing.json -o cli_never.json",
-                "plan --scenario " + dir + "jetsons-1gbit.json --compare --start cli_start.json"});
-  CHECK_FALSE(std::ifstream("cli_never.json").good());
+  const auto latency = [](const std::string& f) { return nlohmann::json::parse(std::ifstream(f))["predicted"]["latency_ms"].get<double>(); };
+  CHECK(latency(tmp / "refined.json") <= latency(tmp / "start.json"));
+  check_refused({"plan --scenario " + dir + "ethernet-switched.json --planner opt --start " + tmp / "start.json" + " -o " + tmp / "never.json",
+                "plan --scenario " + dir + "jetsons-1gbit.json --planner equal --start " + tmp / "start.json" + " -o " + tmp / "never.json",
+                "plan --scenario " + dir + "jetsons-1gbit.json --planner opt --start missing.json -o " + tmp / "never.json",
+                "plan --scenario " + dir + "jetsons-1gbit.json --compare --start " + tmp / "start.json"});
+  CHECK_FALSE(std::ifstream(tmp / "never.json").good());
 }

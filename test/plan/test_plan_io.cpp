@@ -7,6 +7,7 @@
 
 #include "edgeplan/model/zoo.h"
 #include "edgeplan/plan/plan.h"
+#include "../temp_dir.h"
 #include "plan_fixtures.h"
 
 using namespace edgeplan;
@@ -47,10 +48,10 @@ TEST_CASE("a valid plan loads, fills full-width columns and round-trips", "[plan
 
 TEST_CASE("plan files are written atomically and read back", "[plan]") {
   const Plan p = parse_plan(valid_plan_text());
-  const std::string path = "test_plan_io_roundtrip.json";
+  const TempDir tmp;
+  const std::string path = tmp / "roundtrip.json";
   save_plan_file(p, path);
   CHECK(load_plan_file(path) == p);
-  std::remove(path.c_str());
   CHECK_THROWS_WITH(save_plan_file(p, "/nonexistent-dir/plan.json"), Catch::Contains("cannot write"));
   CHECK_THROWS_WITH(load_plan_file("/nonexistent-dir/plan.json"), Catch::Contains("cannot open"));
 }

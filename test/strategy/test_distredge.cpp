@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "../costmodel/fake_costs.h"
+#include "../temp_dir.h"
 #include "edgeplan/compute/threads.h"
 #include "edgeplan/model/zoo.h"
 #include "edgeplan/runtime/cpu_executor.h"
@@ -86,16 +87,15 @@ TEST_CASE("same seed, same result; the policy saves and resumes", "[distredge]")
   DistrEdgeOptions o;
   o.episodes = 60;
   o.seed = 7;
-  const std::string path = "test_distredge_policy.pt";
-  std::remove(path.c_str());
+  const TempDir tmp;
+  const std::string path = tmp / "policy.pt";
   const TrainResult a = train_distredge(t.ctx, o, {}, path);
   const TrainResult b = train_distredge(t.ctx, o);
   CHECK(a.episode_ms == b.episode_ms);
   CHECK(std::ifstream(path).good());
   const TrainResult c = train_distredge(t.ctx, o, {}, "", path);  // resumes from the saved policy
   CHECK(c.episodes == 60);
-  CHECK_THROWS_WITH(train_distredge(t.ctx, o, {}, "", "missing-policy.pt"), Catch::Contains("cannot read policy"));
-  std::remove(path.c_str());
+  CHECK_THROWS_WITH(train_distredge(t.ctx, o, {}, "", tmp / "missing-policy.pt"), Catch::Contains("cannot read policy"));
 }
 
 TEST_CASE("DistrEdge plans validate and replay exactly on every zoo model", "[distredge][exact]") {
