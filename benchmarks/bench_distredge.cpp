@@ -6,7 +6,7 @@
 #include <benchmark/benchmark.h>
 
 #include "edgeplan/costmodel/simulator.h"
-#include "edgeplan/strategy/distredge.h"
+#include "edgeplan/learn/distredge.h"
 
 using namespace edgeplan;
 

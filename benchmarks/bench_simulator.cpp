@@ -2,7 +2,7 @@
 #include <benchmark/benchmark.h>
 
 #include "edgeplan/costmodel/simulator.h"
-#include "edgeplan/strategy/opt_planner.h"
+#include "edgeplan/planners/registry.h"
 #include "edgeplan/strategy/simple_plans.h"
 
 using namespace edgeplan;
@@ -87,12 +87,10 @@ void BM_OptVgg16EightDevices(benchmark::State& state) {
   cfg.output_device = 3;
   const Simulator sim(base.graph, cost, net, cfg);
   const PlanningContext ctx{base.graph, cost, net, ids, 3, 3, sim};
-  OptOptions options;
-  options.restarts = static_cast<int>(state.range(0));
-  const OptPlanner opt(options);
+  const auto opt = make_planner("opt:restarts=" + std::to_string(state.range(0)));
   double ms = 0;
   for (auto _ : state) {
-    const Plan p = opt.plan(ctx);
+    const Plan p = opt->plan(ctx);
     ms = sim.latency_ms(p);
     benchmark::DoNotOptimize(ms);
   }

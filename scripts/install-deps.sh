@@ -4,7 +4,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake git pkg-config
   libtorch-dev libopenblas0-pthread
-  libeigen3-dev libcli11-dev nlohmann-json3-dev catch2 libbenchmark-dev
+  libcli11-dev nlohmann-json3-dev catch2 libbenchmark-dev
 )
 missing=()
 for p in "${PKGS[@]}"; do

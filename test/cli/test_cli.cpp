@@ -17,8 +17,9 @@ struct Run {
   std::string out;  // stdout and stderr together
 };
 
+// Every command runs under a time limit: a hang fails the test (exit 124) instead of CTest's run.
 Run run(const std::string& args) {
-  const std::string cmd = std::string(EDGEPLAN_BIN) + " " + args + " 2>&1";
+  const std::string cmd = "timeout 300 " + std::string(EDGEPLAN_BIN) + " " + args + " 2>&1";
   FILE* pipe = popen(cmd.c_str(), "r");
   REQUIRE(pipe);
   std::string out;
@@ -132,6 +133,44 @@ TEST_CASE("plan and simulate on a repository scenario", "[cli]") {
   CHECK(plan["predicted"]["latency_ms"].get<double>() == Approx(j["latency_ms"].get<double>()));
 }
 
+TEST_CASE("a plan that never finishes: no hang, an explicit result, no Gantt chart and nothing written", "[cli]") {
+  const TempDir tmp;
+  const std::string root = EDGEPLAN_SOURCE_DIR;
+  // The TX2's rate drops to 0 for good 1 ms in: every plan that sends to it after that never finishes.
+  write(tmp / "dead-link.json", R"({"format": "edgeplan.scenario/v1", "name": "dead-link", "model": {"name": "alexnet"},
+    "devices": [{"id": "nano-a", "profile": ")" + root + R"(/profiles/modeled/jetson-nano.json"},
+                {"id": "tx2 <&\"'>", "profile": ")" + root + R"(/profiles/modeled/jetson-tx2.json"}],
+    "input_device": "nano-a",
+    "network": {"type": "wifi_star", "rates_mbps": 200, "latency_ms": 1.0, "overhead_ms": 0.2,
+                "traces": {"tx2 <&\"'>": [[0, 200], [1, 0]]}}})");
+  const std::string scenario = tmp / "dead-link.json";
+  const Run g = run("plan --scenario " + scenario + " --planner equal -o " + tmp / "equal.json" + " --svg " + tmp / "g.svg");
+  INFO(g.out);
+  CHECK(g.code == 1);
+  CHECK(lines(g.out) == 1);
+  CHECK(g.out.find("never finishes") != std::string::npos);
+  CHECK_FALSE(std::ifstream(tmp / "equal.json").good());
+  CHECK_FALSE(std::ifstream(tmp / "g.svg").good());
+  // Without a chart the plan is written and says so; simulate --json writes null, not inf.
+  const Run p = run("plan --scenario " + scenario + " --planner equal -o " + tmp / "equal.json");
+  INFO(p.out);
+  REQUIRE(p.code == 0);
+  CHECK(p.out.find("never finishes") != std::string::npos);
+  const Run s = run("simulate --scenario " + scenario + " --plan " + tmp / "equal.json" + " --json");
+  REQUIRE(s.code == 0);
+  const auto j = nlohmann::json::parse(s.out);
+  CHECK(j["latency_ms"].is_null());
+  CHECK(j["finishes"] == false);
+  // The single planner keeps everything on the Nano and finishes; its Gantt chart escapes the odd device id.
+  const Run ok = run("plan --scenario " + scenario + " --planner single -o " + tmp / "single.json" + " --svg " + tmp / "s.svg");
+  INFO(ok.out);
+  REQUIRE(ok.code == 0);
+  std::ifstream in(tmp / "s.svg");
+  const std::string svg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(svg.find("tx2 &lt;&amp;&quot;&apos;&gt;") != std::string::npos);
+  CHECK(svg.find("<&") == std::string::npos);
+}
+
 TEST_CASE("plan and simulate refuse bad input with one line and write nothing", "[cli]") {
   const TempDir tmp;
   const std::string dir = std::string(EDGEPLAN_SOURCE_DIR) + "/benchmarks/scenarios/";
@@ -147,7 +186,7 @@ TEST_CASE("plan and simulate refuse bad input with one line and write nothing", 
   CHECK_FALSE(std::ifstream("/nonexistent-dir/x.json.tmp").good());
 }
 
-TEST_CASE("profile: quick run, check and plot; bad input refused with one line", "[cli]") {
+TEST_CASE("profile: quick run, check and plot, bad input refused with one line", "[cli]") {
   const TempDir tmp;
   const Run p = run("profile --model mobilenet_v2 --input 3x32x32 --quick -o " + tmp / "profile.json");
   INFO(p.out);
@@ -174,7 +213,7 @@ TEST_CASE("profile: quick run, check and plot; bad input refused with one line",
   CHECK_FALSE(std::ifstream(tmp / "never.json").good());
 }
 
-TEST_CASE("plan --compare prints the speedup table; --svg writes a Gantt chart", "[cli]") {
+TEST_CASE("plan --compare prints the speedup table, --svg writes a Gantt chart", "[cli]") {
   const TempDir tmp;
   const std::string dir = std::string(EDGEPLAN_SOURCE_DIR) + "/benchmarks/scenarios/";
   const Run c = run("plan --scenario " + dir + "jetsons-1gbit.json --compare");
@@ -194,7 +233,7 @@ TEST_CASE("plan --compare prints the speedup table; --svg writes a Gantt chart",
   CHECK(run("plan --scenario " + dir + "default.json").code != 0);
 }
 
-TEST_CASE("bench: the quick suite passes the committed baseline; a doctored baseline fails by name", "[cli][bench]") {
+TEST_CASE("bench: the quick suite passes the committed baseline, a doctored baseline fails by name", "[cli][bench]") {
   const TempDir tmp;
   const std::string root = std::string(EDGEPLAN_SOURCE_DIR);
   const Run ok = run("bench --suite " + root + "/benchmarks/suite.json --quick --check " + root +
@@ -226,13 +265,29 @@ TEST_CASE("bench: the quick suite passes the committed baseline; a doctored base
   // Within the tolerance it passes.
   const Run loose = run("bench --suite " + root + "/benchmarks/suite.json --quick --check " + tmp / "doctored.json" + " --tolerance 0.2");
   CHECK(loose.code == 0);
+  // A baseline that compares nothing fails; a broken one is named.
+  write(tmp / "empty.json", R"({"format": "edgeplan.bench/v1", "scenarios": []})");
+  const Run empty = run("bench --suite " + root + "/benchmarks/suite.json --quick --check " + tmp / "empty.json");
+  CHECK(empty.code != 0);
+  CHECK(empty.out.find("nothing was compared") != std::string::npos);
+  write(tmp / "broken.json", "{\"format\": ");
+  const Run broken = run("bench --suite " + root + "/benchmarks/suite.json --quick --check " + tmp / "broken.json");
+  CHECK(broken.code != 0);
+  CHECK(lines(broken.out) == 1);
+  CHECK(broken.out.find(tmp / "broken.json") != std::string::npos);
+  // Settings in a planner's name do not hide it from the baseline's row of the same planner.
+  const Run spec = run("bench --suite " + root + "/benchmarks/suite.json --quick --planners single,opt:restarts=0 --check " + root +
+                       "/benchmarks/baseline.json --tolerance 0.5");
+  INFO(spec.out);
+  CHECK(spec.code == 0);
   write(tmp / "suite.json", R"({"format": "edgeplan.suite/v1", "planners": ["magic"], "scenarios": []})");
   const Run unknown = run("bench --suite " + tmp / "suite.json");
   CHECK(unknown.code != 0);
   CHECK(lines(unknown.out) == 1);
+  CHECK(unknown.out.find(tmp / "suite.json") != std::string::npos);
 }
 
-TEST_CASE("train: writes the policy, the best plan and the learning curve; resumes", "[cli][distredge]") {
+TEST_CASE("train: writes the policy, the best plan and the learning curve, resumes", "[cli][distredge]") {
   const TempDir tmp;
   const std::string scenario = std::string(EDGEPLAN_SOURCE_DIR) + "/benchmarks/scenarios/jetsons-1gbit.json";
   const Run r = run("train --scenario " + scenario + " --episodes 12 --seed 3 -o " + tmp / "policy.pt" + " --plan-out " + tmp / "train_plan.json" + " "
@@ -292,7 +347,7 @@ TEST_CASE("plan --planner distredge:... takes DistrEdge's settings", "[cli][dist
   CHECK(plan["predicted"]["settings"]["demonstrations"] == false);
 }
 
-TEST_CASE("plan --start: opt refines a given plan; a plan for another scenario is refused", "[cli]") {
+TEST_CASE("plan --start: opt refines a given plan, a plan for another scenario is refused", "[cli]") {
   const TempDir tmp;
   const std::string dir = std::string(EDGEPLAN_SOURCE_DIR) + "/benchmarks/scenarios/";
   REQUIRE(run("plan --scenario " + dir + "jetsons-1gbit.json --planner equal -o " + tmp / "start.json").code == 0);

@@ -47,7 +47,7 @@ TEST_CASE("a step between two row counts is located to one row", "[sampler]") {
   CHECK(c.at(100) == Approx(2.0));
 }
 
-TEST_CASE("a straight line needs only one check per interval; a knee gets refined", "[sampler]") {
+TEST_CASE("a straight line needs only one check per interval, a knee gets refined", "[sampler]") {
   const auto line = sample_curve(200, [](int r) { return exact(0.1 + 0.01 * r); });
   CHECK(line.size() == 17u);  // 9 first points + one midpoint check per interval, no further refinement
   // Fixed cost until 64 rows, then linear: sampled densely enough around the knee that the

@@ -41,7 +41,7 @@ std::string error_of(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("every profile in the repository loads; modeled ones name their sources", "[scenario]") {
+TEST_CASE("every profile in the repository loads, modeled ones name their sources", "[scenario]") {
   const auto files = json_files(kRoot + "/profiles/modeled");
   CHECK(files.size() >= 9);
   for (const auto& f : files) {
@@ -100,29 +100,6 @@ TEST_CASE("bad scenarios get a one-line reason", "[scenario]") {
   CHECK_THAT(with([](json& j) { j["model"]["input"] = {3, 8, 8}; }), Catch::Contains("too small"));
 }
 
-TEST_CASE("mutated scenarios and profiles never crash their loaders", "[scenario][fuzz]") {
-  std::mt19937_64 rng(99);
-  const std::string scenario = slurp(kRoot + "/benchmarks/scenarios/device-edge-cloud.json");
-  const std::string profile = slurp(kRoot + "/profiles/modeled/jetson-nano.json");
-  const char alphabet[] = "{}[],:\"0123456789-.e xtrufalsn";
-  for (int i = 0; i < 400; ++i) {
-    for (const std::string* base : {&scenario, &profile}) {
-      std::string s = *base;
-      for (int e = 0; e < 1 + static_cast<int>(rng() % 3); ++e) {
-        const std::size_t pos = rng() % s.size();
-        if (rng() % 2) s[pos] = alphabet[rng() % (sizeof alphabet - 1)];
-        else s.erase(pos, 1 + rng() % 6);
-      }
-      try {
-        if (base == &scenario) parse_scenario(s, kRoot + "/benchmarks/scenarios");
-        else parse_profile(s);
-      } catch (const ScenarioError& e) {
-        CHECK(std::string(e.what()).find('\n') == std::string::npos);
-      }
-    }
-  }
-}
-
 TEST_CASE("dense cost tables agree with the profiles", "[scenario]") {
   const Scenario s = load_scenario_file(kRoot + "/benchmarks/scenarios/default.json");
   std::vector<const DeviceProfile*> profiles;
@@ -137,7 +114,7 @@ TEST_CASE("dense cost tables agree with the profiles", "[scenario]") {
   CHECK(cost.fallback_layer_count(0) == s.graph.size());  // modeled: everything from the fallback model
 }
 
-TEST_CASE("random plans: never below the lower bound; more bandwidth or a faster device never hurts", "[scenario]") {
+TEST_CASE("random plans: never below the lower bound, more bandwidth or a faster device never hurts", "[scenario]") {
   const Graph g("chain", Shape{3, 48, 40});
   Graph chain = g;
   int x = kModelInput;

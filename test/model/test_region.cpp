@@ -83,7 +83,7 @@ TEST_CASE("a volume's needs accumulate across a residual branch", "[region]") {
   CHECK_THROWS_AS(required_regions(g, LayerRange{3, 3}, {}), ModelError);
 }
 
-TEST_CASE("concat passes each branch the same rows; inception input gets the widest halo", "[region]") {
+TEST_CASE("concat passes each branch the same rows, inception input gets the widest halo", "[region]") {
   const Graph g = build_model("googlenet", Shape{3, 64, 64});
   int concat = -1;
   for (int i = 0; i < g.size(); ++i)

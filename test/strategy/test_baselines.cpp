@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "../costmodel/fake_costs.h"
-#include "edgeplan/strategy/planner.h"
+#include "edgeplan/planners/registry.h"
 
 using namespace edgeplan;
 

@@ -4,9 +4,10 @@
 
 #include "cli_util.h"
 #include "commands.h"
-#include "edgeplan/strategy/benchmark_suite.h"
+#include "edgeplan/planners/registry.h"
+#include "edgeplan/planners/run_suite.h"
 #include "edgeplan/strategy/planner.h"
-#include "gantt_svg.h"
+#include "edgeplan/report/gantt_svg.h"
 #include "sim_report.h"
 
 namespace edgeplan::cli {
@@ -40,28 +41,27 @@ Runner add_plan(CLI::App& app) {
   auto a = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("plan", "Plan a scenario with a planner and write the plan (JSON), or compare all planners");
   cmd->add_option("--scenario", a->scenario, "Scenario file (edgeplan.scenario/v1)")->required();
-  cmd->add_option("--planner", a->planner, "Planner name, with settings if any (e.g. opt, opt:restarts=0, distredge:episodes=4000)");
-  cmd->add_option("--start", a->starts, "opt only: a plan file to start from as well (repeatable), e.g. a trained DistrEdge plan");
-  cmd->add_option("-o,--output", a->output, "Plan file to write");
-  cmd->add_option("--svg", a->svg, "Also write a Gantt chart of the plan (SVG)");
-  cmd->add_flag("--compare", a->compare, "Run every planner and print the speedup table");
+  CLI::Option* planner =
+      cmd->add_option("--planner", a->planner, "Planner name, with settings if any (e.g. opt, opt:restarts=0, distredge:episodes=4000)");
+  CLI::Option* start = cmd->add_option("--start", a->starts, "opt only: a plan file to start from as well (repeatable), e.g. a trained DistrEdge plan");
+  CLI::Option* output = cmd->add_option("-o,--output", a->output, "Plan file to write");
+  CLI::Option* svg = cmd->add_option("--svg", a->svg, "Also write a Gantt chart of the plan (SVG)");
+  cmd->add_flag("--compare", a->compare, "Run every planner and print the speedup table")->excludes(planner)->excludes(start)->excludes(output)->excludes(svg);
+  planner->needs(output);
+  output->needs(planner);
   return [a] {
     const Scenario s = load_scenario_file(a->scenario);
     const Simulator sim(s);
-    if (a->compare) {
-      if (!a->planner.empty() || !a->output.empty() || !a->svg.empty() || !a->starts.empty())
-        throw Error("--compare runs every planner; it takes no --planner, --start, -o or --svg");
-      return run_compare(s, sim);
-    }
+    if (a->compare) return run_compare(s, sim);
     if (a->planner.empty() || a->output.empty()) throw Error("plan needs --planner NAME and -o FILE (or --compare)");
     std::vector<Plan> starts;
     for (const std::string& f : a->starts) {
       starts.push_back(load_plan_file(f));
       check_plan_for(starts.back(), s, f);
     }
-    const auto planner = make_planner(a->planner, starts);
+    const auto chosen = make_planner(a->planner, starts);
     SimResult r;
-    const Plan plan = plan_with_prediction(*planner, PlanningContext::of(s, sim), s.name, &r);
+    const Plan plan = plan_with_prediction(*chosen, PlanningContext::of(s, sim), s.name, &r);
     if (!a->svg.empty())
       write_file_atomic(a->svg, gantt_svg(a->planner + " on " + s.name + " (" + s.graph.name() + ")", r));
     save_plan_file(plan, a->output);

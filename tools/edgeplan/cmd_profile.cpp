@@ -14,7 +14,7 @@
 #include "commands.h"
 #include "edgeplan/model/zoo.h"
 #include "edgeplan/runtime/layer_profiler.h"
-#include "svg_chart.h"
+#include "edgeplan/report/svg_chart.h"
 
 namespace edgeplan::cli {
 
@@ -27,30 +27,14 @@ struct Args {
 };
 
 std::vector<Graph> selected_models(const Args& a) {
-  if (a.all_models == !a.model.empty()) throw Error("give exactly one of --model NAME or --all-models");
+  if (!a.all_models && a.model.empty()) throw Error("give --model NAME or --all-models");
   std::vector<Graph> graphs;
   if (a.all_models) {
-    if (!a.input.empty()) throw Error("--input applies to one --model, not to --all-models");
     for (const auto& n : zoo_model_names()) graphs.push_back(build_model(n));
   } else {
     graphs.push_back(build_model(a.model, optional_shape(a.input)));
   }
   return graphs;
-}
-
-// Refuses models whose monolithic run would not fit in this machine's available memory.
-void check_memory(const std::vector<Graph>& graphs) {
-  const double available = static_cast<double>(meminfo_bytes("MemAvailable"));
-  if (available <= 0) return;
-  for (const Graph& g : graphs) {
-    std::int64_t largest = 0;
-    for (const Layer& l : g.layers()) largest = std::max(largest, l.out.elements());
-    const double need = 4.0 * (static_cast<double>(g.total_params()) + 4.0 * static_cast<double>(largest));
-    if (need > available)
-      throw Error("model " + g.name() + " " + to_string(g.input_shape()) + " needs about " +
-                  std::to_string(static_cast<long long>(need / 1048576)) + " MB but only " +
-                  std::to_string(static_cast<long long>(available / 1048576)) + " MB are available");
-  }
 }
 
 std::string eta_text(double seconds) {
@@ -64,7 +48,7 @@ int run_profile(const Args& a) {
   if (a.output.empty()) throw Error("profile needs -o FILE (or --check / --plot)");
   check_profiler_device(a.device);
   const std::vector<Graph> graphs = selected_models(a);
-  check_memory(graphs);
+  check_fits_in_memory(graphs);
   ProfilerOptions o;
   o.device = a.device;
   o.threads = a.threads;
@@ -95,7 +79,7 @@ int run_check(const Args& a) {
   const DeviceProfile p = load_profile_file(a.check);
   if (p.provenance_type != "measured") throw Error(a.check + ": only a measured profile can be checked against this machine");
   const std::vector<Graph> graphs = selected_models(a);
-  check_memory(graphs);
+  check_fits_in_memory(graphs);
   std::vector<ProfileCheck> rows;
   for (const Graph& g : graphs) rows.push_back(check_profile(p, g, a.threads, a.repetitions));
   std::vector<double> errors;
@@ -163,19 +147,19 @@ Runner add_profile(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("profile", "Measure latency-vs-rows curves, check them, or plot them");
   cmd->add_option("--device", a->device, "cpu, cuda or cuda:N (default cpu)");
   cmd->add_option("--threads", a->threads, "Threads for libtorch and its BLAS (default 1)")->check(CLI::Range(1, 1024));
-  cmd->add_option("--model", a->model, "Zoo model to profile or check");
-  cmd->add_flag("--all-models", a->all_models, "Every zoo model at its default input");
-  cmd->add_option("--input", a->input, "Input size CxHxW for --model");
+  CLI::Option* model = cmd->add_option("--model", a->model, "Zoo model to profile or check");
+  CLI::Option* all = cmd->add_flag("--all-models", a->all_models, "Every zoo model at its default input");
+  cmd->add_option("--input", a->input, "Input size CxHxW for --model")->excludes(all);
+  all->excludes(model);
   cmd->add_flag("--quick", a->quick, "Coarse sweep: fewer row counts and repetitions");
   cmd->add_option("--name", a->name, "Profile name (default <device>-<threads>t)");
   cmd->add_option("-o,--output", a->output, "Profile (or with --plot, SVG) file to write");
-  cmd->add_option("--check", a->check, "Compare a measured profile's predictions with monolithic runs here");
+  CLI::Option* check = cmd->add_option("--check", a->check, "Compare a measured profile's predictions with monolithic runs here");
   cmd->add_option("--repetitions", a->repetitions, "Monolithic runs per model for --check (default 7)")->check(CLI::Range(3, 1000));
   cmd->add_flag("--json", a->json, "With --check: print JSON");
-  cmd->add_option("--plot", a->plot, "Plot curves of a profile as SVG (with --layers and -o)");
+  cmd->add_option("--plot", a->plot, "Plot curves of a profile as SVG (with --layers and -o)")->excludes(check);
   cmd->add_option("--layers", a->layers, "With --plot: comma-separated substrings of layer signatures");
   return [a] {
-    if (!a->check.empty() && !a->plot.empty()) throw Error("give at most one of --check and --plot");
     if (!a->check.empty()) return run_check(*a);
     if (!a->plot.empty()) return run_plot(*a);
     return run_profile(*a);

@@ -8,10 +8,10 @@
 
 #include "cli_util.h"
 #include "commands.h"
-#include "edgeplan/strategy/distredge.h"
-#include "edgeplan/strategy/opt_planner.h"
+#include "edgeplan/learn/distredge.h"
+#include "edgeplan/planners/registry.h"
 #include "sim_report.h"
-#include "svg_chart.h"
+#include "edgeplan/report/svg_chart.h"
 
 namespace edgeplan::cli {
 
@@ -48,7 +48,7 @@ Runner add_train(CLI::App& app) {
     const Scenario s = load_scenario_file(a->scenario);
     const Simulator sim(s);
     const PlanningContext ctx = PlanningContext::of(s, sim);
-    const double opt_ms = sim.latency_ms(OptPlanner().plan(ctx));
+    const double opt_ms = sim.latency_ms(make_planner("opt")->plan(ctx));
     const bool tty = isatty(fileno(stderr));
     const TrainResult r = train_distredge(
         ctx, a->o,

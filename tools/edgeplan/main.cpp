@@ -15,7 +15,11 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::string msg = e.what();                       // one line, like every other error
+    msg = msg.substr(0, msg.find('\n'));
+    std::fprintf(stderr, "edgeplan: error: %s (see --help)\n", msg.c_str());
+    return e.get_exit_code();
   }
   try {
     const auto all = app.get_subcommands({});

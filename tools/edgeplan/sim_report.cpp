@@ -1,10 +1,13 @@
 // Human and JSON reports of a simulated plan.
 #include "sim_report.h"
 
+#include <cmath>
 #include <cstdarg>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
+
+#include "edgeplan/costmodel/sim_result_json.h"
 
 namespace edgeplan::cli {
 
@@ -18,15 +21,6 @@ std::string line(const char* fmt, ...) {
   std::vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
   return std::string(buf) + "\n";
-}
-
-const char* kind_name(TimelineEvent::Kind k) {
-  switch (k) {
-    case TimelineEvent::Kind::Compute: return "compute";
-    case TimelineEvent::Kind::Send: return "send";
-    case TimelineEvent::Kind::Receive: return "receive";
-  }
-  return "?";
 }
 
 int part_count(const Plan& p) {
@@ -43,8 +37,12 @@ std::string sim_report_text(const Scenario& s, const Plan& plan, const SimResult
               to_string(s.graph.input_shape()).c_str(), s.devices.size(), s.network_summary.c_str());
   out += line("plan: %zu volumes, %d parts%s", plan.volumes.size(), part_count(plan),
               plan.tail ? (", tail on " + plan.tail->device).c_str() : "");
-  out += line("end-to-end latency %.3f ms (lower bound %.3f ms, gap %.2fx)", r.latency_ms, r.lower_bound_ms,
-              r.lower_bound_ms > 0 ? r.latency_ms / r.lower_bound_ms : 1.0);
+  if (std::isfinite(r.latency_ms))
+    out += line("end-to-end latency %.3f ms (lower bound %.3f ms, gap %.2fx)", r.latency_ms, r.lower_bound_ms,
+                r.lower_bound_ms > 0 ? r.latency_ms / r.lower_bound_ms : 1.0);
+  else
+    out += line("end-to-end latency: never finishes (a transfer waits on a link whose rate drops to 0 for good); "
+                "lower bound %.3f ms", r.lower_bound_ms);
   out += line("network: %d transfers, %.3f MB", r.transfers, static_cast<double>(r.total_bytes) / 1e6);
   out += line("%-14s %5s %11s %9s %11s %9s %11s %12s %s", "device", "parts", "compute ms", "send ms", "receive ms",
               "idle ms", "memory MB", "capacity MB", "profile");
@@ -80,51 +78,11 @@ std::string sim_report_json(const Scenario& s, const Plan& plan, const SimResult
   j["network"] = s.network_summary;
   j["volumes"] = plan.volumes.size();
   j["parts"] = part_count(plan);
-  j["latency_ms"] = r.latency_ms;
-  j["lower_bound_ms"] = r.lower_bound_ms;
-  j["gap"] = r.lower_bound_ms > 0 ? r.latency_ms / r.lower_bound_ms : 1.0;
-  j["transfers"] = r.transfers;
-  j["network_bytes"] = r.total_bytes;
-  j["fits_memory"] = r.fits_memory;
-  json devices = json::array();
-  for (std::size_t d = 0; d < r.devices.size(); ++d) {
-    const DeviceUsage& u = r.devices[d];
-    devices.push_back({{"id", u.id},
-                       {"profile", s.devices[d].profile.name},
-                       {"provenance", s.devices[d].profile.provenance_type},
-                       {"parts", u.parts},
-                       {"compute_ms", u.compute_ms},
-                       {"send_ms", u.send_ms},
-                       {"receive_ms", u.receive_ms},
-                       {"idle_ms", u.idle_ms},
-                       {"finish_ms", u.finish_ms},
-                       {"peak_memory_bytes", u.peak_memory_bytes},
-                       {"memory_capacity_bytes", u.memory_capacity_bytes},
-                       {"fits", u.fits},
-                       {"fallback_layers", u.fallback_layers}});
+  j.update(json::parse(sim_result_json(r, true)));
+  for (std::size_t d = 0; d < s.devices.size() && d < j["devices"].size(); ++d) {
+    j["devices"][d]["profile"] = s.devices[d].profile.name;
+    j["devices"][d]["provenance"] = s.devices[d].profile.provenance_type;
   }
-  j["devices"] = devices;
-  json links = json::array();
-  const std::size_t n = r.devices.size();
-  for (std::size_t a = 0; a < n; ++a)
-    for (std::size_t b = 0; b < n; ++b)
-      if (r.link_bytes[a * n + b] > 0)
-        links.push_back({{"from", r.devices[a].id}, {"to", r.devices[b].id}, {"bytes", r.link_bytes[a * n + b]}});
-  j["links"] = links;
-  json timeline = json::array();
-  for (const TimelineEvent& e : r.timeline) {
-    json ev = {{"device", r.devices[static_cast<std::size_t>(e.device)].id},
-               {"kind", kind_name(e.kind)},
-               {"start_ms", e.start_ms},
-               {"end_ms", e.end_ms},
-               {"volume", e.volume}};
-    if (e.peer >= 0) {
-      ev["peer"] = r.devices[static_cast<std::size_t>(e.peer)].id;
-      ev["bytes"] = e.bytes;
-    }
-    timeline.push_back(ev);
-  }
-  j["timeline"] = timeline;
   return j.dump(2) + "\n";
 }
 

@@ -33,7 +33,8 @@ void check_provenance(const json& p) {
   const std::string w = "profile.provenance";
   const std::string type = jio::string_at<E>(p, "type", w);
   if (type == "measured") {
-    jio::only_keys<E>(p, {"type", "machine", "cpu", "libraries", "threads", "date", "repetitions", "notes", "blas", "gpu"}, w);
+    jio::only_keys<E>(p, {"type", "machine", "cpu", "libraries", "threads", "date", "repetitions", "repetitions_made", "notes", "blas", "gpu"}, w);
+    if (p.contains("repetitions_made")) jio::object_at<E>(p, "repetitions_made", w);
     jio::string_at<E>(p, "machine", w);
     jio::string_at<E>(p, "date", w);
     jio::object_at<E>(p, "libraries", w);

@@ -351,6 +351,7 @@ Simulator::Simulator(Simulator&&) noexcept = default;
 double Simulator::lower_bound_ms() const { return impl_->bound; }
 const Graph& Simulator::graph() const { return impl_->graph; }
 const LayerCostModel& Simulator::cost_model() const { return impl_->cost; }
+const SimulatorConfig& Simulator::config() const { return impl_->config; }
 
 double Simulator::latency_ms(const Plan& plan) const {
   impl_->compile(plan);

@@ -274,4 +274,18 @@ std::int64_t Graph::total_params() const {
   return s;
 }
 
+std::vector<int> single_tensor_cuts(const Graph& graph) {
+  std::vector<int> last_use(static_cast<std::size_t>(graph.size() + 1), -1);
+  for (int i = 0; i < graph.size(); ++i)
+    for (int t : graph.layer(i).inputs) last_use[static_cast<std::size_t>(t + 1)] = std::max(last_use[static_cast<std::size_t>(t + 1)], i);
+  std::vector<int> cuts;
+  for (int p = 1; p < graph.body_end(); ++p) {
+    int crossing = 0;
+    for (int t = -1; t < p; ++t)
+      if (last_use[static_cast<std::size_t>(t + 1)] >= p) ++crossing;
+    if (crossing == 1) cuts.push_back(p);
+  }
+  return cuts;
+}
+
 }  // namespace edgeplan

@@ -46,7 +46,8 @@ double percentile(std::vector<double> v, double q) {
 
 // Median and p10 / p90 of repeated runs after one warm-up run: robust to the occasional
 // outlier (a preempted run moves p90, not the median).
-LatencySample time_runs(const std::function<void()>& run, const RepetitionPolicy& p, bool cuda) {
+// `runs_made` gets the number of timed runs (warm-up excluded) for the provenance.
+LatencySample time_runs(const std::function<void()>& run, const RepetitionPolicy& p, bool cuda, std::vector<int>* runs_made) {
   auto once = [&] {
     const auto t0 = Clock::now();
     run();
@@ -67,7 +68,17 @@ LatencySample time_runs(const std::function<void()>& run, const RepetitionPolicy
       if (med <= 0 || (percentile(ms, 0.9) - percentile(ms, 0.1)) / med <= p.target_spread || spent > p.max_seconds) break;
     }
   }
+  if (runs_made) runs_made->push_back(static_cast<int>(ms.size()));
   return LatencySample{0, percentile(ms, 0.1), percentile(ms, 0.5), percentile(ms, 0.9)};
+}
+
+// What the runs really were: the fewest, median and most timed runs per measured point.
+nlohmann::json repetitions_made(std::vector<int> runs) {
+  if (runs.empty()) return nlohmann::json::object();
+  std::sort(runs.begin(), runs.end());
+  long long total = 0;
+  for (int r : runs) total += r;
+  return {{"points", runs.size()}, {"min", runs.front()}, {"median", runs[runs.size() / 2]}, {"max", runs.back()}, {"total", total}};
 }
 
 torch::Device torch_device(const std::string& device) {
@@ -168,7 +179,7 @@ DeviceProfile profile_layers(const std::vector<Graph>& graphs, const ProfilerOpt
   DeviceProfile profile;
   std::vector<std::vector<LatencySample>> all_samples;
   double work_done = 0;
-  int max_reps_used = 0;
+  std::vector<int> runs_made;  // timed runs per measured point, as they happened
   for (std::size_t i = 0; i < todo.size(); ++i) {
     const Graph& g = *todo[i].first;
     const int l = todo[i].second;
@@ -183,7 +194,7 @@ DeviceProfile profile_layers(const std::vector<Graph>& graphs, const ProfilerOpt
       if (!layer.is_spatial()) {
         std::vector<torch::Tensor> in;
         for (const Shape& s : shapes) in.push_back(detail::seeded_uniform(7, {1, s.c, s.h, s.w}, -1, 1).to(dev));
-        return time_runs([&] { detail::run_layer_full(layer, w, in); }, rep, cuda);
+        return time_runs([&] { detail::run_layer_full(layer, w, in); }, rep, cuda, &runs_made);
       }
       // k rows in the middle of the map: a part with halos on both sides, as most parts are.
       const int start = (layer.out.h - k) / 2;
@@ -195,7 +206,7 @@ DeviceProfile profile_layers(const std::vector<Graph>& graphs, const ProfilerOpt
         in.push_back(detail::Slice{
             detail::seeded_uniform(7 + j, {1, s.c, need.rows.size(), need.cols.size()}, -1, 1).to(dev), need});
       }
-      return time_runs([&] { detail::run_layer_region(layer, w, in, shapes, out); }, rep, cuda);
+      return time_runs([&] { detail::run_layer_region(layer, w, in, shapes, out); }, rep, cuda, &runs_made);
     };
     std::vector<LatencySample> samples =
         layer.is_spatial() ? sample_curve(layer.out.h, measure, sampler) : std::vector<LatencySample>{measure(layer.out.h)};
@@ -211,7 +222,6 @@ DeviceProfile profile_layers(const std::vector<Graph>& graphs, const ProfilerOpt
     profile.p10[signatures[i]] = LatencyCurve(rows, p10);
     profile.p90[signatures[i]] = LatencyCurve(rows, p90);
     all_samples.push_back(std::move(samples));
-    max_reps_used = rep.max_reps;
     work_done += static_cast<double>(std::max<std::int64_t>(g.macs(l), layer.out.elements()));
     if (o.progress) o.progress(static_cast<int>(i + 1), static_cast<int>(todo.size()), work_done, total_work, signatures[i]);
   }
@@ -231,7 +241,8 @@ DeviceProfile profile_layers(const std::vector<Graph>& graphs, const ProfilerOpt
       {"libraries", {{"libtorch", machine.libtorch}, {"compiler", machine.compiler}}},
       {"blas", machine.blas},
       {"date", utc_now()},
-      {"repetitions", max_reps_used},
+      {"repetitions", runs_made.empty() ? 0 : *std::max_element(runs_made.begin(), runs_made.end())},
+      {"repetitions_made", repetitions_made(runs_made)},
       {"notes", std::string(o.quick ? "quick sweep; " : "") + "per row count: 1 warm-up run, then " +
                     std::to_string(rep.min_reps) + " to " + std::to_string(rep.max_reps) +
                     " timed runs until (p90-p10)/p50 <= " + std::to_string(rep.target_spread).substr(0, 4) +
@@ -264,12 +275,28 @@ ProfileCheck check_profile(const DeviceProfile& profile, const Graph& graph, int
   keep_freed_memory_for_reuse();
   const CpuExecutor exec(graph, eo);
   const RepetitionPolicy p{std::max(3, repetitions), std::max(3, repetitions), 1e9, 0.0};
-  const LatencySample s = time_runs([&] { exec.run_monolithic(); }, p, false);
+  std::vector<int> runs;
+  const LatencySample s = time_runs([&] { exec.run_monolithic(); }, p, false, &runs);
   c.measured_p10_ms = s.p10_ms;
   c.measured_p50_ms = s.p50_ms;
   c.measured_p90_ms = s.p90_ms;
-  c.repetitions = p.max_reps;
+  c.repetitions = runs.front();  // the timed runs made
   return c;
+}
+
+void check_fits_in_memory(const std::vector<Graph>& graphs) {
+  const double available = static_cast<double>(meminfo_bytes("MemAvailable"));
+  if (available <= 0) return;
+  for (const Graph& g : graphs) {
+    std::int64_t largest = 0;
+    for (const Layer& l : g.layers()) largest = std::max(largest, l.out.elements());
+    // fp32 weights, plus input, output and two work buffers of the largest activation.
+    const double need = 4.0 * (static_cast<double>(g.total_params()) + 4.0 * static_cast<double>(largest));
+    if (need > available)
+      throw Error("model " + g.name() + " " + to_string(g.input_shape()) + " needs about " +
+                  std::to_string(static_cast<long long>(need / 1048576)) + " MB but only " +
+                  std::to_string(static_cast<long long>(available / 1048576)) + " MB are available");
+  }
 }
 
 }  // namespace edgeplan

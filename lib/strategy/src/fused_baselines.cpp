@@ -1,5 +1,5 @@
 // Fused-tile baselines: DeepThings FTP, DeeperThings, and AOFL's DP over fused blocks.
-#include "fused_baselines.h"
+#include "edgeplan/strategy/fused_baselines.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include <map>
 
 #include "edgeplan/strategy/opt_planner.h"
-#include "planner_util.h"
+#include "edgeplan/strategy/planner_util.h"
 
 namespace edgeplan {
 

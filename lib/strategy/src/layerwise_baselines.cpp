@@ -3,8 +3,8 @@
 #include <limits>
 
 #include "edgeplan/strategy/opt_planner.h"
-#include "layerwise_baselines.h"
-#include "planner_util.h"
+#include "edgeplan/strategy/layerwise_baselines.h"
+#include "edgeplan/strategy/planner_util.h"
 
 namespace edgeplan {
 

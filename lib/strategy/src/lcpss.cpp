@@ -7,7 +7,7 @@
 #include <random>
 
 #include "edgeplan/model/region.h"
-#include "planner_util.h"
+#include "edgeplan/strategy/planner_util.h"
 
 namespace edgeplan {
 

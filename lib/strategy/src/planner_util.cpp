@@ -1,5 +1,5 @@
 // Shared helpers of the baseline planners.
-#include "planner_util.h"
+#include "edgeplan/strategy/planner_util.h"
 
 #include <algorithm>
 #include <cmath>

@@ -82,6 +82,7 @@ class Simulator {
   double lower_bound_ms() const;
   const Graph& graph() const;
   const LayerCostModel& cost_model() const;
+  const SimulatorConfig& config() const;
 
  private:
   struct Impl;

@@ -37,6 +37,7 @@ std::string read_file(const std::string& path, const char* what) {
 
 template <class E>
 void only_keys(const json& j, const std::set<std::string>& allowed, const std::string& where) {
+  if (!j.is_object()) throw E(where + ": must be an object");
   for (auto it = j.begin(); it != j.end(); ++it)
     if (!allowed.count(it.key())) throw E(where + ": unknown field '" + it.key() + "'");
 }

@@ -87,4 +87,8 @@ class Graph {
 // Output extent of a sliding window over `in` cells, PyTorch's rule (ceil mode included).
 int window_output_extent(const Window& w, int in, bool ceil_mode);
 
+// Positions p in (0, body_end) where exactly one tensor crosses from layers < p to >= p:
+// the places a volume boundary costs one feature map (between blocks, along chains).
+std::vector<int> single_tensor_cuts(const Graph& graph);
+
 }  // namespace edgeplan

@@ -21,6 +21,11 @@ struct ProfilerOptions {
 // Throws Error with one line when the device is unknown or absent (e.g. no GPU).
 void check_profiler_device(const std::string& device);
 
+// Throws Error (one line) for a model whose monolithic fp32 run (weights and the largest
+// activations) would not fit in this machine's available memory; does nothing when
+// /proc/meminfo cannot be read.
+void check_fits_in_memory(const std::vector<Graph>& graphs);
+
 // For every distinct layer signature of the graphs: the latency (p10/p50/p90 over
 // repetitions, after warm-up) of computing k output rows from the halo'd input slice a
 // device would receive, for k from 1 to the layer's height, sampled adaptively

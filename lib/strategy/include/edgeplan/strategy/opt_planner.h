@@ -1,6 +1,7 @@
 // `opt`: our planner. Volume boundaries by dynamic programming over an equal-finish-time
 // estimate, then local search on the true simulator.
 #pragma once
+#include <memory>
 #include <vector>
 
 #include "edgeplan/strategy/planner.h"
@@ -19,6 +20,10 @@ struct OptOptions {
   // plans get a local search of their own, others are kept if nothing beats them. Each
   // must be valid for the scenario; `opt` is then never worse than any of them.
   std::vector<Plan> starts;
+  // Planners whose plans `opt` also starts from (the registry passes the published
+  // heuristics, `single` and `equal`): row-stripe plans join the starts, tile plans are kept
+  // whole if nothing beats them. Empty: only opt's own starts.
+  std::vector<std::shared_ptr<const Planner>> start_planners;
 };
 
 class OptPlanner : public Planner {
@@ -27,13 +32,13 @@ class OptPlanner : public Planner {
   std::string name() const override { return "opt"; }
   Plan plan(const PlanningContext& ctx) const override;
   std::string settings_json() const override;
+  // "opt[:max_evaluations=..][:restarts=..][:restart_evaluations=..]" with the planners
+  // and plans to start from.
+  static std::unique_ptr<Planner> from_spec(const std::string& spec, std::vector<std::shared_ptr<const Planner>> start_planners,
+                                            std::vector<Plan> starts = {});
 
  private:
   OptOptions options_;
 };
-
-// Positions p in (0, body_end) where exactly one tensor crosses from layers < p to >= p:
-// the places a volume boundary costs one feature map (between blocks, along chains).
-std::vector<int> single_tensor_cuts(const Graph& graph);
 
 }  // namespace edgeplan

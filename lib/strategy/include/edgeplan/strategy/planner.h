@@ -1,4 +1,5 @@
-// The planner interface: (what is known about the scenario, a simulator) -> plan; the registry.
+// The planner interface: (what is known about the scenario, a simulator) -> plan. The
+// registry of every planner by name is lib/planners.
 #pragma once
 #include <memory>
 #include <string>
@@ -20,6 +21,7 @@ struct PlanningContext {
   int input_device = 0;
   int output_device = 0;
   const Simulator& sim;  // judges candidate plans
+  int bytes_per_element = 4;  // activations on the wire, as the simulator counts them
 
   static PlanningContext of(const Scenario& s, const Simulator& sim);
   int device_count() const { return static_cast<int>(device_ids.size()); }
@@ -34,16 +36,6 @@ class Planner {
   // The planner's settings as a JSON object (recorded in the plan's "predicted" block).
   virtual std::string settings_json() const { return "{}"; }
 };
-
-// Planners available today, in display order (`single` first: the speedup denominator).
-const std::vector<std::string>& planner_names();
-// `spec` is a planner name, or "name:key=value[:key=value...]" with settings: distredge
-// takes episodes, budget_s (0: no limit; default 10), alpha, seed, demos (0 or 1); opt
-// takes max_evaluations, restarts, restart_evaluations. Throws Error (one line) for
-// unknown names, settings or values.
-std::unique_ptr<Planner> make_planner(const std::string& spec);
-// The same, with plans for `opt` to start from (OptOptions::starts); Error for another planner.
-std::unique_ptr<Planner> make_planner(const std::string& spec, const std::vector<Plan>& starts);
 
 // Runs a planner and fills the plan's "predicted" block (latency, lower bound, gap, bytes,
 // planner, planning time, per-device breakdown) from the simulator; the full simulation

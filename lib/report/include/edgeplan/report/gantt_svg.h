@@ -4,8 +4,8 @@
 
 #include "edgeplan/costmodel/simulator.h"
 
-namespace edgeplan::cli {
+namespace edgeplan {
 
 std::string gantt_svg(const std::string& title, const SimResult& r);
 
-}  // namespace edgeplan::cli
+}  // namespace edgeplan

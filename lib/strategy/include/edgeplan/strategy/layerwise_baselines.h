@@ -1,4 +1,4 @@
-// Per-layer baselines (MoDNN, MeDNN, CoEdge) and Neurosurgeon's two-party cut (private header).
+// Per-layer baselines (MoDNN, MeDNN, CoEdge) and Neurosurgeon's two-party cut.
 #pragma once
 #include "edgeplan/strategy/planner.h"
 

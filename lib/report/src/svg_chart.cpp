@@ -1,44 +1,18 @@
 // SVG line chart rendering.
-#include "svg_chart.h"
+#include "edgeplan/report/svg_chart.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
-namespace edgeplan::cli {
+#include "edgeplan/model/error.h"
+#include "svg_util.h"
 
-namespace {
+namespace edgeplan {
 
-const char* kColours[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-                          "#bcbd22", "#7f7f7f", "#393b79"};
-
-std::string num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4g", v);
-  return buf;
-}
-
-std::string escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '&') out += "&amp;";
-    else out += c;
-  }
-  return out;
-}
-
-// A "nice" tick step giving about `count` ticks over [0, hi].
-double tick_step(double hi, int count) {
-  const double raw = hi / count;
-  const double mag = std::pow(10.0, std::floor(std::log10(raw)));
-  for (double m : {1.0, 2.0, 5.0, 10.0})
-    if (raw <= m * mag) return m * mag;
-  return 10 * mag;
-}
-
-}  // namespace
+using svg::escape;
+using svg::kColours;
+using svg::num;
 
 std::string line_chart_svg(const std::string& title, const std::string& x_label, const std::string& y_label,
                            const std::vector<ChartSeries>& series) {
@@ -56,12 +30,11 @@ std::string line_chart_svg(const std::string& title, const std::string& x_label,
   std::string o = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + num(W) + "\" height=\"" + num(H) +
                   "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
   o += "<text x=\"" + num(left) + "\" y=\"28\" font-size=\"16\">" + escape(title) + "</text>\n";
-  const double xs = tick_step(xmax, 8), ys = tick_step(ymax, 6);
-  for (double x = 0; x <= xmax + 1e-9; x += xs)
+  for (double x : svg::ticks(xmax, 8))
     o += "<line x1=\"" + num(px(x)) + "\" y1=\"" + num(top) + "\" x2=\"" + num(px(x)) + "\" y2=\"" + num(top + ph) +
          "\" stroke=\"#eee\"/><text x=\"" + num(px(x)) + "\" y=\"" + num(top + ph + 16) + "\" text-anchor=\"middle\">" +
          num(x) + "</text>\n";
-  for (double y = 0; y <= ymax + 1e-12; y += ys)
+  for (double y : svg::ticks(ymax, 6))
     o += "<line x1=\"" + num(left) + "\" y1=\"" + num(py(y)) + "\" x2=\"" + num(left + pw) + "\" y2=\"" + num(py(y)) +
          "\" stroke=\"#eee\"/><text x=\"" + num(left - 6) + "\" y=\"" + num(py(y) + 4) + "\" text-anchor=\"end\">" +
          num(y) + "</text>\n";
@@ -100,47 +73,58 @@ std::string line_chart_svg(const std::string& title, const std::string& x_label,
   return o + "</svg>\n";
 }
 
-std::string bar_chart_svg(const std::string& title, const std::string& y_label, const std::vector<std::string>& categories,
-                          const std::vector<std::string>& series, const std::vector<std::vector<double>>& values) {
-  const double left = 70, right = 150, top = 50, bottom = 60;
-  const double group_w = std::max(60.0, 14.0 * static_cast<double>(series.size()) + 16);
-  const double W = left + right + group_w * static_cast<double>(categories.size()), H = 460;
-  const double pw = W - left - right, ph = H - top - bottom;
-  double ymax = 1e-9;
-  for (const auto& row : values)
-    for (double v : row) ymax = std::max(ymax, v);
-  ymax *= 1.08;
-  auto py = [&](double y) { return top + ph - y / ymax * ph; };
+std::string strip_chart_svg(const std::string& title, const std::string& x_label, const std::vector<StripRow>& rows,
+                            double reference) {
+  const double W = 1000, left = 120, right = 150, top = 56, row_h = 30, bottom = 56;
+  const double H = top + row_h * static_cast<double>(rows.size()) + bottom, pw = W - left - right;
+  double lo = reference > 0 ? reference : 1e300, hi = reference > 0 ? reference : 0;
+  for (const auto& r : rows)
+    for (double v : r.values)
+      if (std::isfinite(v) && v > 0) {
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+      }
+  if (!(hi > 0)) throw Error("strip chart '" + title + "': no finite positive value to draw");
+  lo /= 1.15;
+  hi *= 1.15;
+  auto px = [&](double v) { return left + (std::log(v) - std::log(lo)) / (std::log(hi) - std::log(lo)) * pw; };
   std::string o = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + num(W) + "\" height=\"" + num(H) +
-                  "\" font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  o += "<text x=\"" + num(left) + "\" y=\"28\" font-size=\"15\">" + escape(title) + "</text>\n";
-  const double ys = tick_step(ymax, 6);
-  for (double y = 0; y <= ymax + 1e-12; y += ys)
-    o += "<line x1=\"" + num(left) + "\" y1=\"" + num(py(y)) + "\" x2=\"" + num(left + pw) + "\" y2=\"" + num(py(y)) +
-         "\" stroke=\"#eee\"/><text x=\"" + num(left - 6) + "\" y=\"" + num(py(y) + 4) + "\" text-anchor=\"end\">" + num(y) +
+                  "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+  o += "<text x=\"" + num(left) + "\" y=\"26\" font-size=\"15\">" + escape(title) + "</text>\n";
+  o += "<text x=\"" + num(left) + "\" y=\"44\" font-size=\"11\" fill=\"#555\">one dot per scenario; box: middle half; bar and "
+       "number: median (log scale)</text>\n";
+  const double plot_bottom = top + row_h * static_cast<double>(rows.size());
+  for (double t : svg::log_ticks(lo, hi))
+    o += "<line x1=\"" + num(px(t)) + "\" y1=\"" + num(top) + "\" x2=\"" + num(px(t)) + "\" y2=\"" + num(plot_bottom) +
+         "\" stroke=\"#eee\"/><text x=\"" + num(px(t)) + "\" y=\"" + num(plot_bottom + 16) + "\" text-anchor=\"middle\">" + num(t) +
          "</text>\n";
-  o += "<text transform=\"translate(18," + num(top + ph / 2) + ") rotate(-90)\" text-anchor=\"middle\">" + escape(y_label) + "</text>\n";
-  const double bar_w = (group_w - 16) / static_cast<double>(std::max<std::size_t>(1, series.size()));
-  for (std::size_t c = 0; c < categories.size(); ++c) {
-    const double gx = left + group_w * static_cast<double>(c) + 8;
-    for (std::size_t k = 0; k < series.size(); ++k) {
-      const double v = values[k][c];
-      o += "<rect x=\"" + num(gx + bar_w * static_cast<double>(k)) + "\" y=\"" + num(py(v)) + "\" width=\"" + num(bar_w - 1) +
-           "\" height=\"" + num(top + ph - py(v)) + "\" fill=\"" + kColours[k % (sizeof kColours / sizeof kColours[0])] +
-           "\"><title>" + escape(series[k]) + " " + escape(categories[c]) + ": " + num(v) + "</title></rect>\n";
+  if (reference > 0)
+    o += "<line x1=\"" + num(px(reference)) + "\" y1=\"" + num(top) + "\" x2=\"" + num(px(reference)) + "\" y2=\"" +
+         num(plot_bottom) + "\" stroke=\"#333\" stroke-dasharray=\"4 3\"/>\n";
+  o += "<text x=\"" + num(left + pw / 2) + "\" y=\"" + num(H - 14) + "\" text-anchor=\"middle\">" + escape(x_label) + "</text>\n";
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const double y = top + row_h * (static_cast<double>(i) + 0.5);
+    const char* c = kColours[i % (sizeof kColours / sizeof kColours[0])];
+    std::vector<double> v;
+    for (double x : rows[i].values)
+      if (std::isfinite(x) && x > 0) v.push_back(x);
+    std::sort(v.begin(), v.end());
+    o += "<text x=\"" + num(left - 8) + "\" y=\"" + num(y + 4) + "\" text-anchor=\"end\">" + escape(rows[i].label) + "</text>\n";
+    if (v.empty()) continue;
+    auto q = [&](double f) { return v[static_cast<std::size_t>(std::lround(f * static_cast<double>(v.size() - 1)))]; };
+    o += "<rect x=\"" + num(px(q(0.25))) + "\" y=\"" + num(y - 9) + "\" width=\"" + num(std::max(1.0, px(q(0.75)) - px(q(0.25)))) +
+         "\" height=\"18\" fill=\"" + c + "\" fill-opacity=\"0.18\" stroke=\"" + c + "\"/>\n";
+    for (std::size_t k = 0; k < v.size(); ++k) {
+      const double jitter = (static_cast<double>((k * 7) % 11) / 10.0 - 0.5) * 12;  // deterministic spread
+      o += "<circle cx=\"" + num(px(v[k])) + "\" cy=\"" + num(y + jitter) + "\" r=\"2\" fill=\"" + c + "\" fill-opacity=\"0.6\"/>\n";
     }
-    o += "<text x=\"" + num(gx + (group_w - 16) / 2) + "\" y=\"" + num(top + ph + 16) + "\" text-anchor=\"middle\">" +
-         escape(categories[c]) + "</text>\n";
-  }
-  o += "<rect x=\"" + num(left) + "\" y=\"" + num(top) + "\" width=\"" + num(pw) + "\" height=\"" + num(ph) +
-       "\" fill=\"none\" stroke=\"#333\"/>\n";
-  for (std::size_t k = 0; k < series.size(); ++k) {
-    const double ly = top + 8 + 18.0 * static_cast<double>(k);
-    o += "<rect x=\"" + num(left + pw + 12) + "\" y=\"" + num(ly) + "\" width=\"12\" height=\"12\" fill=\"" +
-         kColours[k % (sizeof kColours / sizeof kColours[0])] + "\"/><text x=\"" + num(left + pw + 30) + "\" y=\"" + num(ly + 10) +
-         "\">" + escape(series[k]) + "</text>\n";
+    o += "<line x1=\"" + num(px(q(0.5))) + "\" y1=\"" + num(y - 12) + "\" x2=\"" + num(px(q(0.5))) + "\" y2=\"" + num(y + 12) +
+         "\" stroke=\"#000\" stroke-width=\"2\"/>\n";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "median %.2f", q(0.5));
+    o += "<text x=\"" + num(left + pw + 10) + "\" y=\"" + num(y + 4) + "\">" + buf + "</text>\n";
   }
   return o + "</svg>\n";
 }
 
-}  // namespace edgeplan::cli
+}  // namespace edgeplan

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+
 #include "edgeplan/strategy/planner.h"
 
 namespace edgeplan {
@@ -48,6 +50,8 @@ struct TrainResult {
   std::vector<double> episode_ms;       // latency of each episode's plan
   std::vector<double> best_ms_curve;    // best latency so far after each episode
   std::vector<double> elapsed_s;        // seconds since the start at the end of each episode
+  Plan policy_plan;                     // the trained actor's own plan (no exploration noise)
+  double policy_ms = 0;
 };
 
 // Trains the DDPG agent from scratch (or from `resume_path`, a policy file written by a
@@ -63,6 +67,9 @@ class DistrEdgePlanner : public Planner {
   std::string name() const override { return "distredge"; }
   Plan plan(const PlanningContext& ctx) const override { return train_distredge(ctx, options_).best_plan; }
   std::string settings_json() const override;
+  // "distredge[:episodes=..][:budget_s=..][:alpha=..][:seed=..][:demos=0|1]"; inside
+  // `plan --compare` and `bench` it trains for 10 s unless budget_s says otherwise.
+  static std::unique_ptr<Planner> from_spec(const std::string& spec);
 
  private:
   DistrEdgeOptions options_;

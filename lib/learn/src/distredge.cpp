@@ -1,5 +1,5 @@
 // DistrEdge's OSDS: a DDPG agent splitting each LC-PSS volume's rows, trained on the simulator.
-#include "edgeplan/strategy/distredge.h"
+#include "edgeplan/learn/distredge.h"
 
 #include <algorithm>
 #include <chrono>
@@ -13,7 +13,8 @@
 #include "edgeplan/compute/allocator.h"
 #include "edgeplan/compute/threads.h"
 #include "edgeplan/strategy/lcpss.h"
-#include "planner_util.h"
+#include "edgeplan/strategy/planner_spec.h"
+#include "edgeplan/strategy/planner_util.h"
 
 namespace edgeplan {
 
@@ -200,6 +201,23 @@ void check_options(const DistrEdgeOptions& o) {
   if (o.threads < 1) throw Error("--threads must be at least 1");
 }
 
+std::unique_ptr<Planner> DistrEdgePlanner::from_spec(const std::string& spec) {
+  DistrEdgeOptions o;
+  o.budget_s = 10;  // the paper's 4000 episodes, or 10 s of training, whichever comes first
+  SpecSettings set(spec);
+  set.each("episodes, budget_s, alpha, seed, demos", [&](const std::string& key) {
+    if (key == "episodes") o.episodes = static_cast<int>(set.whole(1, 1e8));
+    else if (key == "budget_s") o.budget_s = set.number();
+    else if (key == "alpha") o.alpha = set.number();
+    else if (key == "seed") o.seed = static_cast<std::uint64_t>(set.whole(0, 9007199254740992.0));
+    else if (key == "demos") o.demonstrations = set.whole(0, 1) == 1;
+    else return false;
+    return true;
+  });
+  check_options(o);
+  return std::make_unique<DistrEdgePlanner>(o);
+}
+
 std::string DistrEdgePlanner::settings_json() const {
   char buf[256];
   std::snprintf(buf, sizeof buf,
@@ -208,6 +226,49 @@ std::string DistrEdgePlanner::settings_json() const {
                 options_.episodes, options_.budget_s, options_.alpha, static_cast<unsigned long long>(options_.seed),
                 options_.batch, options_.tau, options_.replay, options_.demonstrations ? "true" : "false");
   return buf;
+}
+
+// Reads a policy written by train_distredge into `actor` and `critic`. Every failure (not
+// a libtorch archive, a missing key, a network of another shape) is one line naming the file.
+template <class A, class C>
+void load_policy(const std::string& path, int sd, int ad, A& actor, C& critic) {
+  torch::serialize::InputArchive in, a_in, c_in;
+  try {
+    in.load_from(path);
+  } catch (const std::exception&) {
+    throw Error(path + ": cannot read policy file (not a libtorch archive written by edgeplan train)");
+  }
+  auto first_line = [](const std::exception& e) {
+    std::string m = e.what();
+    m = m.substr(0, m.find('\n'));
+    return m.size() > 160 ? m.substr(0, 160) + "..." : m;
+  };
+  std::string part = "dims";
+  try {
+    torch::Tensor dims;
+    in.read("dims", dims);
+    if (dims.numel() != 2 || dims[0].item<int64_t>() != sd || dims[1].item<int64_t>() != ad)
+      throw Error(path + ": the policy was trained for a different number of devices or volumes");
+    std::vector<std::vector<int64_t>> want_a, want_c;
+    for (const auto& p : actor->parameters()) want_a.push_back(p.sizes().vec());
+    for (const auto& p : critic->parameters()) want_c.push_back(p.sizes().vec());
+    part = "actor";
+    in.read("actor", a_in);
+    actor->load(a_in);
+    part = "critic";
+    in.read("critic", c_in);
+    critic->load(c_in);
+    std::size_t i = 0;
+    for (const auto& p : actor->parameters())
+      if (i >= want_a.size() || p.sizes().vec() != want_a[i++]) throw Error(path + ": 'actor' has parameters of the wrong shape");
+    i = 0;
+    for (const auto& p : critic->parameters())
+      if (i >= want_c.size() || p.sizes().vec() != want_c[i++]) throw Error(path + ": 'critic' has parameters of the wrong shape");
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Error(path + ": policy field '" + part + "' is missing or does not fit this network (" + first_line(e) + ")");
+  }
 }
 
 TrainResult train_distredge(const PlanningContext& ctx, const DistrEdgeOptions& o,
@@ -243,22 +304,7 @@ TrainResult train_distredge(const PlanningContext& ctx, const DistrEdgeOptions& 
   const int sd = env.state_dim(), ad = env.action_dim();
   auto actor = make_actor(sd, ad), critic = make_critic(sd, ad);
   auto actor_t = make_actor(sd, ad), critic_t = make_critic(sd, ad);
-  if (!resume_path.empty()) {
-    torch::serialize::InputArchive in, a_in, c_in;
-    try {
-      in.load_from(resume_path);
-    } catch (const c10::Error&) {
-      throw Error(resume_path + ": cannot read policy file");
-    }
-    torch::Tensor dims;
-    in.read("dims", dims);
-    if (dims.numel() != 2 || dims[0].item<int64_t>() != sd || dims[1].item<int64_t>() != ad)
-      throw Error(resume_path + ": the policy was trained for a different number of devices");
-    in.read("actor", a_in);
-    in.read("critic", c_in);
-    actor->load(a_in);
-    critic->load(c_in);
-  }
+  if (!resume_path.empty()) load_policy(resume_path, sd, ad, actor, critic);
   copy_params(actor_t, actor, 1.0);
   copy_params(critic_t, critic, 1.0);
   torch::optim::Adam actor_opt(actor->parameters(), torch::optim::AdamOptions(o.lr_actor));
@@ -334,6 +380,20 @@ TrainResult train_distredge(const PlanningContext& ctx, const DistrEdgeOptions& 
     res.episodes = ep + 1;
     res.elapsed_s.push_back(std::chrono::duration<double>(Clock::now() - start).count());
     if (progress) progress(TrainProgress{ep + 1, o.episodes, ms, res.best_ms});
+  }
+  // The trained actor's own plan: one rollout without exploration noise or demonstrations.
+  {
+    torch::NoGradGuard no_grad;
+    env.reset();
+    for (std::size_t l = 0; l < lvs.size(); ++l) {
+      std::vector<float> st = env.state(l);
+      const torch::Tensor out = actor->forward(torch::from_blob(st.data(), {1, sd}).clone());
+      std::vector<float> a(static_cast<std::size_t>(ad));
+      for (int i = 0; i < ad; ++i) a[static_cast<std::size_t>(i)] = out[0][i].item<float>();
+      env.step(l, a);
+    }
+    res.policy_plan = env.plan();
+    res.policy_ms = ctx.sim.latency_ms(res.policy_plan);
   }
   if (!policy_path.empty()) {
     torch::serialize::OutputArchive out, a_out, c_out;

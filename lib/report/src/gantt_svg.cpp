@@ -1,51 +1,42 @@
 // SVG Gantt chart: per device a compute lane and a network lane, volume labels, idle gaps.
-#include "gantt_svg.h"
+#include "edgeplan/report/gantt_svg.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
-namespace edgeplan::cli {
+#include "edgeplan/model/error.h"
+#include "svg_util.h"
 
-namespace {
+namespace edgeplan {
 
-std::string num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4g", v);
-  return buf;
-}
-
-}  // namespace
+using svg::escape;
+using svg::num;
 
 std::string gantt_svg(const std::string& title, const SimResult& r) {
   const double left = 130, right = 30, top = 60, lane = 16, gap = 14;
   const double W = 1000, pw = W - left - right;
   const std::size_t n = r.devices.size();
   const double H = top + static_cast<double>(n) * (2 * lane + gap) + 70;
+  if (!std::isfinite(r.latency_ms))
+    throw Error("the plan never finishes in this scenario (a link's rate drops to 0 for good): no Gantt chart to draw");
   const double tmax = std::max(r.latency_ms, 1e-9);
   auto px = [&](double t) { return left + t / tmax * pw; };
   std::string o = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + num(W) + "\" height=\"" + num(H) +
                   "\" font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  o += "<text x=\"" + num(left) + "\" y=\"24\" font-size=\"15\">" + title + "</text>\n";
+  o += "<text x=\"" + num(left) + "\" y=\"24\" font-size=\"15\">" + escape(title) + "</text>\n";
   o += "<text x=\"" + num(left) + "\" y=\"42\">end-to-end " + num(r.latency_ms) + " ms, lower bound " + num(r.lower_bound_ms) +
        " ms; compute (blue, labelled with the volume), send (orange), receive (green), idle (blank)</text>\n";
   // Time axis with ms ticks.
-  const double raw = tmax / 10, mag = std::pow(10.0, std::floor(std::log10(raw)));
-  double step = mag;
-  for (double m : {1.0, 2.0, 5.0, 10.0})
-    if (raw <= m * mag) {
-      step = m * mag;
-      break;
-    }
   const double axis_y = top + static_cast<double>(n) * (2 * lane + gap);
-  for (double t = 0; t <= tmax + 1e-9; t += step)
+  for (double t : svg::ticks(tmax, 10))
     o += "<line x1=\"" + num(px(t)) + "\" y1=\"" + num(top - 4) + "\" x2=\"" + num(px(t)) + "\" y2=\"" + num(axis_y) +
          "\" stroke=\"#eee\"/><text x=\"" + num(px(t)) + "\" y=\"" + num(axis_y + 14) + "\" text-anchor=\"middle\">" + num(t) +
          "</text>\n";
   o += "<text x=\"" + num(left + pw / 2) + "\" y=\"" + num(axis_y + 32) + "\" text-anchor=\"middle\">time (ms)</text>\n";
   for (std::size_t d = 0; d < n; ++d) {
     const double y = top + static_cast<double>(d) * (2 * lane + gap);
-    o += "<text x=\"" + num(left - 8) + "\" y=\"" + num(y + lane + 4) + "\" text-anchor=\"end\">" + r.devices[d].id + "</text>\n";
+    o += "<text x=\"" + num(left - 8) + "\" y=\"" + num(y + lane + 4) + "\" text-anchor=\"end\">" + escape(r.devices[d].id) + "</text>\n";
     o += "<rect x=\"" + num(left) + "\" y=\"" + num(y) + "\" width=\"" + num(pw) + "\" height=\"" + num(2 * lane) +
          "\" fill=\"#fafafa\" stroke=\"#ddd\"/>\n";
   }
@@ -69,4 +60,4 @@ std::string gantt_svg(const std::string& title, const SimResult& r) {
   return o + "</svg>\n";
 }
 
-}  // namespace edgeplan::cli
+}  // namespace edgeplan

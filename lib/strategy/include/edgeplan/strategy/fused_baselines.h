@@ -1,4 +1,4 @@
-// Fused-layer baselines: DeepThings (FTP), DeeperThings, AOFL (private header).
+// Fused-layer baselines: DeepThings (FTP), DeeperThings, AOFL.
 #pragma once
 #include "edgeplan/strategy/planner.h"
 
