@@ -32,6 +32,11 @@ Run run(const std::string& args) {
 
 void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
 int lines(const std::string& s) {
   int n = 0;
   for (char c : s) n += c == '\n';
@@ -102,12 +107,8 @@ TEST_CASE("bad input gets a one-line error and a non-zero exit", "[cli]") {
 }
 
 TEST_CASE("README's test command is exactly what .ci/run runs", "[cli]") {
-  auto slurp = [](const std::string& path) {
-    std::ifstream in(path);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  };
-  const std::string readme = slurp(std::string(EDGEPLAN_SOURCE_DIR) + "/README.md");
-  const std::string ci = slurp(std::string(EDGEPLAN_SOURCE_DIR) + "/.ci/run");
+  const std::string readme = read_text(std::string(EDGEPLAN_SOURCE_DIR) + "/README.md");
+  const std::string ci = read_text(std::string(EDGEPLAN_SOURCE_DIR) + "/.ci/run");
   const std::string::size_type at = ci.find("bash scripts/install-deps.sh");
   REQUIRE(at != std::string::npos);
   const std::string command = ci.substr(at, ci.find('\n', at) - at);
@@ -165,8 +166,7 @@ TEST_CASE("a plan that never finishes: no hang, an explicit result, no Gantt cha
   const Run ok = run("plan --scenario " + scenario + " --planner single -o " + tmp / "single.json" + " --svg " + tmp / "s.svg");
   INFO(ok.out);
   REQUIRE(ok.code == 0);
-  std::ifstream in(tmp / "s.svg");
-  const std::string svg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string svg = read_text(tmp / "s.svg");
   CHECK(svg.find("tx2 &lt;&amp;&quot;&apos;&gt;") != std::string::npos);
   CHECK(svg.find("<&") == std::string::npos);
 }
@@ -199,8 +199,7 @@ TEST_CASE("profile: quick run, check and plot, bad input refused with one line",
   const Run svg = run("profile --plot " + tmp / "profile.json" + " --layers conv,relu6 -o " + tmp / "curves.svg");
   INFO(svg.out);
   CHECK(svg.code == 0);
-  std::ifstream in(tmp / "curves.svg");
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string text = read_text(tmp / "curves.svg");
   CHECK(text.rfind("<svg", 0) == 0);
   CHECK(text.find("latency (ms)") != std::string::npos);
   check_refused({"profile --device tpu --model alexnet -o " + tmp / "never.json", "profile --device cuda --model alexnet -o " + tmp / "never.json",
@@ -225,8 +224,7 @@ TEST_CASE("plan --compare prints the speedup table, --svg writes a Gantt chart",
   const Run g = run("plan --scenario " + dir + "jetsons-1gbit.json --planner opt -o " + tmp / "opt.json" + " --svg " + tmp / "gantt.svg");
   INFO(g.out);
   REQUIRE(g.code == 0);
-  std::ifstream in(tmp / "gantt.svg");
-  const std::string svg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string svg = read_text(tmp / "gantt.svg");
   CHECK(svg.rfind("<svg", 0) == 0);
   CHECK(svg.find("time (ms)") != std::string::npos);
   CHECK(run("plan --scenario " + dir + "default.json --compare --planner opt").code != 0);

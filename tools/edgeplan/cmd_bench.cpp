@@ -1,24 +1,19 @@
 // `edgeplan bench`: the planners on the benchmark suite; speedup tables and the regression check.
 #include <unistd.h>
 
-#include <algorithm>
-#include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <ctime>
-#include <iostream>
-#include <map>
 
 #include <nlohmann/json.hpp>
 
 #include "cli_util.h"
 #include "commands.h"
-#include "edgeplan/compute/machine.h"
-#include "edgeplan/jsonio/fields.h"
-#include "edgeplan/model/error.h"
 #include "edgeplan/bench/suite.h"
-#include "edgeplan/report/bench_charts.h"
+#include "edgeplan/compute/machine.h"
+#include "edgeplan/model/error.h"
 #include "edgeplan/planners/run_suite.h"
+#include "edgeplan/report/bench_charts.h"
+#include "edgeplan/strategy/planner_spec.h"
 
 namespace edgeplan::cli {
 
@@ -33,7 +28,7 @@ std::string provenance(const std::vector<std::string>& planners) {
   char date[32];
   std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
   bool learned = false;
-  for (const auto& p : planners) learned = learned || p.rfind("distredge", 0) == 0;
+  for (const auto& p : planners) learned = learned || planner_base_name(p) == "distredge";
   nlohmann::json threads = {{"planners", 1}};
   if (learned) threads["distredge_libtorch_and_blas"] = 1;
   return nlohmann::json{{"machine", m.machine},

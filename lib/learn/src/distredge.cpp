@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <map>
 #include <random>
 
 #include <torch/torch.h>
@@ -85,18 +84,11 @@ struct Env {
       r[static_cast<std::size_t>(d)] = cut[static_cast<std::size_t>(d + 1)] - cut[static_cast<std::size_t>(d)];
       if (r[static_cast<std::size_t>(d)] <= 0) continue;
       const Region want{{cut[static_cast<std::size_t>(d)], cut[static_cast<std::size_t>(d + 1)]}, {0, anchor.w}};
-      std::map<int, Region> req;
-      for (int t : live[l]) req[t] = scale_region(want, anchor, g.tensor_shape(t));
-      const VolumeRegions vr = required_regions(g, v, req);
-      for (int k = v.first; k < v.last; ++k) {
-        const Region& o = vr.out(k);
-        if (!o.empty()) acc[static_cast<std::size_t>(d)] += ctx.cost.layer_ms(d, k, static_cast<double>(o.rows.size()) * o.cols.size() / g.layer(k).out.w);
-      }
-      if (l == 0 && d != ctx.input_device) {
-        double bytes = 0;
-        for (const auto& [t, reg] : vr.inputs) bytes += 4.0 * reg.rows.size() * reg.cols.size() * g.tensor_shape(t).c;
-        acc[static_cast<std::size_t>(d)] += ctx.network.min_transfer_ms(ctx.input_device, d, bytes);
-      }
+      const VolumeRegions vr = detail::part_regions(g, v, want, live[l]);
+      acc[static_cast<std::size_t>(d)] = detail::part_compute_ms(ctx, d, v, vr, acc[static_cast<std::size_t>(d)]);
+      if (l == 0 && d != ctx.input_device)
+        acc[static_cast<std::size_t>(d)] +=
+            ctx.network.min_transfer_ms(ctx.input_device, d, detail::part_input_bytes(g, vr, ctx.bytes_per_element));
     }
     rows.push_back(r);
   }
@@ -120,6 +112,22 @@ torch::nn::Sequential make_critic(int s, int a) {
   return torch::nn::Sequential(torch::nn::Linear(s + a, 400), torch::nn::ReLU(), torch::nn::Linear(400, 200), torch::nn::ReLU(),
                                torch::nn::Linear(200, 100), torch::nn::ReLU(), torch::nn::Linear(100, 100), torch::nn::ReLU(),
                                torch::nn::Linear(100, 1));
+}
+
+// The actor's action for one state (no gradient).
+std::vector<float> act(torch::nn::Sequential& actor, std::vector<float> state, int action_dim) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor out = actor->forward(torch::from_blob(state.data(), {1, static_cast<int64_t>(state.size())}).clone());
+  std::vector<float> a(static_cast<std::size_t>(action_dim));
+  for (int i = 0; i < action_dim; ++i) a[static_cast<std::size_t>(i)] = out[0][i].item<float>();
+  return a;
+}
+
+// Shapes of a module's parameters, in order.
+std::vector<std::vector<int64_t>> parameter_shapes(const torch::nn::Sequential& m) {
+  std::vector<std::vector<int64_t>> out;
+  for (const auto& p : m->parameters()) out.push_back(p.sizes().vec());
+  return out;
 }
 
 void copy_params(torch::nn::Sequential& to, const torch::nn::Sequential& from, double tau) {
@@ -228,48 +236,42 @@ std::string DistrEdgePlanner::settings_json() const {
   return buf;
 }
 
-// Reads a policy written by train_distredge into `actor` and `critic`. Every failure (not
-// a libtorch archive, a missing key, a network of another shape) is one line naming the file.
-template <class A, class C>
-void load_policy(const std::string& path, int sd, int ad, A& actor, C& critic) {
-  torch::serialize::InputArchive in, a_in, c_in;
+namespace {
+
+// Reads a policy written by train_distredge into `actor` and `critic`. Every failure (not a
+// libtorch archive, a missing key, a network of another shape) is one line naming the file.
+void load_policy(const std::string& path, int sd, int ad, torch::nn::Sequential& actor, torch::nn::Sequential& critic) {
+  torch::serialize::InputArchive in;
   try {
     in.load_from(path);
   } catch (const std::exception&) {
     throw Error(path + ": cannot read policy file (not a libtorch archive written by edgeplan train)");
   }
-  auto first_line = [](const std::exception& e) {
-    std::string m = e.what();
-    m = m.substr(0, m.find('\n'));
-    return m.size() > 160 ? m.substr(0, 160) + "..." : m;
-  };
   std::string part = "dims";
   try {
     torch::Tensor dims;
     in.read("dims", dims);
     if (dims.numel() != 2 || dims[0].item<int64_t>() != sd || dims[1].item<int64_t>() != ad)
       throw Error(path + ": the policy was trained for a different number of devices or volumes");
-    std::vector<std::vector<int64_t>> want_a, want_c;
-    for (const auto& p : actor->parameters()) want_a.push_back(p.sizes().vec());
-    for (const auto& p : critic->parameters()) want_c.push_back(p.sizes().vec());
-    part = "actor";
-    in.read("actor", a_in);
-    actor->load(a_in);
-    part = "critic";
-    in.read("critic", c_in);
-    critic->load(c_in);
-    std::size_t i = 0;
-    for (const auto& p : actor->parameters())
-      if (i >= want_a.size() || p.sizes().vec() != want_a[i++]) throw Error(path + ": 'actor' has parameters of the wrong shape");
-    i = 0;
-    for (const auto& p : critic->parameters())
-      if (i >= want_c.size() || p.sizes().vec() != want_c[i++]) throw Error(path + ": 'critic' has parameters of the wrong shape");
+    for (auto [name, module] : {std::pair<const char*, torch::nn::Sequential*>{"actor", &actor}, {"critic", &critic}}) {
+      part = name;
+      const auto want = parameter_shapes(*module);
+      torch::serialize::InputArchive sub;
+      in.read(name, sub);
+      (*module)->load(sub);
+      if (parameter_shapes(*module) != want) throw Error(path + ": '" + part + "' has parameters of the wrong shape");
+    }
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
-    throw Error(path + ": policy field '" + part + "' is missing or does not fit this network (" + first_line(e) + ")");
+    std::string first = e.what();
+    first = first.substr(0, first.find('\n'));
+    if (first.size() > 160) first = first.substr(0, 160) + "...";
+    throw Error(path + ": policy field '" + part + "' is missing or does not fit this network (" + first + ")");
   }
 }
+
+}  // namespace
 
 TrainResult train_distredge(const PlanningContext& ctx, const DistrEdgeOptions& o,
                             const std::function<void(const TrainProgress&)>& progress, const std::string& policy_path,
@@ -322,14 +324,7 @@ TrainResult train_distredge(const PlanningContext& ctx, const DistrEdgeOptions& 
     std::vector<std::vector<float>> states, actions;
     for (std::size_t l = 0; l < lvs.size(); ++l) {
       std::vector<float> s = env.state(l);
-      std::vector<float> a(static_cast<std::size_t>(ad));
-      if (demo) {
-        a = demos[static_cast<std::size_t>(ep)];
-      } else {
-        torch::NoGradGuard no_grad;
-        const torch::Tensor out = actor->forward(torch::from_blob(s.data(), {1, sd}).clone());
-        for (int i = 0; i < ad; ++i) a[static_cast<std::size_t>(i)] = out[0][i].item<float>();
-      }
+      std::vector<float> a = demo ? demos[static_cast<std::size_t>(ep)] : act(actor, s, ad);
       if (explore)
         for (float& x : a) x = static_cast<float>(std::clamp(x + std::sqrt(var) * normal(rng), -1.0, 1.0));
       env.step(l, a);
@@ -382,19 +377,10 @@ TrainResult train_distredge(const PlanningContext& ctx, const DistrEdgeOptions& 
     if (progress) progress(TrainProgress{ep + 1, o.episodes, ms, res.best_ms});
   }
   // The trained actor's own plan: one rollout without exploration noise or demonstrations.
-  {
-    torch::NoGradGuard no_grad;
-    env.reset();
-    for (std::size_t l = 0; l < lvs.size(); ++l) {
-      std::vector<float> st = env.state(l);
-      const torch::Tensor out = actor->forward(torch::from_blob(st.data(), {1, sd}).clone());
-      std::vector<float> a(static_cast<std::size_t>(ad));
-      for (int i = 0; i < ad; ++i) a[static_cast<std::size_t>(i)] = out[0][i].item<float>();
-      env.step(l, a);
-    }
-    res.policy_plan = env.plan();
-    res.policy_ms = ctx.sim.latency_ms(res.policy_plan);
-  }
+  env.reset();
+  for (std::size_t l = 0; l < lvs.size(); ++l) env.step(l, act(actor, env.state(l), ad));
+  res.policy_plan = env.plan();
+  res.policy_ms = ctx.sim.latency_ms(res.policy_plan);
   if (!policy_path.empty()) {
     torch::serialize::OutputArchive out, a_out, c_out;
     actor->save(a_out);

@@ -77,13 +77,18 @@ std::string strip_chart_svg(const std::string& title, const std::string& x_label
                             double reference) {
   const double W = 1000, left = 120, right = 150, top = 56, row_h = 30, bottom = 56;
   const double H = top + row_h * static_cast<double>(rows.size()) + bottom, pw = W - left - right;
+  // Each row's drawable values (finite, positive), sorted; the axis spans them all.
+  std::vector<std::vector<double>> sorted(rows.size());
   double lo = reference > 0 ? reference : 1e300, hi = reference > 0 ? reference : 0;
-  for (const auto& r : rows)
-    for (double v : r.values)
-      if (std::isfinite(v) && v > 0) {
-        lo = std::min(lo, v);
-        hi = std::max(hi, v);
-      }
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    for (double v : rows[i].values)
+      if (std::isfinite(v) && v > 0) sorted[i].push_back(v);
+    std::sort(sorted[i].begin(), sorted[i].end());
+    if (!sorted[i].empty()) {
+      lo = std::min(lo, sorted[i].front());
+      hi = std::max(hi, sorted[i].back());
+    }
+  }
   if (!(hi > 0)) throw Error("strip chart '" + title + "': no finite positive value to draw");
   lo /= 1.15;
   hi *= 1.15;
@@ -105,10 +110,7 @@ std::string strip_chart_svg(const std::string& title, const std::string& x_label
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const double y = top + row_h * (static_cast<double>(i) + 0.5);
     const char* c = kColours[i % (sizeof kColours / sizeof kColours[0])];
-    std::vector<double> v;
-    for (double x : rows[i].values)
-      if (std::isfinite(x) && x > 0) v.push_back(x);
-    std::sort(v.begin(), v.end());
+    const std::vector<double>& v = sorted[i];
     o += "<text x=\"" + num(left - 8) + "\" y=\"" + num(y + 4) + "\" text-anchor=\"end\">" + escape(rows[i].label) + "</text>\n";
     if (v.empty()) continue;
     auto q = [&](double f) { return v[static_cast<std::size_t>(std::lround(f * static_cast<double>(v.size() - 1)))]; };

@@ -28,14 +28,9 @@ std::vector<Interval> ftp_intervals(int n, int parts) {
   return out;
 }
 
-double input_bytes_of(const Graph& g, LayerRange range, const Region& out) {
-  std::map<int, Region> req;
-  const Shape anchor = g.layer(range.last - 1).out;
-  for (int t : g.live_outputs(range)) req[t] = scale_region(out, anchor, g.tensor_shape(t));
-  double bytes = 0;
-  for (const auto& [t, reg] : required_regions(g, range, req).inputs)
-    bytes += 4.0 * reg.rows.size() * reg.cols.size() * g.tensor_shape(t).c;
-  return bytes;
+double input_bytes_of(const PlanningContext& ctx, LayerRange range, const Region& out) {
+  const Graph& g = ctx.graph;
+  return detail::part_input_bytes(g, detail::part_regions(g, range, out, g.live_outputs(range)), ctx.bytes_per_element);
 }
 
 }  // namespace
@@ -65,7 +60,7 @@ Plan DeepthingsPlanner::plan(const PlanningContext& ctx) const {
     for (const Interval& c : ftp_intervals(out.w, 3)) {
       const Region tile{r, c};
       const double share = static_cast<double>(r.size()) * c.size() / (static_cast<double>(out.h) * out.w);
-      const double bytes = input_bytes_of(g, block, tile);
+      const double bytes = input_bytes_of(ctx, block, tile);
       int best = 0;
       double best_end = kInf;
       for (int d = 0; d < ctx.device_count(); ++d) {
@@ -130,7 +125,8 @@ Plan AoflPlanner::plan(const PlanningContext& ctx) const {
   };
   auto block_plan = [&](LayerRange b) {
     const int h = g.layer(b.last - 1).out.h;
-    const double bytes_per_row = (detail::range_input_bytes(g, b) + 4.0 * static_cast<double>(g.layer(b.last - 1).out.elements())) / h;
+    const double bpe = ctx.bytes_per_element;
+    const double bytes_per_row = (detail::range_input_bytes(g, b, bpe) + bpe * static_cast<double>(g.layer(b.last - 1).out.elements())) / h;
     std::vector<std::pair<double, int>> rank;
     std::vector<double> cost(static_cast<std::size_t>(ctx.device_count()));
     for (int d = 0; d < ctx.device_count(); ++d) {

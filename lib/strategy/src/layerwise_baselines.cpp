@@ -42,9 +42,11 @@ Plan ModnnPlanner::plan(const PlanningContext& ctx) const {
 Plan CoedgePlanner::plan(const PlanningContext& ctx) const {
   const Graph& g = ctx.graph;
   Plan p = empty_plan(ctx, ctx.input_device);
+  const double bpe = ctx.bytes_per_element;
   for (const LayerRange& u : layer_units(g)) {
     const int h = g.layer(u.last - 1).out.h;
-    const double bytes_per_row = (detail::range_input_bytes(g, u) + 4.0 * static_cast<double>(g.layer(u.last - 1).out.elements())) / h;
+    const double bytes_per_row =
+        (detail::range_input_bytes(g, u, bpe) + bpe * static_cast<double>(g.layer(u.last - 1).out.elements())) / h;
     std::vector<double> w;
     for (int d = 0; d < ctx.device_count(); ++d)
       w.push_back(1.0 / (range_ms(ctx, d, u) / h + bytes_per_row * detail::ms_per_byte(ctx, ctx.input_device, d)));
@@ -93,7 +95,8 @@ Plan NeurosurgeonPlanner::plan(const PlanningContext& ctx) const {
   int server = 0;
   for (int d = 1; d < ctx.device_count(); ++d)
     if (range_ms(ctx, d, all) < range_ms(ctx, server, all)) server = d;
-  const double result = 4.0 * static_cast<double>(g.layer(g.size() - 1).out.elements());
+  const double bpe = ctx.bytes_per_element;
+  const double result = bpe * static_cast<double>(g.layer(g.size() - 1).out.elements());
   std::vector<int> cuts = single_tensor_cuts(g);
   cuts.insert(cuts.begin(), 0);
   cuts.push_back(g.body_end());
@@ -102,8 +105,8 @@ Plan NeurosurgeonPlanner::plan(const PlanningContext& ctx) const {
   for (int j : cuts) {
     double ms = range_ms(ctx, src, LayerRange{0, j});
     if (j < g.body_end()) {
-      const double bytes = j == 0 ? 4.0 * static_cast<double>(g.input_shape().elements())
-                                  : 4.0 * static_cast<double>(g.tensor_shape(g.live_outputs(LayerRange{0, j}).front()).elements());
+      const double bytes = j == 0 ? bpe * static_cast<double>(g.input_shape().elements())
+                                  : bpe * static_cast<double>(g.tensor_shape(g.live_outputs(LayerRange{0, j}).front()).elements());
       ms += ctx.network.min_transfer_ms(src, server, bytes) + range_ms(ctx, server, LayerRange{j, g.size()}) +
             ctx.network.min_transfer_ms(server, ctx.output_device, result);
     } else {

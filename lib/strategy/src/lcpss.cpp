@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <random>
 
 #include "edgeplan/model/region.h"
@@ -34,11 +33,12 @@ std::vector<int> cuts_of(const std::vector<double>& shares, int h) {
 
 double lcpss_score(const Graph& g, const std::vector<int>& b, const LcpssOptions& o) {
   double t_ref = 0, o_ref = static_cast<double>(g.total_macs());
-  for (const LayerRange& u : detail::layer_units(g)) t_ref += 4.0 * static_cast<double>(g.layer(u.last - 1).out.elements());
+  // Data is weighed relative to t_ref, so the element size cancels: both count elements.
+  for (const LayerRange& u : detail::layer_units(g)) t_ref += static_cast<double>(g.layer(u.last - 1).out.elements());
   std::mt19937_64 rng(o.seed);
   double total = 0;
   for (int s = 0; s < o.samples; ++s) {
-    double bytes = 0, ops = 0;
+    double data = 0, ops = 0;  // elements sent, MACs computed
     const std::vector<double> shares = random_shares(rng, o.devices);
     for (std::size_t v = 0; v + 1 < b.size(); ++v) {
       const LayerRange range{b[v], b[v + 1]};
@@ -48,10 +48,8 @@ double lcpss_score(const Graph& g, const std::vector<int>& b, const LcpssOptions
       for (std::size_t k = 0; k + 1 < cuts.size(); ++k) {
         if (cuts[k + 1] <= cuts[k]) continue;
         const Region want{{cuts[k], cuts[k + 1]}, {0, anchor.w}};
-        std::map<int, Region> req;
-        for (int t : live) req[t] = scale_region(want, anchor, g.tensor_shape(t));
-        const VolumeRegions vr = required_regions(g, range, req);
-        for (const auto& [t, r] : vr.inputs) bytes += 4.0 * r.rows.size() * r.cols.size() * g.tensor_shape(t).c;
+        const VolumeRegions vr = detail::part_regions(g, range, want, live);
+        data = detail::part_input_bytes(g, vr, 1.0, data);
         for (int l = range.first; l < range.last; ++l) {
           const Region& r = vr.out(l);
           const Shape& out = g.layer(l).out;
@@ -59,7 +57,7 @@ double lcpss_score(const Graph& g, const std::vector<int>& b, const LcpssOptions
         }
       }
     }
-    total += o.alpha * bytes / t_ref + (1 - o.alpha) * ops / o_ref;
+    total += o.alpha * data / t_ref + (1 - o.alpha) * ops / o_ref;
   }
   return total / o.samples;
 }

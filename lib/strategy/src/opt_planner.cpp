@@ -9,6 +9,7 @@
 
 #include "edgeplan/strategy/lcpss.h"
 #include "edgeplan/strategy/planner_spec.h"
+#include "edgeplan/strategy/planner_util.h"
 
 namespace edgeplan {
 
@@ -93,30 +94,22 @@ VolumeEstimate estimate_volume(const PlanningContext& ctx, LayerRange range, int
     if (e.r.empty() || r > e.r.back()) e.r.push_back(r);
   }
   e.ms.assign(static_cast<std::size_t>(ctx.device_count()), {});
+  const double bpe = ctx.bytes_per_element;
   const std::vector<int> live = g.live_outputs(range);
   for (int r : e.r) {
     const int start = (anchor.h - r) / 2;
     const Region want{{start, start + r}, {0, anchor.w}};
-    std::map<int, Region> req;
-    for (int t : live) req[t] = scale_region(want, anchor, g.tensor_shape(t));
-    const VolumeRegions vr = required_regions(g, range, req);
-    double bytes = 0, own = 0;
+    const VolumeRegions vr = detail::part_regions(g, range, want, live);
+    const double bytes = detail::part_input_bytes(g, vr, bpe);
+    double own = 0;  // of which the same rows of the input (already on the device for later volumes)
     for (const auto& [t, reg] : vr.inputs) {
       const Shape& s = g.tensor_shape(t);
-      bytes += 4.0 * reg.rows.size() * reg.cols.size() * s.c;
       const Region mine = scale_region(want, anchor, s);
-      own += 4.0 * intersect(mine.rows, reg.rows).size() * intersect(mine.cols, reg.cols).size() * s.c;
+      own += bpe * intersect(mine.rows, reg.rows).size() * intersect(mine.cols, reg.cols).size() * s.c;
     }
     e.in_bytes.push_back(bytes);
     e.halo_bytes.push_back(std::max(0.0, bytes - own));
-    for (int d = 0; d < ctx.device_count(); ++d) {
-      double ms = 0;
-      for (int l = range.first; l < range.last; ++l) {
-        const Region& o = vr.out(l);
-        if (!o.empty()) ms += ctx.cost.layer_ms(d, l, static_cast<double>(o.rows.size()) * o.cols.size() / g.layer(l).out.w);
-      }
-      e.ms[static_cast<std::size_t>(d)].push_back(ms);
-    }
+    for (int d = 0; d < ctx.device_count(); ++d) e.ms[static_cast<std::size_t>(d)].push_back(detail::part_compute_ms(ctx, d, range, vr));
   }
   return e;
 }

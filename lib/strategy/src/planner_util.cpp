@@ -3,9 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
-
-#include "edgeplan/strategy/opt_planner.h"
 
 namespace edgeplan::detail {
 
@@ -90,10 +89,32 @@ double ms_per_byte(const PlanningContext& ctx, int a, int b) {
   return (ctx.network.min_transfer_ms(a, b, 1e6) - ctx.network.min_transfer_ms(a, b, 0)) / 1e6;
 }
 
-double range_input_bytes(const Graph& g, LayerRange range) {
+double range_input_bytes(const Graph& g, LayerRange range, double bytes_per_element) {
   double bytes = 0;
-  for (int t : g.external_inputs(range)) bytes += 4.0 * static_cast<double>(g.tensor_shape(t).elements());
+  for (int t : g.external_inputs(range)) bytes += bytes_per_element * static_cast<double>(g.tensor_shape(t).elements());
   return bytes;
+}
+
+VolumeRegions part_regions(const Graph& g, LayerRange range, const Region& want, const std::vector<int>& live) {
+  const Shape anchor = g.layer(range.last - 1).out;
+  std::map<int, Region> req;
+  for (int t : live) req[t] = scale_region(want, anchor, g.tensor_shape(t));
+  return required_regions(g, range, req);
+}
+
+double part_input_bytes(const Graph& g, const VolumeRegions& regions, double bytes_per_element, double start) {
+  double bytes = start;
+  for (const auto& [t, reg] : regions.inputs) bytes += bytes_per_element * reg.rows.size() * reg.cols.size() * g.tensor_shape(t).c;
+  return bytes;
+}
+
+double part_compute_ms(const PlanningContext& ctx, int device, LayerRange range, const VolumeRegions& regions, double start) {
+  double ms = start;
+  for (int l = range.first; l < range.last; ++l) {
+    const Region& o = regions.out(l);
+    if (!o.empty()) ms += ctx.cost.layer_ms(device, l, static_cast<double>(o.rows.size()) * o.cols.size() / ctx.graph.layer(l).out.w);
+  }
+  return ms;
 }
 
 }  // namespace edgeplan::detail
