@@ -3,10 +3,7 @@
 
 #include <chrono>
 
-#include "edgeplan/compute/allocator.h"
-#include "edgeplan/compute/threads.h"
-#include "layer_ops.h"
-#include "layer_weights.h"
+#include "model_state.h"
 
 namespace edgeplan {
 
@@ -30,70 +27,14 @@ void accumulate(Comparison& acc, const torch::Tensor& got, const torch::Tensor& 
 
 }  // namespace
 
-struct CpuExecutor::Impl {
-  Graph graph;
-  ExecutorOptions options;
-  std::vector<detail::LayerWeights> weights;
-  torch::Tensor input;
-  std::vector<int> last_use;  // per tensor id + 1: index of the last layer reading it
+struct CpuExecutor::Impl : detail::ModelState {
   mutable std::vector<torch::Tensor> reference_maps;  // every feature map of the monolithic run, on demand
 
-  Impl(const Graph& g, const ExecutorOptions& o) : graph(g), options(o) {
-    keep_freed_memory_for_reuse();
-    if (o.threads > 0) set_compute_threads(o.threads);
-    weights = detail::make_weights(graph, o.weight_seed);
-    const Shape& s = graph.input_shape();
-    input = detail::seeded_uniform(o.input_seed * 0x9E3779B97F4A7C15ULL + 0x1234, {1, s.c, s.h, s.w}, -1.0f, 1.0f);
-    last_use.assign(static_cast<std::size_t>(graph.size() + 1), -1);
-    for (int i = 0; i < graph.size(); ++i)
-      for (int t : graph.layer(i).inputs) last_use[static_cast<std::size_t>(t + 1)] = i;
-    last_use.back() = graph.size();  // the model output outlives every layer
-  }
-
-  std::vector<torch::Tensor> layer_inputs(const std::vector<torch::Tensor>& maps, int layer) const {
-    std::vector<torch::Tensor> in;
-    for (int t : graph.layer(layer).inputs) in.push_back(t == kModelInput ? input : maps[static_cast<std::size_t>(t)]);
-    return in;
-  }
-
-  // Monolithic run; keeps every map when `keep_all`, else frees maps after their last use.
-  std::vector<torch::Tensor> run_full(bool keep_all) const {
-    torch::NoGradGuard no_grad;
-    std::vector<torch::Tensor> maps(static_cast<std::size_t>(graph.size()));
-    for (int i = 0; i < graph.size(); ++i) {
-      maps[static_cast<std::size_t>(i)] = detail::run_layer_full(graph.layer(i), weights[static_cast<std::size_t>(i)], layer_inputs(maps, i));
-      if (!keep_all)
-        for (int t : graph.layer(i).inputs)
-          if (t != kModelInput && last_use[static_cast<std::size_t>(t + 1)] == i) maps[static_cast<std::size_t>(t)] = torch::Tensor();
-    }
-    return maps;
-  }
+  Impl(const Graph& g, const ExecutorOptions& o) : ModelState(g, o, true) {}
 
   const std::vector<torch::Tensor>& all_maps() const {
     if (reference_maps.empty()) reference_maps = run_full(true);
     return reference_maps;
-  }
-
-  // Runs the layers of `range` that `vr` needs, from the given input slices only.
-  std::map<int, Slice> run_part(const VolumeRegions& vr, const std::map<int, Slice>& inputs) const {
-    torch::NoGradGuard no_grad;
-    std::map<int, Slice> produced;
-    for (int l = vr.range.first; l < vr.range.last; ++l) {
-      const Region& out = vr.out(l);
-      if (out.empty()) continue;
-      const Layer& layer = graph.layer(l);
-      std::vector<Slice> ins;
-      std::vector<Shape> shapes;
-      for (int t : layer.inputs) {
-        ins.push_back(vr.range.contains(t) ? produced.at(t) : inputs.at(t));
-        shapes.push_back(graph.tensor_shape(t));
-      }
-      torch::Tensor y = detail::run_layer_region(layer, weights[static_cast<std::size_t>(l)], ins, shapes, out);
-      if (y.size(2) != out.rows.size() || y.size(3) != out.cols.size() || y.size(1) != layer.out.c)
-        throw std::logic_error("layer '" + layer.name + "' produced the wrong region size");
-      produced[l] = Slice{y, out};
-    }
-    return produced;
   }
 
   // What a device receives: copies of exactly the input regions it needs.
