@@ -16,5 +16,7 @@ Runner add_plan(CLI::App& app);
 Runner add_profile(CLI::App& app);
 Runner add_train(CLI::App& app);
 Runner add_bench(CLI::App& app);
+Runner add_replay(CLI::App& app);
+Runner add_replay_rank(CLI::App& app);
 
 }  // namespace edgeplan::cli

@@ -11,7 +11,8 @@ int main(int argc, char** argv) {
   const edgeplan::cli::Runner runners[] = {edgeplan::cli::add_models(app), edgeplan::cli::add_verify(app),
                                            edgeplan::cli::add_plan(app), edgeplan::cli::add_simulate(app),
                                            edgeplan::cli::add_profile(app), edgeplan::cli::add_train(app),
-                                           edgeplan::cli::add_bench(app)};
+                                           edgeplan::cli::add_bench(app),
+                                           edgeplan::cli::add_replay(app), edgeplan::cli::add_replay_rank(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -415,23 +415,27 @@ SimResult Simulator::simulate(const Plan& plan) const {
     return x.device != y.device ? x.device < y.device : x.start_ms < y.start_ms;
   });
   // Idle: the part of [0, latency] in which a device neither computes nor communicates.
-  for (int d = 0; d < nd; ++d) {
-    double busy = 0, cur_start = 0, cur_end = -1;
-    for (const TimelineEvent& ev : r.timeline) {
-      if (ev.device != d || ev.end_ms <= ev.start_ms) continue;
-      const double s = std::min(ev.start_ms, r.latency_ms), e = std::min(ev.end_ms, r.latency_ms);
-      if (s > cur_end) {
-        if (cur_end > cur_start) busy += cur_end - cur_start;
-        cur_start = s;
-        cur_end = e;
-      } else {
-        cur_end = std::max(cur_end, e);
-      }
-    }
-    if (cur_end > cur_start) busy += cur_end - cur_start;
-    r.devices[static_cast<std::size_t>(d)].idle_ms = std::max(0.0, r.latency_ms - busy);
-  }
+  for (int d = 0; d < nd; ++d) r.devices[static_cast<std::size_t>(d)].idle_ms = std::max(0.0, r.latency_ms - busy_ms(r.timeline, d, r.latency_ms));
   return r;
+}
+
+double busy_ms(const std::vector<TimelineEvent>& timeline, int device, double until_ms) {
+  std::vector<std::pair<double, double>> spans;
+  for (const TimelineEvent& ev : timeline)
+    if (ev.device == device && ev.end_ms > ev.start_ms) spans.emplace_back(std::min(ev.start_ms, until_ms), std::min(ev.end_ms, until_ms));
+  std::sort(spans.begin(), spans.end());
+  double busy = 0, cur_start = 0, cur_end = -1;
+  for (const auto& [s, e] : spans) {
+    if (s > cur_end) {
+      if (cur_end > cur_start) busy += cur_end - cur_start;
+      cur_start = s;
+      cur_end = e;
+    } else {
+      cur_end = std::max(cur_end, e);
+    }
+  }
+  if (cur_end > cur_start) busy += cur_end - cur_start;
+  return busy;
 }
 
 double lower_bound_ms(const Graph& graph, const LayerCostModel& cost, const NetworkModel& network, int input_device,

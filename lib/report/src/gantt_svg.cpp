@@ -13,20 +13,25 @@ namespace edgeplan {
 using svg::escape;
 using svg::num;
 
-std::string gantt_svg(const std::string& title, const SimResult& r) {
-  const double left = 130, right = 30, top = 60, lane = 16, gap = 14;
-  const double W = 1000, pw = W - left - right;
-  const std::size_t n = r.devices.size();
-  const double H = top + static_cast<double>(n) * (2 * lane + gap) + 70;
+namespace {
+
+constexpr double kLeft = 130, kRight = 30, kLane = 16, kGap = 14, kWidth = 1000;
+
+double chart_height(const SimResult& r) { return 60 + static_cast<double>(r.devices.size()) * (2 * kLane + kGap) + 70; }
+
+void check_finite(const SimResult& r) {
   if (!std::isfinite(r.latency_ms))
     throw Error("the plan never finishes in this scenario (a link's rate drops to 0 for good): no Gantt chart to draw");
-  const double tmax = std::max(r.latency_ms, 1e-9);
+}
+
+// One chart whose top edge is at y0, on a time axis of tmax ms.
+std::string gantt_block(const std::string& title, const std::string& subtitle, const SimResult& r, double y0, double tmax) {
+  const double left = kLeft, lane = kLane, gap = kGap, pw = kWidth - kLeft - kRight, top = y0 + 60;
+  const std::size_t n = r.devices.size();
   auto px = [&](double t) { return left + t / tmax * pw; };
-  std::string o = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + num(W) + "\" height=\"" + num(H) +
-                  "\" font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  o += "<text x=\"" + num(left) + "\" y=\"24\" font-size=\"15\">" + escape(title) + "</text>\n";
-  o += "<text x=\"" + num(left) + "\" y=\"42\">end-to-end " + num(r.latency_ms) + " ms, lower bound " + num(r.lower_bound_ms) +
-       " ms; compute (blue, labelled with the volume), send (orange), receive (green), idle (blank)</text>\n";
+  std::string o = "<text x=\"" + num(left) + "\" y=\"" + num(y0 + 24) + "\" font-size=\"15\">" + escape(title) + "</text>\n";
+  o += "<text x=\"" + num(left) + "\" y=\"" + num(y0 + 42) + "\">" + escape(subtitle) +
+       "; compute (blue, labelled with the volume), send (orange), receive (green), idle (blank)</text>\n";
   // Time axis with ms ticks.
   const double axis_y = top + static_cast<double>(n) * (2 * lane + gap);
   for (double t : svg::ticks(tmax, 10))
@@ -57,7 +62,33 @@ std::string gantt_svg(const std::string& title, const SimResult& r) {
       o += "<text x=\"" + num(x0 + w / 2) + "\" y=\"" + num(y + lane - 4) + "\" text-anchor=\"middle\" fill=\"white\" font-size=\"9\">v" +
            std::to_string(e.volume) + "</text>\n";
   }
-  return o + "</svg>\n";
+  return o;
+}
+
+std::string svg_open(double height) {
+  return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + num(kWidth) + "\" height=\"" + num(height) +
+         "\" font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+}
+
+}  // namespace
+
+std::string gantt_svg(const std::string& title, const SimResult& r) {
+  check_finite(r);
+  return svg_open(chart_height(r)) +
+         gantt_block(title, "end-to-end " + num(r.latency_ms) + " ms, lower bound " + num(r.lower_bound_ms) + " ms", r, 0,
+                     std::max(r.latency_ms, 1e-9)) +
+         "</svg>\n";
+}
+
+std::string gantt_compare_svg(const std::string& title, const SimResult& predicted, const SimResult& measured) {
+  check_finite(predicted);
+  check_finite(measured);
+  const double tmax = std::max({predicted.latency_ms, measured.latency_ms, 1e-9});
+  const double h1 = chart_height(predicted);
+  return svg_open(h1 + chart_height(measured)) +
+         gantt_block(title + ": predicted", "simulator: end-to-end " + num(predicted.latency_ms) + " ms", predicted, 0, tmax) +
+         gantt_block(title + ": measured", "replay, median repeat: end-to-end " + num(measured.latency_ms) + " ms", measured, h1, tmax) +
+         "</svg>\n";
 }
 
 }  // namespace edgeplan

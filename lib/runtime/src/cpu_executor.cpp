@@ -89,7 +89,7 @@ VerifyResult CpuExecutor::verify(const Plan& plan) const {
         if (!r.empty()) owned[t] = r;
       }
       const VolumeRegions vr = required_regions(g, v.layers, owned);
-      const std::map<int, Slice> produced = m.run_part(vr, m.received_inputs(vr, maps));
+      const std::map<int, Slice> produced = m.run_part(vr, m.received_inputs(vr, maps), owned);
       for (const auto& [t, reg] : owned) {
         const torch::Tensor src = detail::crop(produced.at(t), reg);
         maps[static_cast<std::size_t>(t)].narrow(2, reg.rows.begin, reg.rows.size()).narrow(3, reg.cols.begin, reg.cols.size()).copy_(src);
@@ -118,7 +118,7 @@ Comparison CpuExecutor::check_volume_slice(LayerRange volume, const std::map<int
   const Impl& m = *impl_;
   const std::vector<torch::Tensor>& maps = m.all_maps();
   const VolumeRegions vr = required_regions(m.graph, volume, requested);
-  const std::map<int, Slice> produced = m.run_part(vr, m.received_inputs(vr, maps));
+  const std::map<int, Slice> produced = m.run_part(vr, m.received_inputs(vr, maps), requested);
   Comparison c;
   for (const auto& [t, reg] : requested) {
     if (reg.empty()) continue;

@@ -48,7 +48,8 @@ std::vector<torch::Tensor> ModelState::run_full(bool keep_all) const {
   return maps;
 }
 
-std::map<int, Slice> ModelState::run_part(const VolumeRegions& vr, const std::map<int, Slice>& inputs) const {
+std::map<int, Slice> ModelState::run_part(const VolumeRegions& vr, const std::map<int, Slice>& inputs,
+                                          const std::map<int, Region>& requested) const {
   torch::NoGradGuard no_grad;
   std::map<int, Slice> produced;
   for (int l = vr.range.first; l < vr.range.last; ++l) {
@@ -65,6 +66,10 @@ std::map<int, Slice> ModelState::run_part(const VolumeRegions& vr, const std::ma
     if (y.size(2) != out.rows.size() || y.size(3) != out.cols.size() || y.size(1) != layer.out.c)
       throw std::logic_error("layer '" + layer.name + "' produced the wrong region size");
     produced[l] = Slice{y, out};
+    // Free what no later layer reads and nobody asked for: a part spanning many layers
+    // then holds a few maps at a time, as the monolithic run does.
+    for (int t : layer.inputs)
+      if (vr.range.contains(t) && last_use[static_cast<std::size_t>(t + 1)] == l && !requested.count(t)) produced.erase(t);
   }
   return produced;
 }

@@ -30,8 +30,10 @@ struct ModelState {
   std::vector<torch::Tensor> layer_inputs(const std::vector<torch::Tensor>& maps, int layer) const;
   // Monolithic run; keeps every map when `keep_all`, else frees maps after their last use.
   std::vector<torch::Tensor> run_full(bool keep_all) const;
-  // Runs the layers of `vr.range` that `vr` needs, from the given input slices only.
-  std::map<int, Slice> run_part(const VolumeRegions& vr, const std::map<int, Slice>& inputs) const;
+  // Runs the layers of `vr.range` that `vr` needs, from the given input slices only; the
+  // result holds at least the `requested` tensors (others may have been freed on the way).
+  std::map<int, Slice> run_part(const VolumeRegions& vr, const std::map<int, Slice>& inputs,
+                                const std::map<int, Region>& requested) const;
 };
 
 }  // namespace edgeplan::detail

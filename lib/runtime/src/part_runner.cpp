@@ -50,7 +50,7 @@ std::map<int, RegionData> PartRunner::run_part(LayerRange layers, const std::map
                                                    std::to_string(layers.last - 1) + " lacks input tensor " + std::to_string(t));
     in[t] = Slice{as_tensor(it->second), it->second.region};
   }
-  const std::map<int, Slice> produced = impl_->run_part(vr, in);
+  const std::map<int, Slice> produced = impl_->run_part(vr, in, owned);
   std::map<int, RegionData> out;
   for (const auto& [t, reg] : owned) out[t] = to_region_data(detail::crop(produced.at(t), reg), reg);
   return out;

@@ -67,6 +67,7 @@ class NetworkModel {
   int resource_count() const { return n_resources_; }
   int rate_source_count() const { return static_cast<int>(rates_.size()); }
   double overhead_ms() const { return overhead_ms_; }
+  bool has_traces() const { return any_trace_; }
   const Route& route(int src, int dst) const { return routes_[static_cast<std::size_t>(src * n_ + dst)]; }
 
   // Rate (Mbit/s) of a rate source at time t.

@@ -89,6 +89,10 @@ class Simulator {
   std::unique_ptr<Impl> impl_;
 };
 
+// Time in [0, until_ms] during which `device` computes or communicates (the union of its
+// timeline events): the idle time of a device is the latency minus this.
+double busy_ms(const std::vector<TimelineEvent>& timeline, int device, double until_ms);
+
 // A valid lower bound on the latency of any plan: every row of every layer must be
 // computed by some device, each at no less than that device's best cost per row; devices
 // are credited with their best speed relative to the fastest device on any layer. A plan

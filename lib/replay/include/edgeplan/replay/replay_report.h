@@ -1,0 +1,39 @@
+// Measured vs predicted: the replay's records turned into latencies, per-device breakdowns
+// and timelines on the simulator's terms, written as edgeplan.replay/v1 JSON.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "edgeplan/costmodel/simulator.h"
+#include "edgeplan/plan/dataflow.h"
+#include "edgeplan/replay/launcher.h"
+
+namespace edgeplan {
+
+struct LatencyStats {
+  double median_ms = 0, p10_ms = 0, p90_ms = 0, min_ms = 0, max_ms = 0;
+};
+// Percentiles by linear interpolation between order statistics; throws on an empty list.
+LatencyStats latency_stats(std::vector<double> samples_ms);
+
+struct ReplayReport {
+  std::string scenario_path, plan_path, model, network_mode, network;
+  std::vector<std::string> devices;  // the ranks, in order
+  int repeat = 0, warmup = 0, threads = 0;
+  SimResult predicted;               // on the replay's devices (in rank order)
+  std::vector<double> measured_ms;   // end-to-end latency of each timed repeat
+  LatencyStats measured;
+  SimResult measured_median;         // the median repeat as a timeline (devices averaged over all timed repeats)
+  double max_rel_error = 0;          // worst over every repeat, against the monolithic output
+  std::vector<RankRecord> ranks;     // provenance: hosts, cores, clock sync
+  double error() const { return (predicted.latency_ms - measured.median_ms) / measured.median_ms; }
+};
+
+// `predicted` is the simulator's result over the scenario's devices (`scenario_devices`);
+// it is projected onto the replay's devices.
+ReplayReport build_replay_report(const Dataflow& flow, const JobResult& job, const SimResult& predicted,
+                                 const std::vector<std::string>& scenario_devices, int warmup);
+
+std::string replay_report_json(const ReplayReport& r);
+
+}  // namespace edgeplan

@@ -1,0 +1,417 @@
+// The rank program: each device runs its tasks in plan order on a worker thread, each as
+// soon as its inputs are there; the main thread alone talks MPI (non-blocking sends and
+// receives, polled), so transfers progress while the worker computes. No barrier between
+// volumes: only one per repeat, before the image appears.
+#include "edgeplan/replay/rank.h"
+
+#include <fcntl.h>
+#include <mpi.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <cstdio>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "edgeplan/jsonio/atomic_file.h"
+#include "edgeplan/plan/dataflow.h"
+#include "edgeplan/replay/rank_record.h"
+#include "edgeplan/runtime/flow_runner.h"
+
+namespace edgeplan {
+
+namespace {
+
+constexpr int kSyncTag = 1;
+constexpr int kFirstMessageTag = 16;
+constexpr double kMaxRelError = 1e-4;
+
+double now_ms() {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// What the rank is doing, overwritten in place: read by the launcher when a rank dies.
+class ProgressFile {
+ public:
+  explicit ProgressFile(const std::string& path) : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644)) {}
+  ~ProgressFile() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  void set(const std::string& line) {
+    if (fd_ < 0) return;
+    const std::string text = line + "\n";
+    if (::pwrite(fd_, text.data(), text.size(), 0) == static_cast<ssize_t>(text.size()))
+      (void)!::ftruncate(fd_, static_cast<off_t>(text.size()));
+  }
+
+ private:
+  int fd_;
+};
+
+struct Rank {
+  const RankOptions& opt;
+  int rank = 0;
+  Dataflow flow;
+  std::unique_ptr<PartRunner> runner;
+  std::unique_ptr<FlowRunner> tasks;
+  std::unique_ptr<ProgressFile> progress;
+  std::vector<int> my_tasks;          // in the order this device runs them
+  std::vector<int> incoming;          // cross-device messages this rank receives
+  std::vector<RegionData> payload;    // per message: what was received or computed
+  RegionData reference;               // the output rank: the monolithic output
+  RankRecord record;
+
+  explicit Rank(const RankOptions& o) : opt(o) {}
+
+  [[noreturn]] void fail(const std::string& message) {
+    try {
+      jsonio::write_file_atomic<ReplayError>(rank_error_path(opt.dir, rank), message + "\n");
+    } catch (const std::exception&) {
+    }
+    std::fprintf(stderr, "edgeplan replay-rank %d (%s): %s\n", rank, record.device.c_str(), message.c_str());
+    std::fflush(stderr);
+    MPI_Abort(MPI_COMM_WORLD, 3);
+    std::_Exit(3);
+  }
+
+  std::string device_name(int d) const { return "device '" + flow.devices[static_cast<std::size_t>(d)] + "'"; }
+
+  void pin() {
+    record.core = -1;
+    if (!opt.pin) return;
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return;
+    const int n = CPU_COUNT(&allowed);
+    int want = rank % n, seen = 0;
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &allowed) && seen++ == want) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(c, &one);
+        if (sched_setaffinity(0, sizeof one, &one) == 0) record.core = c;
+        return;
+      }
+  }
+
+  // Cristian's algorithm against rank 0, best of 16 exchanges per rank.
+  void sync_clock(int size) {
+    for (int k = 1; k < size; ++k)
+      for (int round = 0; round < 16; ++round) {
+        if (rank == 0) {
+          double t = 0;
+          MPI_Recv(&t, 1, MPI_DOUBLE, k, kSyncTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+          t = now_ms();
+          MPI_Send(&t, 1, MPI_DOUBLE, k, kSyncTag, MPI_COMM_WORLD);
+        } else if (rank == k) {
+          double t1 = now_ms(), t0 = 0;
+          MPI_Send(&t1, 1, MPI_DOUBLE, 0, kSyncTag, MPI_COMM_WORLD);
+          MPI_Recv(&t0, 1, MPI_DOUBLE, 0, kSyncTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+          const double t2 = now_ms();
+          if (round == 0 || t2 - t1 < record.clock_rtt_ms) {
+            record.clock_rtt_ms = t2 - t1;
+            record.clock_offset_ms = t0 - (t1 + t2) / 2;
+          }
+        }
+      }
+  }
+
+  double clock() const { return now_ms() + record.clock_offset_ms; }
+
+  // A barrier that sleeps while it waits: MPI_Barrier spins, and a spinning rank steals the
+  // core (or its hyperthread sibling) from a rank that computes.
+  void quiet_barrier() {
+    MPI_Request req;
+    MPI_Ibarrier(MPI_COMM_WORLD, &req);
+    for (int done = 0;;) {
+      MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+      if (done) return;
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  }
+
+  void setup(int size) {
+    if (size != static_cast<int>(opt.devices.size()))
+      fail("mpirun started " + std::to_string(size) + " ranks for " + std::to_string(opt.devices.size()) + " devices");
+    record.rank = rank;
+    record.device = opt.devices[static_cast<std::size_t>(rank)];
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    record.host = host;
+    char lib[MPI_MAX_LIBRARY_VERSION_STRING] = {};
+    int len = 0;
+    MPI_Get_library_version(lib, &len);
+    record.mpi_library = std::string(lib, static_cast<std::size_t>(len)).substr(0, std::string(lib).find_first_of(",\n"));
+    record.threads = opt.threads;
+    progress = std::make_unique<ProgressFile>(rank_progress_path(opt.dir, rank));
+    progress->set("starting");
+    pin();
+    const Plan plan = load_plan_file(opt.plan_path);
+    const Graph graph = plan_graph(plan);
+    flow = compile_dataflow(graph, plan, opt.devices, opt.input_device, opt.output_device);
+    int* tag_ub = nullptr;
+    int found = 0;
+    MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_TAG_UB, &tag_ub, &found);
+    if (found && tag_ub && static_cast<long long>(flow.messages.size()) + kFirstMessageTag > *tag_ub)
+      fail("the plan has more messages (" + std::to_string(flow.messages.size()) + ") than MPI has tags");
+    ExecutorOptions eo;
+    eo.threads = opt.threads;
+    runner = std::make_unique<PartRunner>(graph, eo);
+    tasks = std::make_unique<FlowRunner>(flow, *runner);
+    progress->set("making weights");
+    tasks->prepare_device(rank);
+    if (rank == opt.input_device) my_tasks.push_back(0);
+    for (int t : flow.device_tasks[static_cast<std::size_t>(rank)]) my_tasks.push_back(t);
+    if (rank == opt.output_device) {
+      my_tasks.push_back(static_cast<int>(flow.tasks.size()) - 1);
+      progress->set("computing the monolithic reference");
+      reference = runner->monolithic();
+    }
+    payload.resize(flow.messages.size());
+    for (std::size_t m = 0; m < flow.messages.size(); ++m) {
+      const FlowMessage& msg = flow.messages[m];
+      if (flow.device_of(msg.dst_task) == rank && flow.crosses(static_cast<int>(m))) {
+        incoming.push_back(static_cast<int>(m));
+        payload[m] = make_region_data(msg.region, msg.channels);
+      }
+    }
+    sync_clock(size);
+  }
+
+  bool fault_at(int task, const char* kind) const {
+    if (opt.fault.kind != kind || opt.fault.device != record.device) return false;
+    const FlowTask& t = flow.tasks[static_cast<std::size_t>(task)];
+    if (opt.fault.volume == 0) return task == my_tasks.front();
+    return t.volume == opt.fault.volume - 1;
+  }
+
+  // One repeat: worker computes, this thread moves bytes.
+  RepeatRecord repeat() {
+    RepeatRecord rec;
+    std::mutex mu;
+    std::condition_variable cv_worker, cv_main;
+    std::vector<char> have(flow.messages.size(), 0);
+    std::deque<int> outbox;
+    bool worker_done = false;
+    bool worker_waiting = true;  // for inputs (not computing): then arrivals matter at once
+    int waits_begun = 0, waits_seen = 0;
+    std::string worker_error;
+
+    quiet_barrier();
+    std::vector<MPI_Request> requests;
+    std::vector<int> request_message;  // >= 0: a receive of that message; < 0: a send of ~message
+    std::vector<double> request_start;
+    for (int m : incoming) {
+      RegionData& buf = payload[static_cast<std::size_t>(m)];
+      const int src = flow.device_of(flow.messages[static_cast<std::size_t>(m)].src_task);
+      requests.emplace_back();
+      MPI_Irecv(buf.values.data(), static_cast<int>(buf.values.size()), MPI_FLOAT, src, kFirstMessageTag + m, MPI_COMM_WORLD,
+                &requests.back());
+      request_message.push_back(m);
+      request_start.push_back(clock());
+    }
+    const double start = clock();
+    if (rank == opt.input_device) rec.image_ms = start;
+
+    std::thread worker([&] {
+      try {
+        for (int task : my_tasks) {
+          const FlowTask& t = flow.tasks[static_cast<std::size_t>(task)];
+          progress->set("waiting for the inputs of " + flow.describe(task));
+          {
+            std::unique_lock<std::mutex> lock(mu);
+            worker_waiting = true;
+            ++waits_begun;
+            cv_main.notify_one();
+            cv_worker.wait(lock, [&] {
+              for (int m : t.inputs)
+                if (!have[static_cast<std::size_t>(m)]) return false;
+              return true;
+            });
+          }
+          {
+            std::lock_guard<std::mutex> lock(mu);
+            worker_waiting = false;
+          }
+          std::map<int, const RegionData*> received;
+          for (int m : t.inputs) received[m] = &payload[static_cast<std::size_t>(m)];
+          if (t.kind == FlowTask::Kind::Result) {
+            rec.result_ms = clock();
+            const RegionData out = tasks->assemble_result(received);  // after the clock: checking is not inference
+            rec.max_rel_error = max_relative_error(out.values, reference.values);
+            continue;
+          }
+          if (fault_at(task, "kill")) {
+            progress->set("computing " + flow.describe(task));
+            std::raise(SIGKILL);
+          }
+          progress->set("computing " + flow.describe(task));
+          const double t0 = clock();
+          std::vector<RegionData> out = tasks->run_task(task, received);
+          rec.tasks.push_back({task, t0, clock()});
+          if (fault_at(task, "stall")) {
+            progress->set("stalled (injected) after " + flow.describe(task));
+            break;
+          }
+          std::lock_guard<std::mutex> lock(mu);
+          for (std::size_t i = 0; i < t.outputs.size(); ++i) {
+            const int m = t.outputs[i];
+            payload[static_cast<std::size_t>(m)] = std::move(out[i]);
+            if (flow.crosses(m)) outbox.push_back(m);
+            else have[static_cast<std::size_t>(m)] = 1;
+          }
+          cv_main.notify_one();
+          cv_worker.notify_one();
+        }
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> lock(mu);
+        worker_error = e.what();
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      worker_done = true;
+      cv_main.notify_one();
+    });
+
+    std::vector<int> indices;
+    for (;;) {
+      std::vector<int> to_send;
+      bool done = false;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        to_send.assign(outbox.begin(), outbox.end());
+        outbox.clear();
+        done = worker_done;
+        if (!worker_error.empty()) {
+          lock.unlock();
+          worker.detach();
+          fail("computing failed: " + worker_error);
+        }
+      }
+      for (int m : to_send) {
+        const RegionData& buf = payload[static_cast<std::size_t>(m)];
+        const int dst = flow.device_of(flow.messages[static_cast<std::size_t>(m)].dst_task);
+        requests.emplace_back();
+        request_start.push_back(clock());
+        MPI_Isend(buf.values.data(), static_cast<int>(buf.values.size()), MPI_FLOAT, dst, kFirstMessageTag + m, MPI_COMM_WORLD,
+                  &requests.back());
+        request_message.push_back(~m);
+      }
+      bool active = false;
+      for (const MPI_Request& r : requests) active = active || r != MPI_REQUEST_NULL;
+      if (!active && done) break;
+      int count = 0;
+      if (active) {
+        indices.resize(requests.size());
+        MPI_Testsome(static_cast<int>(requests.size()), requests.data(), &count, indices.data(), MPI_STATUSES_IGNORE);
+        if (count == MPI_UNDEFINED) count = 0;
+      }
+      const double t = clock();
+      if (count > 0) {
+        std::lock_guard<std::mutex> lock(mu);
+        for (int i = 0; i < count; ++i) {
+          const auto k = static_cast<std::size_t>(indices[static_cast<std::size_t>(i)]);
+          const int m = request_message[k];
+          if (m >= 0) {
+            have[static_cast<std::size_t>(m)] = 1;
+            rec.receives.push_back({m, request_start[k], t});
+          } else {
+            rec.sends.push_back({~m, request_start[k], t});
+          }
+        }
+        cv_worker.notify_one();
+        continue;
+      }
+      if (t - start > opt.stall_timeout_s * 1000) {
+        for (std::size_t k = 0; k < requests.size(); ++k) {
+          if (requests[k] == MPI_REQUEST_NULL || request_message[k] < 0) continue;
+          const FlowMessage& msg = flow.messages[static_cast<std::size_t>(request_message[k])];
+          worker.detach();
+          fail(device_name(rank) + " waited " + std::to_string(static_cast<int>(opt.stall_timeout_s)) + " s for rows " +
+               to_string(msg.region.rows) + " of tensor " + std::to_string(msg.tensor) + " for " + flow.describe(msg.dst_task) +
+               " from " + device_name(flow.device_of(msg.src_task)) + " (" + flow.describe(msg.src_task) +
+               "): the transfer stalled or that rank hung");
+        }
+        if (!done) {
+          worker.detach();
+          fail(device_name(rank) + " did not finish its tasks within " + std::to_string(static_cast<int>(opt.stall_timeout_s)) + " s");
+        }
+      }
+      // Poll often while the worker waits for data; while it computes, an arrival cannot
+      // start anything sooner, and the kernel's socket buffers carry transfers between polls
+      // (a fast poll would take the core from the computation it shares).
+      std::unique_lock<std::mutex> lock(mu);
+      const auto interval = !active ? std::chrono::microseconds(20000)
+                                    : worker_waiting ? std::chrono::microseconds(50) : std::chrono::microseconds(2000);
+      cv_main.wait_for(lock, interval, [&] { return !outbox.empty() || worker_done || waits_begun != waits_seen; });
+      waits_seen = waits_begun;
+    }
+    worker.join();
+    return rec;
+  }
+
+  int run(int size) {
+    setup(size);
+    for (int r = 0; r < opt.warmup + opt.repeat; ++r) {
+      RepeatRecord rec = repeat();
+      if (rank == opt.output_device && !(rec.max_rel_error <= kMaxRelError))
+        fail("the replayed result differs from the monolithic output: max relative error " + std::to_string(rec.max_rel_error) +
+             " > 1e-4 (repeat " + std::to_string(r + 1) + ")");
+      record.repeats.push_back(std::move(rec));
+    }
+    progress->set("done");
+    quiet_barrier();
+    jsonio::write_file_atomic<ReplayError>(rank_record_path(opt.dir, rank), rank_record_to_json(record));
+    return 0;
+  }
+};
+
+}  // namespace
+
+std::string rank_record_path(const std::string& dir, int rank) { return dir + "/rank-" + std::to_string(rank) + ".json"; }
+std::string rank_error_path(const std::string& dir, int rank) { return dir + "/rank-" + std::to_string(rank) + ".error"; }
+std::string rank_progress_path(const std::string& dir, int rank) { return dir + "/rank-" + std::to_string(rank) + ".progress"; }
+
+FaultInjection parse_fault(const std::string& text) {
+  FaultInjection f;
+  if (text.empty()) return f;
+  const auto a = text.find(':'), b = text.rfind(':');
+  if (a == std::string::npos || a == b) throw ReplayError("fault '" + text + "' is not KIND:DEVICE:VOLUME");
+  f.kind = text.substr(0, a);
+  f.device = text.substr(a + 1, b - a - 1);
+  if (f.kind != "kill" && f.kind != "stall") throw ReplayError("fault kind '" + f.kind + "' is not kill or stall");
+  try {
+    std::size_t used = 0;
+    f.volume = std::stoi(text.substr(b + 1), &used);
+    if (used != text.size() - b - 1 || f.volume < 0) throw std::invalid_argument("volume");
+  } catch (const std::exception&) {
+    throw ReplayError("fault '" + text + "': the volume must be a number >= 0");
+  }
+  return f;
+}
+
+int run_replay_rank(const RankOptions& options) {
+  // Dies with its launcher (mpirun or orted), so no rank outlives a killed job.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  int provided = 0;
+  MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+  int rank = 0, size = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  Rank r(options);
+  r.rank = rank;
+  if (provided < MPI_THREAD_FUNNELED) r.fail("the MPI library does not allow a second thread (MPI_THREAD_FUNNELED)");
+  int code = 0;
+  try {
+    code = r.run(size);
+  } catch (const std::exception& e) {
+    r.fail(e.what());
+  }
+  MPI_Finalize();
+  return code;
+}
+
+}  // namespace edgeplan

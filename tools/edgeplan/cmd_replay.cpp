@@ -1,0 +1,196 @@
+// `edgeplan replay`: run a plan for real, one MPI process per device, and compare the
+// measured latency with the simulator's; `edgeplan replay-rank` is what each process runs.
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+
+#include "cli_util.h"
+#include "commands.h"
+#include "edgeplan/costmodel/scenario.h"
+#include "edgeplan/costmodel/simulator.h"
+#include "edgeplan/plan/dataflow.h"
+#include "edgeplan/replay/launcher.h"
+#include "edgeplan/replay/network_emulation.h"
+#include "edgeplan/replay/rank.h"
+#include "edgeplan/replay/replay_report.h"
+#include "edgeplan/report/gantt_svg.h"
+
+namespace edgeplan::cli {
+
+namespace {
+
+struct ReplayArgs {
+  std::string scenario, plan, network = "emulate", output, svg, fault;
+  int repeat = 5, warmup = 1, threads = 1;
+  double stall_timeout_s = 0, timeout_s = 0;
+  bool launch_command = false, no_pin = false;
+};
+
+std::string absolute(const std::string& path) {
+  if (!path.empty() && path[0] == '/') return path;
+  char cwd[PATH_MAX];
+  if (!getcwd(cwd, sizeof cwd)) throw Error("cannot read the working directory");
+  return std::string(cwd) + "/" + path;
+}
+
+std::string self_exe() {
+  char buf[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) throw Error("cannot find the edgeplan binary (/proc/self/exe)");
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+
+// Per-device rates the emulation can reproduce, or a one-line reason why not.
+std::vector<double> emulated_rates(const Scenario& s, const std::vector<int>& scenario_index) {
+  const NetworkModel& n = s.network;
+  if (n.topology() != Topology::Switched && n.topology() != Topology::WifiStar)
+    throw Error(std::string("--network emulate reproduces switched and wifi_star networks (one rate per device); this scenario's is ") +
+                to_string(n.topology()) + " (use --network loopback, or a switched scenario with the same rates)");
+  if (n.has_traces()) throw Error("--network emulate cannot replay bandwidth traces (tbf rates are fixed); remove the trace");
+  if (n.device_count() > 1 && n.route(0, 1).two_hops)
+    throw Error("--network emulate cannot reproduce a shared Wi-Fi channel (one tbf per device is not one medium); use a switched scenario");
+  std::vector<double> rates;
+  for (int d : scenario_index) rates.push_back(n.rate_at(d, 0));
+  return rates;
+}
+
+void print_report(const ReplayReport& r, const std::string& plan_path) {
+  std::printf("replay of %s (%s) on %zu ranks, %s\n", plan_path.c_str(), r.model.c_str(), r.devices.size(), r.network.c_str());
+  std::printf("%d timed repeats after %d warm-up(s), %d libtorch thread(s) per rank; every repeat exact: max relative error %.2e (limit 1e-4)\n",
+              r.repeat, r.warmup, r.threads, r.max_rel_error);
+  std::printf("end-to-end latency: predicted %.1f ms, measured median %.1f ms (p10 %.1f ms, p90 %.1f ms); error %+.1f%% of measured\n",
+              r.predicted.latency_ms, r.measured.median_ms, r.measured.p10_ms, r.measured.p90_ms, 100 * r.error());
+  std::printf("%-16s %21s %21s %21s %21s\n", "device", "compute ms pred/meas", "send ms pred/meas", "receive ms pred/meas",
+              "idle ms pred/meas");
+  for (std::size_t d = 0; d < r.devices.size(); ++d) {
+    const DeviceUsage& p = r.predicted.devices[d];
+    const DeviceUsage& m = r.measured_median.devices[d];
+    std::printf("%-16s %10.1f/%-10.1f %10.1f/%-10.1f %10.1f/%-10.1f %10.1f/%-10.1f\n", p.id.c_str(), p.compute_ms, m.compute_ms,
+                p.send_ms, m.send_ms, p.receive_ms, m.receive_ms, p.idle_ms, m.idle_ms);
+  }
+}
+
+int cmd_replay(const ReplayArgs& a) {
+  if (a.network != "emulate" && a.network != "loopback") throw Error("--network must be emulate or loopback, not '" + a.network + "'");
+  const Scenario s = load_scenario_file(a.scenario);
+  const Plan plan = load_plan_file(a.plan);
+  check_plan_for(plan, s, a.plan);
+  // Ranks: the plan's devices plus where the image starts and the result ends, in scenario order.
+  ReplayJob job;
+  std::vector<int> scenario_index;
+  for (int d = 0; d < static_cast<int>(s.devices.size()); ++d) {
+    const std::string& id = s.devices[static_cast<std::size_t>(d)].id;
+    const bool in_plan = std::find(plan.devices.begin(), plan.devices.end(), id) != plan.devices.end();
+    if (!in_plan && d != s.input_device && d != s.output_device) continue;
+    if (d == s.input_device) job.input_device = static_cast<int>(job.devices.size());
+    if (d == s.output_device) job.output_device = static_cast<int>(job.devices.size());
+    job.devices.push_back(id);
+    scenario_index.push_back(d);
+  }
+  const SimResult predicted = Simulator(s).simulate(plan);
+  if (!std::isfinite(predicted.latency_ms)) throw Error("the plan never finishes in this scenario: nothing to replay");
+  job.self_exe = self_exe();
+  job.plan_path = absolute(a.plan);
+  job.repeat = a.repeat;
+  job.warmup = a.warmup;
+  job.threads = a.threads;
+  job.pin = !a.no_pin;
+  job.fault = a.fault;
+  if (!a.fault.empty()) (void)parse_fault(a.fault);
+  // Generous bounds from the prediction: a stalled transfer or a hung job still ends.
+  job.stall_timeout_s = a.stall_timeout_s > 0 ? a.stall_timeout_s : std::max(30.0, 10 * predicted.latency_ms / 1000);
+  job.timeout_s = a.timeout_s > 0 ? a.timeout_s
+                                  : 180 + (a.repeat + a.warmup) * std::max(1.0, 5 * predicted.latency_ms / 1000) + job.stall_timeout_s;
+  job.emulate = a.network == "emulate";
+  if (job.emulate) job.rates_mbps = emulated_rates(s, scenario_index);
+  if (a.launch_command) {
+    std::cout << launch_command_for_hosts(job);
+    return 0;
+  }
+  if (job.emulate) {
+    std::string why;
+    if (!NetworkEmulation::permitted(&why))
+      throw Error("--network emulate: network namespaces are not permitted here (" + why +
+                  "); --network loopback runs the same ranks unshaped");
+    if (s.network.topology() == Topology::WifiStar)
+      std::fprintf(stderr, "note: the Wi-Fi radios are emulated as full-duplex links (tbf each way); the simulator models them half duplex\n");
+  } else {
+    std::fprintf(stderr, "note: --network loopback runs unshaped over lo: measured transfers do not follow the scenario's links\n");
+  }
+  const Dataflow flow = compile_dataflow(s.graph, plan, job.devices, job.input_device, job.output_device);
+  const JobResult result = run_replay_job(job);
+  ReplayReport report = build_replay_report(flow, result, predicted, s.device_ids(), a.warmup);
+  report.scenario_path = a.scenario;
+  report.plan_path = a.plan;
+  report.model = s.graph.name() + " " + to_string(s.graph.input_shape());
+  report.network_mode = a.network;
+  print_report(report, a.plan);
+  if (!a.svg.empty())
+    write_file_atomic(a.svg, gantt_compare_svg("replay of " + a.plan + " (" + report.model + ")", report.predicted, report.measured_median));
+  if (!a.output.empty()) write_file_atomic(a.output, replay_report_json(report));
+  return 0;
+}
+
+}  // namespace
+
+Runner add_replay(CLI::App& app) {
+  auto a = std::make_shared<ReplayArgs>();
+  CLI::App* cmd = app.add_subcommand("replay", "Run a plan for real (one MPI process per device) and compare measured with predicted latency");
+  cmd->add_option("--scenario", a->scenario, "Scenario file (edgeplan.scenario/v1)")->required();
+  cmd->add_option("--plan", a->plan, "Plan file (edgeplan.plan/v1)")->required();
+  cmd->add_option("--network", a->network, "emulate: namespaces + tbf at the scenario's rates (root); loopback: unshaped (default emulate)");
+  cmd->add_option("--repeat", a->repeat, "Timed repeats (default 5)")->check(CLI::Range(1, 1000));
+  cmd->add_option("--warmup", a->warmup, "Untimed repeats first (default 1)")->check(CLI::Range(0, 100));
+  cmd->add_option("--threads", a->threads, "libtorch threads per rank (default 1, as profiles/measured/cpu-1thread.json)")->check(CLI::Range(1, 256));
+  cmd->add_option("-o,--output", a->output, "Write the report (edgeplan.replay/v1 JSON)");
+  cmd->add_option("--svg", a->svg, "Write a Gantt chart of the predicted and the measured (median) timeline");
+  cmd->add_flag("--launch-command", a->launch_command, "Print the mpirun command and hostfile for running the ranks on real hosts, then exit");
+  cmd->add_flag("--no-pin", a->no_pin, "Do not pin rank k to core k mod (cores)");
+  cmd->add_option("--stall-timeout", a->stall_timeout_s, "Seconds a rank waits for a message before failing the run (default max(30, 10 x predicted))")
+      ->check(CLI::Range(0.1, 86400.0));
+  cmd->add_option("--timeout", a->timeout_s, "Seconds the whole replay may take (default from the prediction)")->check(CLI::Range(1.0, 86400.0));
+  cmd->add_option("--inject-fault", a->fault, "Tests: kill|stall:DEVICE:VOLUME (VOLUME 1-based; 0 = the device's first task)")->group("");
+  return [a] { return cmd_replay(*a); };
+}
+
+Runner add_replay_rank(CLI::App& app) {
+  auto o = std::make_shared<RankOptions>();
+  auto devices = std::make_shared<std::string>();
+  auto input = std::make_shared<std::string>();
+  auto output = std::make_shared<std::string>();
+  auto fault = std::make_shared<std::string>();
+  auto no_pin = std::make_shared<bool>(false);
+  CLI::App* cmd = app.add_subcommand("replay-rank", "One rank of a replay (started by mpirun; see `replay --launch-command`)");
+  cmd->group("");  // internal: not listed in --help
+  cmd->add_option("--plan", o->plan_path)->required();
+  cmd->add_option("--devices", *devices)->required();
+  cmd->add_option("--input-device", *input)->required();
+  cmd->add_option("--output-device", *output)->required();
+  cmd->add_option("--dir", o->dir)->required();
+  cmd->add_option("--repeat", o->repeat)->check(CLI::Range(1, 1000));
+  cmd->add_option("--warmup", o->warmup)->check(CLI::Range(0, 100));
+  cmd->add_option("--threads", o->threads)->check(CLI::Range(1, 256));
+  cmd->add_option("--stall-timeout", o->stall_timeout_s)->check(CLI::Range(0.1, 86400.0));
+  cmd->add_flag("--no-pin", *no_pin);
+  cmd->add_option("--inject-fault", *fault);
+  return [=] {
+    RankOptions opt = *o;
+    opt.devices = split_commas(*devices);
+    auto index = [&](const std::string& id) {
+      const auto it = std::find(opt.devices.begin(), opt.devices.end(), id);
+      if (it == opt.devices.end()) throw Error("device '" + id + "' is not in --devices");
+      return static_cast<int>(it - opt.devices.begin());
+    };
+    opt.input_device = index(*input);
+    opt.output_device = index(*output);
+    opt.pin = !*no_pin;
+    opt.fault = parse_fault(*fault);
+    return run_replay_rank(opt);
+  };
+}
+
+}  // namespace edgeplan::cli
