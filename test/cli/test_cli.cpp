@@ -1,47 +1,13 @@
 // The CLI contract: models listing, verify, and one-line errors with non-zero exits.
-#include <sys/wait.h>
-
-#include <array>
-#include <cstdio>
 #include <fstream>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "../cli_run.h"
 #include "../temp_dir.h"
 
 namespace {
-
-struct Run {
-  int code;
-  std::string out;  // stdout and stderr together
-};
-
-// Every command runs under a time limit: a hang fails the test (exit 124) instead of CTest's run.
-Run run(const std::string& args) {
-  const std::string cmd = "timeout 300 " + std::string(EDGEPLAN_BIN) + " " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  REQUIRE(pipe);
-  std::string out;
-  std::array<char, 4096> buf;
-  std::size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  return Run{WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-int lines(const std::string& s) {
-  int n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
-}
 
 // Every command must fail (non-zero exit) with exactly one line of output; with
 // `ours`, that line is edgeplan's own error (not a CLI11 parse error).

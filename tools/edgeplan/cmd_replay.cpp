@@ -116,10 +116,6 @@ int cmd_replay(const ReplayArgs& a) {
     if (!NetworkEmulation::permitted(&why))
       throw Error("--network emulate: network namespaces are not permitted here (" + why +
                   "); --network loopback runs the same ranks unshaped");
-    if (s.network.topology() == Topology::WifiStar)
-      std::fprintf(stderr, "note: the Wi-Fi radios are emulated as full-duplex links (tbf each way); the simulator models them half duplex\n");
-  } else {
-    std::fprintf(stderr, "note: --network loopback runs unshaped over lo: measured transfers do not follow the scenario's links\n");
   }
   const Dataflow flow = compile_dataflow(s.graph, plan, job.devices, job.input_device, job.output_device);
   const JobResult result = run_replay_job(job);
@@ -128,6 +124,8 @@ int cmd_replay(const ReplayArgs& a) {
   report.plan_path = a.plan;
   report.model = s.graph.name() + " " + to_string(s.graph.input_shape());
   report.network_mode = a.network;
+  if (job.emulate && s.network.topology() == Topology::WifiStar)
+    report.network += "; the Wi-Fi radios run full duplex here (tbf each way), the simulator models them half duplex";
   print_report(report, a.plan);
   if (!a.svg.empty())
     write_file_atomic(a.svg, gantt_compare_svg("replay of " + a.plan + " (" + report.model + ")", report.predicted, report.measured_median));

@@ -1,0 +1,260 @@
+// Plans run for real: one MPI process per device, exact outputs, faults that end in bounded
+// time with one line naming the device and the task, and no leftovers.
+#include <dirent.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <set>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "../cli_run.h"
+#include "../temp_dir.h"
+#include "edgeplan/replay/network_emulation.h"
+#include "edgeplan/replay/rank.h"
+#include "edgeplan/replay/rank_record.h"
+#include "edgeplan/replay/replay_report.h"
+
+using namespace edgeplan;
+using nlohmann::json;
+
+namespace {
+
+const std::string kRoot = EDGEPLAN_SOURCE_DIR;
+
+// A scenario of `n` devices d0.. (the measured 1-thread CPU profile; small inputs fall back
+// to its fitted model), switched at `mbps`, image on d0, result on the last device.
+std::string scenario(const std::string& model, const std::string& input, int n, double mbps) {
+  json devs = json::array();
+  for (int i = 0; i < n; ++i) devs.push_back({{"id", "d" + std::to_string(i)}, {"profile", kRoot + "/profiles/measured/cpu-1thread.json"}});
+  const json j = {{"format", "edgeplan.scenario/v1"}, {"name", "replay-test"},
+                  {"model", {{"name", model}, {"input", json::parse("[" + input + "]")}}}, {"devices", devs},
+                  {"input_device", "d0"}, {"output_device", "d" + std::to_string(n - 1)},
+                  {"network", {{"type", "switched"}, {"rates_mbps", mbps}, {"latency_ms", 0.1}, {"overhead_ms", 0.2}}}};
+  return j.dump();
+}
+
+std::string make_plan(const TempDir& tmp, const std::string& scen, const std::string& planner) {
+  const std::string plan = tmp / (planner + ".json");
+  const Run r = run("plan --scenario " + scen + " --planner " + planner + " -o " + plan);
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  return plan;
+}
+
+// Namespaces and links this test process's replays might have left (names carry the pid
+// of the edgeplan process, so any ep<digits> object whose process is gone counts).
+int leftover_namespaces() {
+  int n = 0;
+  DIR* d = opendir("/var/run/netns");
+  if (!d) return 0;
+  while (dirent* e = readdir(d)) {
+    const std::string name = e->d_name;
+    if (name.rfind("ep", 0) == 0 && name.size() > 2 && std::isdigit(static_cast<unsigned char>(name[2]))) ++n;
+  }
+  closedir(d);
+  return n;
+}
+
+bool namespaces_permitted(std::string& why) { return NetworkEmulation::permitted(&why); }
+
+double seconds(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+}  // namespace
+
+TEST_CASE("replay: rank records round-trip and malformed ones fail with one line", "[replay]") {
+  RankRecord r;
+  r.rank = 1;
+  r.device = "d1";
+  r.host = "h";
+  r.clock_offset_ms = 0.25;
+  r.threads = 1;
+  r.core = 1;
+  r.mpi_library = "Open MPI v4.1.4";
+  RepeatRecord rep;
+  rep.tasks = {{3, 1.5, 2.5}};
+  rep.sends = {{4, 2.5, 3.0}};
+  rep.receives = {{2, 0.0, 1.25}};
+  rep.result_ms = 3.5;
+  rep.max_rel_error = 1e-7;
+  r.repeats = {rep};
+  const RankRecord back = parse_rank_record(rank_record_to_json(r), "x.json");
+  CHECK(back.device == "d1");
+  CHECK(back.repeats.at(0).tasks.at(0).end_ms == 2.5);
+  CHECK(back.repeats.at(0).receives.at(0).end_ms == 1.25);
+  CHECK(back.repeats.at(0).max_rel_error == 1e-7);
+  std::string text = rank_record_to_json(r);
+  for (const std::string& bad : {text.substr(0, text.size() / 2), std::string("[]"), std::string("{\"format\": 1}"),
+                                 text.replace(text.find("\"tasks\":[[3"), 11, "\"tasks\":[[\"x\"")}) {
+    try {
+      parse_rank_record(bad, "x.json");
+      FAIL("accepted " << bad);
+    } catch (const ReplayError& e) {
+      const std::string msg = e.what();
+      CHECK(msg.find('\n') == std::string::npos);
+      CHECK(msg.rfind("x.json: ", 0) == 0);
+    }
+  }
+}
+
+TEST_CASE("replay: latency percentiles interpolate between order statistics", "[replay]") {
+  const LatencyStats s = latency_stats({40, 10, 30, 20, 50});
+  CHECK(s.median_ms == 30);
+  CHECK(s.p10_ms == Approx(14));  // position 0.4 between 10 and 20
+  CHECK(s.p90_ms == Approx(46));
+  CHECK(s.min_ms == 10);
+  CHECK(s.max_ms == 50);
+  CHECK_THROWS_AS(latency_stats({}), ReplayError);
+}
+
+TEST_CASE("replay: fault specifications are checked", "[replay]") {
+  CHECK(parse_fault("kill:d1:3").volume == 3);
+  CHECK(parse_fault("stall:a:b:0").device == "a:b");
+  for (const char* bad : {"kill", "kill:d1", "boom:d1:1", "kill:d1:x", "kill:d1:-1"}) CHECK_THROWS_AS(parse_fault(bad), ReplayError);
+  CHECK(NetworkEmulation::burst_bytes(1) == 32 * 1024);
+  CHECK(NetworkEmulation::burst_bytes(1000) == 250000);  // 2 ms at 125 MB/s
+}
+
+TEST_CASE("replay: exact over loopback for several planners and models, 2 and 3 ranks", "[replay]") {
+  const TempDir tmp;
+  struct Case {
+    std::string model, input;
+    int devices;
+  };
+  for (const Case& c : {Case{"resnet18", "3, 64, 64", 2}, Case{"googlenet", "3, 64, 64", 3}, Case{"mobilenet_v2", "3, 64, 64", 3}}) {
+    const std::string scen = tmp / (c.model + ".scenario.json");
+    write(scen, scenario(c.model, c.input, c.devices, 100));
+    for (const std::string planner : {"equal", "opt", "deepthings", "modnn"}) {
+      const std::string plan = make_plan(tmp, scen, planner);
+      const std::string report = tmp / "report.json";
+      const Run r = run("replay --network loopback --repeat 2 --warmup 0 --scenario " + scen + " --plan " + plan + " -o " + report, 120);
+      INFO(c.model << " " << planner << ": " << r.out);
+      REQUIRE(r.code == 0);
+      const json j = json::parse(read_text(report));
+      CHECK(j["format"] == "edgeplan.replay/v1");
+      CHECK(j["measured"]["max_rel_error"].get<double>() <= 1e-4);
+      CHECK(j["measured"]["latencies_ms"].size() == 2);
+      CHECK(j["measured"]["latency_ms"]["median"].get<double>() > 0);
+      CHECK(j["network"]["mode"] == "loopback");
+      // The image starts on d0 and the result ends on the last device.
+      CHECK(j["provenance"]["ranks"].size() >= 2);
+    }
+  }
+}
+
+TEST_CASE("replay: --launch-command prints a hostfile and the mpirun line, runs nothing", "[replay]") {
+  const TempDir tmp;
+  const std::string scen = tmp / "s.json";
+  write(scen, scenario("resnet18", "3, 64, 64", 2, 100));
+  const std::string plan = make_plan(tmp, scen, "equal");
+  const Run r = run("replay --launch-command --network loopback --scenario " + scen + " --plan " + plan);
+  INFO(r.out);
+  CHECK(r.code == 0);
+  CHECK(r.out.find("d0 slots=1\nd1 slots=1\n") != std::string::npos);
+  CHECK(r.out.find("mpirun") != std::string::npos);
+  CHECK(r.out.find("--hostfile hosts.txt") != std::string::npos);
+  CHECK(r.out.find("replay-rank") != std::string::npos);
+}
+
+TEST_CASE("replay: a killed rank ends the run in bounded time with one line naming it", "[replay]") {
+  const TempDir tmp;
+  const std::string scen = tmp / "s.json";
+  write(scen, scenario("resnet18", "3, 64, 64", 2, 100));
+  const std::string plan = make_plan(tmp, scen, "equal");
+  const std::string report = tmp / "report.json";
+  const auto start = std::chrono::steady_clock::now();
+  const Run r = run("replay --network loopback --repeat 2 --scenario " + scen + " --plan " + plan + " -o " + report +
+                    " --inject-fault kill:d1:3", 120);
+  INFO(r.out);
+  CHECK(r.code == 1);
+  CHECK(seconds(start) < 60);
+  CHECK(lines(r.out) == 1);
+  CHECK(r.out.find("edgeplan: error: replay failed: device 'd1' (rank 1) died (signal 9) while computing part 2 of volume 3") == 0);
+  CHECK(access(report.c_str(), F_OK) != 0);  // no partial report
+}
+
+TEST_CASE("replay: a stalled transfer ends the run after the stall timeout with one line", "[replay]") {
+  const TempDir tmp;
+  const std::string scen = tmp / "s.json";
+  write(scen, scenario("resnet18", "3, 64, 64", 2, 100));
+  const std::string plan = make_plan(tmp, scen, "equal");
+  const std::string report = tmp / "report.json";
+  const auto start = std::chrono::steady_clock::now();
+  const Run r = run("replay --network loopback --repeat 2 --stall-timeout 2 --scenario " + scen + " --plan " + plan + " -o " + report +
+                    " --inject-fault stall:d1:2", 120);
+  INFO(r.out);
+  CHECK(r.code == 1);
+  CHECK(seconds(start) < 60);
+  CHECK(lines(r.out) == 1);
+  CHECK(r.out.find("edgeplan: error: replay failed: device 'd0' waited 2 s for rows") == 0);
+  CHECK(r.out.find("from device 'd1'") != std::string::npos);
+  CHECK(access(report.c_str(), F_OK) != 0);
+}
+
+TEST_CASE("replay: bad input is refused with one line before anything runs", "[replay]") {
+  const TempDir tmp;
+  const std::string scen = tmp / "s.json";
+  write(scen, scenario("resnet18", "3, 64, 64", 2, 100));
+  const std::string plan = make_plan(tmp, scen, "equal");
+  const std::string other = tmp / "other.json";
+  write(other, scenario("alexnet", "3, 64, 64", 2, 100));
+  const std::string matrix = tmp / "matrix.json";
+  json m = json::parse(scenario("resnet18", "3, 64, 64", 2, 100));
+  m["network"] = {{"type", "matrix"}, {"mbps", {{0, 10}, {10, 0}}}, {"latency_ms", 0.1}, {"overhead_ms", 0.1}};
+  write(matrix, m.dump());
+  for (const std::string& args : {"replay --scenario " + other + " --plan " + plan, "replay --scenario " + scen + " --plan " + plan + " --network wifi",
+                                  "replay --scenario " + matrix + " --plan " + plan, "replay --scenario " + scen + " --plan " + tmp / "missing.json",
+                                  "replay --scenario " + scen + " --plan " + plan + " --inject-fault boom:d0:1"}) {
+    const Run r = run(args);
+    INFO(args << " -> " << r.out);
+    CHECK(r.code != 0);
+    CHECK(lines(r.out) == 1);
+    CHECK(r.out.rfind("edgeplan: error: ", 0) == 0);
+  }
+}
+
+TEST_CASE("replay: shaped links follow the tbf rate, and nothing is left behind", "[replay]") {
+  std::string why;
+  if (!namespaces_permitted(why)) {
+    WARN("SKIPPED: network namespaces are not permitted here: " << why);
+    return;
+  }
+  const TempDir tmp;
+  // The whole model on d1, so the 3x64x64 image (49,152 B) must cross d0 -> d1 at 2 Mbit/s:
+  // at least 0.197 s on the wire, where loopback takes well under a millisecond.
+  const std::string scen = tmp / "s.json";
+  json s = json::parse(scenario("resnet18", "3, 64, 64", 2, 2));
+  s["output_device"] = "d1";
+  write(scen, s.dump());
+  json p = json::parse(read_text(make_plan(tmp, scen, "single")));
+  for (auto& v : p["volumes"])
+    for (auto& part : v["parts"]) part["device"] = "d1";
+  p["tail"]["device"] = "d1";
+  const std::string plan = tmp / "on-d1.json";
+  write(plan, p.dump());
+  const std::string report = tmp / "report.json";
+  const Run single = run("replay --repeat 2 --warmup 1 --scenario " + scen + " --plan " + plan + " -o " + report, 120);
+  INFO(single.out);
+  REQUIRE(single.code == 0);
+  const json j = json::parse(read_text(report));
+  CHECK(j["network"]["mode"] == "emulate");
+  CHECK(j["measured"]["max_rel_error"].get<double>() <= 1e-4);
+  const double measured = j["measured"]["latency_ms"]["median"].get<double>();
+  const double wire_ms = 49152.0 * 8 / 2e6 * 1000;
+  // TCP/IP headers make it slower than the raw rate, never faster.
+  CHECK(measured >= wire_ms);
+  CHECK(measured <= 3 * wire_ms + 500);
+  CHECK(leftover_namespaces() == 0);
+
+  // A killed rank in the emulated network: bounded, one line, namespaces removed.
+  const std::string plan2 = make_plan(tmp, scen, "equal");
+  const Run killed = run("replay --repeat 1 --scenario " + scen + " --plan " + plan2 + " --inject-fault kill:d1:2 -o " + report + ".2", 120);
+  INFO(killed.out);
+  CHECK(killed.code == 1);
+  CHECK(lines(killed.out) == 1);
+  CHECK(killed.out.find("device 'd1' (rank 1) died") != std::string::npos);
+  CHECK(leftover_namespaces() == 0);
+}
