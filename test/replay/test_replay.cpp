@@ -114,8 +114,8 @@ TEST_CASE("replay: fault specifications are checked", "[replay]") {
   CHECK(parse_fault("kill:d1:3").volume == 3);
   CHECK(parse_fault("stall:a:b:0").device == "a:b");
   for (const char* bad : {"kill", "kill:d1", "boom:d1:1", "kill:d1:x", "kill:d1:-1"}) CHECK_THROWS_AS(parse_fault(bad), ReplayError);
-  CHECK(NetworkEmulation::burst_bytes(1) == 32 * 1024);
-  CHECK(NetworkEmulation::burst_bytes(1000) == 250000);  // 2 ms at 125 MB/s
+  CHECK(NetworkEmulation::burst_bytes(1) == 4 * 1024);
+  CHECK(NetworkEmulation::burst_bytes(1000) == 125000);  // 1 ms at 125 MB/s
 }
 
 TEST_CASE("replay: exact over loopback for several planners and models, 2 and 3 ranks", "[replay]") {

@@ -13,6 +13,7 @@
 #include "edgeplan/costmodel/scenario.h"
 #include "edgeplan/costmodel/simulator.h"
 #include "edgeplan/plan/dataflow.h"
+#include "edgeplan/replay/fidelity.h"
 #include "edgeplan/replay/launcher.h"
 #include "edgeplan/replay/network_emulation.h"
 #include "edgeplan/replay/rank.h"
@@ -53,8 +54,9 @@ std::vector<double> emulated_rates(const Scenario& s, const std::vector<int>& sc
   if (n.has_traces()) throw Error("--network emulate cannot replay bandwidth traces (tbf rates are fixed); remove the trace");
   if (n.device_count() > 1 && n.route(0, 1).two_hops)
     throw Error("--network emulate cannot reproduce a shared Wi-Fi channel (one tbf per device is not one medium); use a switched scenario");
-  std::vector<double> rates;
-  for (int d : scenario_index) rates.push_back(n.rate_at(d, 0));
+  std::vector<double> rates;  // a calibrated scenario names the tbf rates its measured ones came through
+  for (int d : scenario_index)
+    rates.push_back(s.link_rates_mbps.empty() ? n.rate_at(d, 0) : s.link_rates_mbps[static_cast<std::size_t>(d)]);
   return rates;
 }
 
@@ -124,6 +126,7 @@ int cmd_replay(const ReplayArgs& a) {
   report.plan_path = a.plan;
   report.model = s.graph.name() + " " + to_string(s.graph.input_shape());
   report.network_mode = a.network;
+  report.scenario_network = s.network_summary;
   if (job.emulate && s.network.topology() == Topology::WifiStar)
     report.network += "; the Wi-Fi radios run full duplex here (tbf each way), the simulator models them half duplex";
   print_report(report, a.plan);
@@ -155,6 +158,22 @@ Runner add_replay(CLI::App& app) {
   return [a] { return cmd_replay(*a); };
 }
 
+Runner add_replay_summary(CLI::App& app) {
+  auto reports = std::make_shared<std::vector<std::string>>();
+  auto output = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand("replay-summary", "Fidelity table of replay reports: predicted vs measured, error spread, ranking");
+  cmd->add_option("reports", *reports, "Replay reports (edgeplan.replay/v1; replays of one scenario are ranked together)")->required();
+  cmd->add_option("-o,--output", *output, "Also write the table (Markdown) to this file");
+  return [=] {
+    std::vector<FidelityRow> rows;
+    for (const std::string& p : *reports) rows.push_back(read_fidelity_row(p));
+    const std::string md = fidelity_markdown(summarize_fidelity(rows));
+    std::cout << md;
+    if (!output->empty()) write_file_atomic(*output, md);
+    return 0;
+  };
+}
+
 Runner add_replay_rank(CLI::App& app) {
   auto o = std::make_shared<RankOptions>();
   auto devices = std::make_shared<std::string>();
@@ -164,7 +183,10 @@ Runner add_replay_rank(CLI::App& app) {
   auto no_pin = std::make_shared<bool>(false);
   CLI::App* cmd = app.add_subcommand("replay-rank", "One rank of a replay (started by mpirun; see `replay --launch-command`)");
   cmd->group("");  // internal: not listed in --help
-  cmd->add_option("--plan", o->plan_path)->required();
+  auto sizes = std::make_shared<std::string>();
+  CLI::Option* plan = cmd->add_option("--plan", o->plan_path);
+  cmd->add_option("--calibrate-bytes", *sizes)->excludes(plan);
+  cmd->add_option("--calibrate-repeats", o->calibrate_repeats)->check(CLI::Range(1, 100));
   cmd->add_option("--devices", *devices)->required();
   cmd->add_option("--input-device", *input)->required();
   cmd->add_option("--output-device", *output)->required();
@@ -187,6 +209,8 @@ Runner add_replay_rank(CLI::App& app) {
     opt.output_device = index(*output);
     opt.pin = !*no_pin;
     opt.fault = parse_fault(*fault);
+    for (const std::string& b : split_commas(*sizes)) opt.calibrate_bytes.push_back(std::stoll(b));
+    if (opt.plan_path.empty() && opt.calibrate_bytes.empty()) throw Error("replay-rank needs --plan or --calibrate-bytes");
     return run_replay_rank(opt);
   };
 }

@@ -18,5 +18,7 @@ Runner add_train(CLI::App& app);
 Runner add_bench(CLI::App& app);
 Runner add_replay(CLI::App& app);
 Runner add_replay_rank(CLI::App& app);
+Runner add_calibrate_network(CLI::App& app);
+Runner add_replay_summary(CLI::App& app);
 
 }  // namespace edgeplan::cli

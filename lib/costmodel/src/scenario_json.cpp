@@ -25,22 +25,23 @@ std::string join_path(const std::string& base, const std::string& path) {
 }
 
 // A rate per device: one number for all, or an object keyed by device id.
-std::vector<double> device_rates(const json& net, const Scenario& s, const std::string& w) {
-  const json& r = jio::field<E>(net, "rates_mbps", w);
+std::vector<double> device_rates(const json& net, const Scenario& s, const std::string& w, const char* key = "rates_mbps") {
+  const std::string k = key;
+  const json& r = jio::field<E>(net, key, w);
   std::vector<double> out(s.devices.size(), 0.0);
   if (r.is_number()) {
-    const double v = jio::number_value<E>(r, w + ".rates_mbps", 1e-9, kMaxRate);
+    const double v = jio::number_value<E>(r, w + "." + k, 1e-9, kMaxRate);
     std::fill(out.begin(), out.end(), v);
     return out;
   }
-  if (!r.is_object()) throw E(w + ".rates_mbps: must be a number or an object keyed by device id");
+  if (!r.is_object()) throw E(w + "." + k + ": must be a number or an object keyed by device id");
   for (auto it = r.begin(); it != r.end(); ++it) {
     const int d = s.device_index(it.key());
-    if (d < 0) throw E(w + ".rates_mbps: unknown device '" + it.key() + "'");
-    out[static_cast<std::size_t>(d)] = jio::number_value<E>(it.value(), w + ".rates_mbps." + it.key(), 1e-9, kMaxRate);
+    if (d < 0) throw E(w + "." + k + ": unknown device '" + it.key() + "'");
+    out[static_cast<std::size_t>(d)] = jio::number_value<E>(it.value(), w + "." + k + "." + it.key(), 1e-9, kMaxRate);
   }
   for (std::size_t d = 0; d < out.size(); ++d)
-    if (out[d] == 0) throw E(w + ".rates_mbps: no rate for device '" + s.devices[d].id + "'");
+    if (out[d] == 0) throw E(w + "." + k + ": no rate for device '" + s.devices[d].id + "'");
   return out;
 }
 
@@ -69,7 +70,16 @@ void device_traces(const json& net, const Scenario& s, NetworkModel& m, const st
   }
 }
 
-NetworkModel parse_network(const json& net, const Scenario& s, std::string& summary) {
+// `calibration` (written by calibrate-network): the tbf rates the replay shapes links to,
+// while rates_mbps holds what was measured through them; the rest is provenance.
+std::vector<double> parse_calibration(const json& net, const Scenario& s, const std::string& w) {
+  if (!net.contains("calibration")) return {};
+  const json& c = jio::object_at<E>(net, "calibration", w);
+  jio::only_keys<E>(c, {"link_rates_mbps", "method", "date", "pairs"}, w + ".calibration");
+  return device_rates(c, s, w + ".calibration", "link_rates_mbps");
+}
+
+NetworkModel parse_network(const json& net, const Scenario& s, std::string& summary, std::vector<double>& link_rates) {
   const std::string w = "scenario.network";
   if (!net.is_object()) throw E(w + ": must be an object");
   const std::string type = jio::string_at<E>(net, "type", w);
@@ -77,8 +87,9 @@ NetworkModel parse_network(const json& net, const Scenario& s, std::string& summ
   const double overhead = jio::number_or<E>(net, "overhead_ms", w, 0, kMaxTime, 0.0);
   char buf[160];
   if (type == "wifi_star" || type == "switched") {
-    jio::only_keys<E>(net, {"type", "rates_mbps", "shared_channel", "latency_ms", "overhead_ms", "traces"}, w);
+    jio::only_keys<E>(net, {"type", "rates_mbps", "shared_channel", "latency_ms", "overhead_ms", "traces", "calibration"}, w);
     const std::vector<double> rates = device_rates(net, s, w);
+    link_rates = parse_calibration(net, s, w);
     const bool shared = jio::bool_at<E>(net, "shared_channel", w, false);
     if (type == "switched" && net.contains("shared_channel")) throw E(w + ".shared_channel: only for wifi_star");
     NetworkModel m = type == "wifi_star" ? NetworkModel::wifi_star(rates, shared, latency, overhead)
@@ -195,7 +206,7 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir) {
     }
   }();
   Scenario s{j.contains("name") ? jio::string_at<E>(j, "name", w) : std::string("unnamed"), std::move(graph), {}, 0, 0,
-             NetworkModel::switched({1.0}, 0, 0), ""};
+             NetworkModel::switched({1.0}, 0, 0), "", {}};
   const json& devices = jio::array_at<E>(j, "devices", w);
   if (devices.empty()) throw E("scenario.devices: needs at least one device");
   if (devices.size() > 1024) throw E("scenario.devices: more than 1024 devices");
@@ -223,7 +234,7 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir) {
   s.input_device = device_at("input_device", s.devices.front().id);
   s.output_device = device_at("output_device", s.devices[static_cast<std::size_t>(s.input_device)].id);
   try {
-    s.network = parse_network(jio::field<E>(j, "network", w), s, s.network_summary);
+    s.network = parse_network(jio::field<E>(j, "network", w), s, s.network_summary, s.link_rates_mbps);
   } catch (const std::invalid_argument& e) {
     throw E(std::string("scenario.network: ") + e.what());
   }

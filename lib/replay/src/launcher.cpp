@@ -67,11 +67,22 @@ std::string join(const std::vector<std::string>& v) {
 }
 
 std::vector<std::string> rank_command(const ReplayJob& job, const std::string& dir) {
-  std::vector<std::string> a = {job.self_exe, "replay-rank", "--plan", job.plan_path, "--devices", join(job.devices),
-                                "--input-device", job.devices[static_cast<std::size_t>(job.input_device)],
+  std::vector<std::string> a = {job.self_exe, "replay-rank"};
+  if (job.calibrate_bytes.empty()) {
+    a.push_back("--plan");
+    a.push_back(job.plan_path);
+  } else {
+    std::string sizes;
+    for (long long b : job.calibrate_bytes) sizes += (sizes.empty() ? "" : ",") + std::to_string(b);
+    a.push_back("--calibrate-bytes");
+    a.push_back(sizes);
+  }
+  const std::vector<std::string> common = {"--devices", join(job.devices),
+                                           "--input-device", job.devices[static_cast<std::size_t>(job.input_device)],
                                 "--output-device", job.devices[static_cast<std::size_t>(job.output_device)],
                                 "--dir", dir, "--repeat", std::to_string(job.repeat), "--warmup", std::to_string(job.warmup),
                                 "--threads", std::to_string(job.threads), "--stall-timeout", std::to_string(job.stall_timeout_s)};
+  a.insert(a.end(), common.begin(), common.end());
   if (!job.pin) a.push_back("--no-pin");
   if (!job.fault.empty()) {
     a.push_back("--inject-fault");
@@ -197,6 +208,10 @@ JobResult run_replay_job(const ReplayJob& job) {
   }
   for (std::size_t k = 0; k < job.devices.size(); ++k) {
     const std::string p = rank_record_path(dir.path(), static_cast<int>(k));
+    if (!job.calibrate_bytes.empty()) {
+      result.calibrations.push_back(slurp(rank_calibration_path(dir.path(), static_cast<int>(k))));
+      continue;
+    }
     if (access(p.c_str(), R_OK) != 0)
       throw ReplayError("replay failed: device '" + job.devices[k] + "' (rank " + std::to_string(k) + ") wrote no record; " +
                         diagnose(job, dir.path(), slurp(log), "mpirun exited normally"));

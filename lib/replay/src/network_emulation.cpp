@@ -41,7 +41,7 @@ std::string kbit(double mbps) { return std::to_string(static_cast<long long>(std
 }  // namespace
 
 long NetworkEmulation::burst_bytes(double rate_mbps) {
-  return std::max(32L * 1024, static_cast<long>(rate_mbps * 1e6 / 8 * 0.002));
+  return std::max(4L * 1024, static_cast<long>(rate_mbps * 1e6 / 8 * 0.001));
 }
 
 NetworkEmulation::NetworkEmulation(const std::vector<EmulatedDevice>& devices) {
@@ -78,7 +78,7 @@ NetworkEmulation::NetworkEmulation(const std::vector<EmulatedDevice>& devices) {
         shaped += buf;
       }
     }
-    description_ = "network namespaces + veth into bridge " + bridge_ + ", tbf both directions per device (burst max(32 KiB, 2 ms of bytes), queue 200 ms): " +
+    description_ = "network namespaces + veth into bridge " + bridge_ + ", tbf both directions per device (burst max(4 KiB, 1 ms of bytes), queue 200 ms): " +
                    (shaped.empty() ? std::string("unshaped") : shaped) + "; no added latency (netem is not available)";
   } catch (...) {
     undo();

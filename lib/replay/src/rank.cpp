@@ -18,6 +18,9 @@
 #include <mutex>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
+#include "edgeplan/compute/threads.h"
 #include "edgeplan/jsonio/atomic_file.h"
 #include "edgeplan/plan/dataflow.h"
 #include "edgeplan/replay/rank_record.h"
@@ -26,6 +29,8 @@
 namespace edgeplan {
 
 namespace {
+
+using nlohmann::json;
 
 constexpr int kSyncTag = 1;
 constexpr int kFirstMessageTag = 16;
@@ -219,6 +224,9 @@ struct Rank {
 
     std::thread worker([&] {
       try {
+        // OpenMP's thread count is per thread: a new thread would start with one per core
+        // (all spinning on this rank's single pinned core) unless told again.
+        set_compute_threads(opt.threads);
         for (int task : my_tasks) {
           const FlowTask& t = flow.tasks[static_cast<std::size_t>(task)];
           progress->set("waiting for the inputs of " + flow.describe(task));
@@ -353,7 +361,57 @@ struct Rank {
     return rec;
   }
 
+  // Ping-pong over every ordered pair, one pair at a time (the others wait quietly).
+  int calibrate(int size) {
+    record.rank = rank;
+    progress = std::make_unique<ProgressFile>(rank_progress_path(opt.dir, rank));
+    if (size != static_cast<int>(opt.devices.size()))
+      fail("mpirun started " + std::to_string(size) + " ranks for " + std::to_string(opt.devices.size()) + " devices");
+    long long largest = 1;
+    for (long long b : opt.calibrate_bytes) largest = std::max(largest, b);
+    std::vector<char> buf(static_cast<std::size_t>(largest), 1);
+    char ack = 0;
+    json pairs = json::array();
+    for (int a = 0; a < size; ++a)
+      for (int b = 0; b < size; ++b) {
+        if (a == b) continue;
+        quiet_barrier();
+        if (rank != a && rank != b) continue;
+        progress->set("measuring " + opt.devices[static_cast<std::size_t>(a)] + " -> " + opt.devices[static_cast<std::size_t>(b)]);
+        auto exchange = [&](long long bytes) {
+          const double t0 = now_ms();
+          if (rank == a) {
+            MPI_Send(buf.data(), static_cast<int>(bytes), MPI_BYTE, b, kSyncTag, MPI_COMM_WORLD);
+            MPI_Recv(&ack, 1, MPI_BYTE, b, kSyncTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+          } else {
+            MPI_Recv(buf.data(), static_cast<int>(bytes), MPI_BYTE, a, kSyncTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            MPI_Send(&ack, 1, MPI_BYTE, a, kSyncTag, MPI_COMM_WORLD);
+          }
+          return now_ms() - t0;
+        };
+        std::vector<double> small;
+        for (int i = 0; i < 10; ++i) small.push_back(exchange(1));
+        json sizes = json::array(), times = json::array();
+        for (long long bytes : opt.calibrate_bytes) {
+          std::vector<double> t;
+          for (int i = 0; i < opt.calibrate_repeats; ++i) t.push_back(exchange(bytes));
+          std::sort(t.begin(), t.end());
+          sizes.push_back(bytes);
+          times.push_back(t[t.size() / 2]);
+        }
+        std::sort(small.begin(), small.end());
+        if (rank == a)
+          pairs.push_back({{"from", opt.devices[static_cast<std::size_t>(a)]}, {"to", opt.devices[static_cast<std::size_t>(b)]},
+                           {"rtt_ms", small[small.size() / 2]}, {"bytes", sizes}, {"round_trip_ms", times}});
+      }
+    quiet_barrier();
+    jsonio::write_file_atomic<ReplayError>(rank_calibration_path(opt.dir, rank), pairs.dump() + "\n");
+    progress->set("done");
+    return 0;
+  }
+
   int run(int size) {
+    if (!opt.calibrate_bytes.empty()) return calibrate(size);
     setup(size);
     for (int r = 0; r < opt.warmup + opt.repeat; ++r) {
       RepeatRecord rec = repeat();
@@ -374,6 +432,7 @@ struct Rank {
 std::string rank_record_path(const std::string& dir, int rank) { return dir + "/rank-" + std::to_string(rank) + ".json"; }
 std::string rank_error_path(const std::string& dir, int rank) { return dir + "/rank-" + std::to_string(rank) + ".error"; }
 std::string rank_progress_path(const std::string& dir, int rank) { return dir + "/rank-" + std::to_string(rank) + ".progress"; }
+std::string rank_calibration_path(const std::string& dir, int rank) { return dir + "/rank-" + std::to_string(rank) + ".calibration"; }
 
 FaultInjection parse_fault(const std::string& text) {
   FaultInjection f;

@@ -164,7 +164,7 @@ std::string replay_report_json(const ReplayReport& r) {
       {"scenario", r.scenario_path},
       {"plan", r.plan_path},
       {"model", r.model},
-      {"network", {{"mode", r.network_mode}, {"emulation", r.network}}},
+      {"network", {{"mode", r.network_mode}, {"scenario", r.scenario_network}, {"emulation", r.network}}},
       {"repeats", r.repeat},
       {"warmup", r.warmup},
       {"predicted", {{"latency_ms", r.predicted.latency_ms}, {"devices", pd}, {"timeline", timeline_json(r.predicted)}}},

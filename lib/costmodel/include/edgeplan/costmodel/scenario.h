@@ -26,6 +26,9 @@ struct Scenario {
   int output_device = 0;  // where the result must end
   NetworkModel network;
   std::string network_summary;  // one line, for reports
+  // A calibrated scenario (calibrate-network): the tbf rate per device that its measured
+  // rates_mbps were achieved through; replay shapes links to these. Empty otherwise.
+  std::vector<double> link_rates_mbps;
 
   int device_index(const std::string& id) const;  // -1 if unknown
   std::vector<std::string> device_ids() const;

@@ -20,11 +20,13 @@ struct ReplayJob {
   double stall_timeout_s = 60;       // a rank waiting this long for a message fails the run
   double timeout_s = 600;            // the whole job
   std::string fault;                 // tests: kill|stall:DEVICE:VOLUME
+  std::vector<long long> calibrate_bytes;  // non-empty: measure the links instead (no plan)
 };
 
 struct JobResult {
   std::vector<RankRecord> ranks;
   std::string network;  // what the ranks ran on, one line
+  std::vector<std::string> calibrations;  // calibrate mode: each rank's pairs (JSON arrays)
 };
 
 // Runs the job; throws ReplayError with one line on any failure (after cleaning up).

@@ -25,12 +25,17 @@ struct RankOptions {
   bool pin = true;                   // pin rank k to core k mod (cores available)
   double stall_timeout_s = 60;       // a wanted message that does not arrive by then fails the run
   FaultInjection fault;
+  // calibrate-network instead of a plan: every ordered pair of ranks exchanges messages of
+  // these sizes (each answered by a 1-byte acknowledgement), `calibrate_repeats` times.
+  std::vector<long long> calibrate_bytes;
+  int calibrate_repeats = 3;
 };
 
 // Files in `dir` (the launcher reads them):
 std::string rank_record_path(const std::string& dir, int rank);  // written at the end, atomically
 std::string rank_error_path(const std::string& dir, int rank);   // one line, on failure
 std::string rank_progress_path(const std::string& dir, int rank);  // what the rank is doing now
+std::string rank_calibration_path(const std::string& dir, int rank);  // calibrate mode: its pairs
 
 // Runs the rank (MPI_Init ... MPI_Finalize); returns the exit code. On any failure it writes
 // its error file and aborts the whole job (MPI_Abort), so no rank waits forever.

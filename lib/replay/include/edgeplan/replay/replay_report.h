@@ -18,6 +18,7 @@ LatencyStats latency_stats(std::vector<double> samples_ms);
 
 struct ReplayReport {
   std::string scenario_path, plan_path, model, network_mode, network;
+  std::string scenario_network;      // the scenario's network, one line (what was predicted with)
   std::vector<std::string> devices;  // the ranks, in order
   int repeat = 0, warmup = 0, threads = 0;
   SimResult predicted;               // on the replay's devices (in rank order)

@@ -1,0 +1,120 @@
+// `edgeplan calibrate-network`: measure the emulated links of a scenario and write a copy of
+// it whose network block holds the measured rates, latency and per-message overhead.
+#include <unistd.h>
+
+#include <climits>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_util.h"
+#include "commands.h"
+#include "edgeplan/costmodel/scenario.h"
+#include "edgeplan/replay/calibration.h"
+#include "edgeplan/replay/launcher.h"
+#include "edgeplan/replay/network_emulation.h"
+
+namespace edgeplan::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string utc_now() {
+  char buf[32];
+  const std::time_t t = std::time(nullptr);
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+struct Args {
+  std::string scenario, output;
+  int repeat = 3;
+};
+
+int cmd_calibrate(const Args& a) {
+  const Scenario s = load_scenario_file(a.scenario);
+  const NetworkModel& n = s.network;
+  if (n.topology() != Topology::Switched && n.topology() != Topology::WifiStar)
+    throw Error("calibrate-network measures switched and wifi_star networks (one rate per device), not " + std::string(to_string(n.topology())));
+  if (s.devices.size() < 2) throw Error("calibrate-network needs at least two devices");
+  std::string why;
+  if (!NetworkEmulation::permitted(&why)) throw Error("calibrate-network shapes links in network namespaces, not permitted here: " + why);
+  ReplayJob job;
+  job.devices = s.device_ids();
+  char exe[PATH_MAX];
+  const ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (len <= 0) throw Error("cannot find the edgeplan binary (/proc/self/exe)");
+  job.self_exe = std::string(exe, static_cast<std::size_t>(len));
+  job.emulate = true;
+  double slowest = 1e18;
+  for (std::size_t d = 0; d < s.devices.size(); ++d) {
+    job.rates_mbps.push_back(s.link_rates_mbps.empty() ? n.rate_at(static_cast<int>(d), 0) : s.link_rates_mbps[d]);
+    slowest = std::min(slowest, job.rates_mbps.back());
+  }
+  job.calibrate_bytes = calibration_sizes(slowest);
+  job.repeat = a.repeat;
+  job.stall_timeout_s = 600;
+  job.timeout_s = 120 + static_cast<double>(job.devices.size() * job.devices.size()) * (a.repeat + 1) * 2.0;
+  const JobResult r = run_replay_job(job);
+  std::vector<PairMeasurement> all;
+  for (const std::string& text : r.calibrations)
+    for (PairMeasurement& m : parse_pair_measurements(text)) all.push_back(std::move(m));
+  const NetworkCalibration c = calibrate(job.devices, all);
+
+  std::printf("calibrated %zu links of %s (%s)\n", c.pairs.size(), a.scenario.c_str(), r.network.c_str());
+  std::printf("%-14s %-14s %12s %14s\n", "from", "to", "rate Mbit/s", "fixed ms");
+  for (const PairFit& p : c.pairs) std::printf("%-14s %-14s %12.2f %14.3f\n", p.from.c_str(), p.to.c_str(), p.mbps, p.fixed_ms);
+  std::printf("one-way latency %.3f ms (half the median 1-byte round trip), per-message overhead %.3f ms\n", c.latency_ms, c.overhead_ms);
+
+  // The copy: same scenario, measured network, profile paths valid from the output's folder.
+  std::ifstream in(a.scenario);
+  std::stringstream text;
+  text << in.rdbuf();
+  json j = json::parse(text.str());
+  const fs::path out_dir = fs::absolute(fs::path(a.output)).parent_path();
+  const fs::path in_dir = fs::absolute(fs::path(a.scenario)).parent_path();
+  for (json& d : j["devices"]) {
+    const fs::path p = d["profile"].get<std::string>();
+    d["profile"] = fs::relative(fs::weakly_canonical(p.is_absolute() ? p : in_dir / p), out_dir).string();
+  }
+  json measured = json::object(), links = json::object(), pairs = json::array();
+  for (std::size_t d = 0; d < job.devices.size(); ++d) {
+    measured[job.devices[d]] = std::round(c.device_mbps[d] * 1000) / 1000;
+    links[job.devices[d]] = job.rates_mbps[d];
+  }
+  for (const PairFit& p : c.pairs) pairs.push_back({{"from", p.from}, {"to", p.to}, {"mbps", p.mbps}, {"fixed_ms", p.fixed_ms}});
+  json& net = j["network"];
+  net["rates_mbps"] = measured;
+  net["latency_ms"] = std::round(c.latency_ms * 1e4) / 1e4;
+  net["overhead_ms"] = std::round(c.overhead_ms * 1e4) / 1e4;
+  net["calibration"] = {{"link_rates_mbps", links},
+                        {"method", "edgeplan calibrate-network: MPI ping-pong over tbf-shaped veth links, message sizes " +
+                                       std::to_string(job.calibrate_bytes.front()) + ".." + std::to_string(job.calibrate_bytes.back()) +
+                                       " B, median of " + std::to_string(a.repeat) + " per size; rate and fixed time by least squares"},
+                        {"date", utc_now()},
+                        {"pairs", pairs}};
+  write_file_atomic(a.output, j.dump(2) + "\n");
+  (void)load_scenario_file(a.output);  // what we wrote must load
+  std::printf("wrote %s\n", a.output.c_str());
+  return 0;
+}
+
+}  // namespace
+
+Runner add_calibrate_network(CLI::App& app) {
+  auto a = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("calibrate-network",
+                                     "Measure the scenario's emulated links (rate, latency, per-message overhead) and write a calibrated copy");
+  cmd->add_option("--scenario", a->scenario, "Scenario file (switched or wifi_star network)")->required();
+  cmd->add_option("-o,--output", a->output, "Calibrated scenario to write")->required();
+  cmd->add_option("--repeat", a->repeat, "Exchanges per message size (median kept; default 3)")->check(CLI::Range(1, 50));
+  return [a] { return cmd_calibrate(*a); };
+}
+
+}  // namespace edgeplan::cli
