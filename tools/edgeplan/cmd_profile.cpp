@@ -13,7 +13,9 @@
 #include "edgeplan/compute/machine.h"
 #include "commands.h"
 #include "edgeplan/model/zoo.h"
+#include "edgeplan/runtime/executor_overhead.h"
 #include "edgeplan/runtime/layer_profiler.h"
+#include "edgeplan/strategy/simple_plans.h"
 #include "edgeplan/report/svg_chart.h"
 
 namespace edgeplan::cli {
@@ -21,7 +23,7 @@ namespace edgeplan::cli {
 namespace {
 
 struct Args {
-  std::string device = "cpu", model, input, name, output, check, plot, layers;
+  std::string device = "cpu", model, input, name, output, check, plot, layers, executor;
   bool all_models = false, quick = false, json = false;
   int threads = 1, repetitions = 7;
 };
@@ -140,6 +142,69 @@ int run_plot(const Args& a) {
   return 0;
 }
 
+// `n` volumes cut where one tensor crosses, spread evenly over the valid cuts.
+std::vector<LayerRange> even_volumes(const Graph& g, int n) {
+  const std::vector<int> cuts = single_tensor_cuts(g);
+  std::vector<LayerRange> v;
+  int first = 0;
+  for (int k = 1; k < n && !cuts.empty(); ++k) {
+    const int c = cuts[static_cast<std::size_t>(k) * cuts.size() / static_cast<std::size_t>(n)];
+    if (c > first) v.push_back({first, c});
+    first = std::max(first, c);
+  }
+  v.push_back({first, g.body_end()});
+  return v;
+}
+
+// The same plans on one machine, task by task, against the profile: what the executor adds.
+int run_executor(const Args& a) {
+  if (a.output.empty()) throw Error("--executor needs -o FILE (the profile with its executor block)");
+  DeviceProfile p = load_profile_file(a.executor);
+  if (p.provenance_type != "measured") throw Error(a.executor + ": only a measured profile describes this machine's executor");
+  const std::vector<Graph> graphs = selected_models(a);
+  check_fits_in_memory(graphs);
+  std::vector<OverheadSample> samples;
+  std::printf("%-14s %-26s %7s %7s %9s %12s %12s\n", "model", "plan", "parts", "layers", "MB moved", "layers ms", "measured ms");
+  for (const Graph& g : graphs) {
+    const LayerRange body{0, g.body_end()};
+    const struct {
+      const char* label;
+      std::vector<std::string> devices;
+      std::vector<LayerRange> volumes;
+    } kinds[] = {{"whole body, 1 part", {"d0"}, {body}},
+                 {"per layer, 1 part", {"d0"}, per_layer_volumes(g)},
+                 {"per layer, 2 parts", {"d0", "d1"}, per_layer_volumes(g)},
+                 {"4 volumes, 3 parts", {"d0", "d1", "d2"}, even_volumes(g, 4)}};
+    const std::size_t first = samples.size();
+    for (const auto& k : kinds) {
+      const Plan plan = make_even_plan(g, k.devices, k.volumes);
+      samples.push_back(measure_plan_overhead(g, plan, p, a.threads, a.repetitions, g.name() + ": " + k.label));
+      OverheadSample& s = samples.back();
+      s.layer_scale = samples[first].measured_ms / samples[first].layers_ms;
+      std::printf("%-14s %-26s %7.0f %7.0f %9.2f %12.2f %12.2f\n", g.name().c_str(), k.label, s.parts, s.layers, s.bytes / 1e6,
+                  s.layers_ms, s.measured_ms);
+    }
+  }
+  ExecutorOverhead o = fit_executor_overhead(samples);
+  double worst = 0;
+  for (const OverheadSample& s : samples) {
+    const double pred = s.layer_scale * s.layers_ms + o.per_part_ms * s.parts + o.per_layer_ms * s.layers + o.ms_per_mb * s.bytes / 1e6;
+    worst = std::max(worst, std::abs(pred / s.measured_ms - 1));
+  }
+  char buf[400];
+  std::snprintf(buf, sizeof buf,
+                "edgeplan profile --executor: %zu plans (whole body, per layer with 1 and 2 parts, 4 volumes with 3 parts) of %zu "
+                "model(s) run task by task in one process, %d thread(s), median of %d runs each, on %s; non-negative least squares "
+                "of measured minus the curves' prediction (scaled per model to its measured whole-body run); worst remaining error %.1f%%",
+                samples.size(), graphs.size(), a.threads, a.repetitions, describe_machine().cpu.c_str(), 100 * worst);
+  o.source = buf;
+  p.executor = o;
+  write_file_atomic(a.output, profile_to_json(p));
+  std::printf("executor overhead: %.4f ms per part + %.4f ms per layer + %.4f ms per MB moved (worst remaining error %.1f%%); wrote %s\n",
+              o.per_part_ms, o.per_layer_ms, o.ms_per_mb, 100 * worst, a.output.c_str());
+  return 0;
+}
+
 }  // namespace
 
 Runner add_profile(CLI::App& app) {
@@ -159,9 +224,13 @@ Runner add_profile(CLI::App& app) {
   cmd->add_flag("--json", a->json, "With --check: print JSON");
   cmd->add_option("--plot", a->plot, "Plot curves of a profile as SVG (with --layers and -o)")->excludes(check);
   cmd->add_option("--layers", a->layers, "With --plot: comma-separated substrings of layer signatures");
+  cmd->add_option("--executor", a->executor,
+                  "Measure the replay executor's overhead (per part, per layer, per MB) against this measured profile; writes it with -o")
+      ->excludes(check);
   return [a] {
     if (!a->check.empty()) return run_check(*a);
     if (!a->plot.empty()) return run_plot(*a);
+    if (!a->executor.empty()) return run_executor(*a);
     return run_profile(*a);
   };
 }

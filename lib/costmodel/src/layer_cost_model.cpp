@@ -9,6 +9,7 @@ namespace edgeplan {
 ProfileCostModel::ProfileCostModel(const Graph& graph, const std::vector<const DeviceProfile*>& profiles)
     : n_devices_(static_cast<int>(profiles.size())), n_layers_(graph.size()) {
   for (int l = 0; l < n_layers_; ++l) height_.push_back(graph.layer(l).out.h);
+  for (const DeviceProfile* p : profiles) overhead_.push_back(p->executor);
   for (int d = 0; d < n_devices_; ++d)
     for (int l = 0; l < n_layers_; ++l) {
       offset_.push_back(ms_.size());

@@ -57,7 +57,7 @@ DeviceProfile parse_profile(const std::string& text) {
   const json j = jio::parse_text<E>(text);
   const std::string w = "profile";
   if (!j.is_object()) throw E("profile: top level must be a JSON object");
-  jio::only_keys<E>(j, {"format", "name", "kind", "memory_mb", "provenance", "fallback", "curves"}, w);
+  jio::only_keys<E>(j, {"format", "name", "kind", "memory_mb", "provenance", "fallback", "curves", "executor"}, w);
   const std::string format = jio::string_at<E>(j, "format", w);
   if (format != kProfileFormat) throw E("profile: format is '" + format + "', expected '" + kProfileFormat + "'");
   DeviceProfile p;
@@ -68,6 +68,16 @@ DeviceProfile parse_profile(const std::string& text) {
   p.memory_bytes = static_cast<std::int64_t>(jio::number_at<E>(j, "memory_mb", w, 1, 1e8) * 1024 * 1024);
   const json& prov = jio::object_at<E>(j, "provenance", w);
   check_provenance(prov);
+  if (j.contains("executor")) {
+    const json& x = jio::object_at<E>(j, "executor", w);
+    const std::string xw = "profile.executor";
+    jio::only_keys<E>(x, {"per_part_ms", "per_layer_ms", "ms_per_mb", "source"}, xw);
+    p.executor.per_part_ms = jio::number_or<E>(x, "per_part_ms", xw, 0, 1e6, 0.0);
+    p.executor.per_layer_ms = jio::number_or<E>(x, "per_layer_ms", xw, 0, 1e6, 0.0);
+    p.executor.ms_per_mb = jio::number_or<E>(x, "ms_per_mb", xw, 0, 1e6, 0.0);
+    p.executor.source = jio::string_at<E>(x, "source", xw);
+    p.executor.present = true;
+  }
   p.provenance_type = prov["type"].get<std::string>();
   p.provenance_json = prov.dump();
 
@@ -128,6 +138,9 @@ std::string profile_to_json(const DeviceProfile& p) {
   j["kind"] = p.kind;
   j["memory_mb"] = static_cast<double>(p.memory_bytes) / (1024.0 * 1024.0);
   j["provenance"] = json::parse(p.provenance_json);
+  if (p.executor.present)
+    j["executor"] = {{"per_part_ms", p.executor.per_part_ms}, {"per_layer_ms", p.executor.per_layer_ms},
+                     {"ms_per_mb", p.executor.ms_per_mb}, {"source", p.executor.source}};
   json kinds = json::object();
   for (int c = 0; c < static_cast<int>(CostClass::Count); ++c)
     kinds[to_string(static_cast<CostClass>(c))] = {{"overhead_ms", p.fallback.kinds[c].overhead_ms},

@@ -156,12 +156,15 @@ struct Simulator::Impl {
         for (int t : live) need[static_cast<std::size_t>(t + 1)] = scale_region(part.region, anchor, graph.tensor_shape(t));
         externals.clear();
         double compute = 0;
-        std::int64_t act = 0;
+        std::int64_t act = 0, moved = 0;
+        int layers_run = 0;
+        for (int t : live) moved += area(need[static_cast<std::size_t>(t + 1)]) * graph.tensor_shape(t).c * bpe;
         for (int l = vol.layers.last - 1; l >= vol.layers.first; --l) {
           Region& r = need[static_cast<std::size_t>(l + 1)];
           if (r.empty()) continue;
           const Layer& layer = graph.layer(l);
           const int d = nodes[static_cast<std::size_t>(node)].device;
+          ++layers_run;
           compute += cost.layer_ms(d, l, static_cast<double>(r.rows.size()) * r.cols.size() / layer.out.w);
           act += area(r) * layer.out.c * bpe;
           for (int t : layer.inputs) {
@@ -175,11 +178,13 @@ struct Simulator::Impl {
         for (int t : externals) {
           const Region& want = need[static_cast<std::size_t>(t + 1)];
           act += area(want) * graph.tensor_shape(t).c * bpe;
+          moved += area(want) * graph.tensor_shape(t).c * bpe;
           add_inputs_from_owners(plan, t, want, node);
           need[static_cast<std::size_t>(t + 1)] = Region{};
         }
         for (int l = vol.layers.first; l < vol.layers.last; ++l) need[static_cast<std::size_t>(l + 1)] = Region{};
-        nodes[static_cast<std::size_t>(node)].compute_ms = compute;
+        nodes[static_cast<std::size_t>(node)].compute_ms =
+            compute + cost.part_overhead_ms(nodes[static_cast<std::size_t>(node)].device, layers_run, static_cast<double>(moved));
         nodes[static_cast<std::size_t>(node)].activation_bytes = act;
       }
     }
@@ -190,7 +195,7 @@ struct Simulator::Impl {
       const LayerRange& tr = plan.tail->layers;
       const int node = add_node(device_of(plan.tail->device), n_vol, false);
       double compute = 0;
-      std::int64_t act = 0;
+      std::int64_t act = 0, moved = 0;
       for (int l = tr.first; l < tr.last; ++l) {
         compute += cost.layer_ms(nodes[static_cast<std::size_t>(node)].device, l, graph.layer(l).out.h);
         act += graph.layer(l).out.elements() * bpe;
@@ -198,8 +203,10 @@ struct Simulator::Impl {
           if (t < tr.first) {
             add_inputs_from_owners(plan, t, full_region(graph.tensor_shape(t)), node);
             act += graph.tensor_shape(t).elements() * bpe;
+            moved += graph.tensor_shape(t).elements() * bpe;
           }
       }
+      compute += cost.part_overhead_ms(nodes[static_cast<std::size_t>(node)].device, tr.last - tr.first, static_cast<double>(moved));
       nodes[static_cast<std::size_t>(node)].compute_ms = compute;
       nodes[static_cast<std::size_t>(node)].activation_bytes = act;
       last_node = add_node(config.output_device, n_vol + 1, true);

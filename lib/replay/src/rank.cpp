@@ -194,18 +194,91 @@ struct Rank {
     return t.volume == opt.fault.volume - 1;
   }
 
-  // One repeat: worker computes, this thread moves bytes.
-  RepeatRecord repeat() {
-    RepeatRecord rec;
+  // State shared by this thread (MPI) and the worker (compute) during one repeat.
+  struct Shared {
     std::mutex mu;
     std::condition_variable cv_worker, cv_main;
-    std::vector<char> have(flow.messages.size(), 0);
-    std::deque<int> outbox;
-    bool worker_done = false;
+    int started = 0;             // repeats handed to the worker
+    bool quit = false;
+    std::vector<char> have;      // per message: its payload is here
+    std::deque<int> outbox;      // computed messages for this thread to send
+    bool worker_done = true;
     bool worker_waiting = true;  // for inputs (not computing): then arrivals matter at once
-    int waits_begun = 0, waits_seen = 0;
+    int waits_begun = 0;
     std::string worker_error;
+    RepeatRecord rec;
+  } sh;
+  std::thread worker;
 
+  // The worker lives for the whole run: one thread, so its OpenMP settings, allocator arena
+  // and caches persist between repeats as they do on a device serving one image after another.
+  void worker_loop() {
+    set_compute_threads(opt.threads);  // OpenMP's thread count is per thread
+    for (int done = 0;; ++done) {
+      {
+        std::unique_lock<std::mutex> lock(sh.mu);
+        sh.cv_worker.wait(lock, [&] { return sh.quit || sh.started > done; });
+        if (sh.quit) return;
+      }
+      try {
+        run_tasks();
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> lock(sh.mu);
+        sh.worker_error = e.what();
+      }
+      std::lock_guard<std::mutex> lock(sh.mu);
+      sh.worker_done = true;
+      sh.cv_main.notify_one();
+    }
+  }
+
+  // This device's tasks of one repeat, in order, each once its inputs are here.
+  void run_tasks() {
+    for (int task : my_tasks) {
+      const FlowTask& t = flow.tasks[static_cast<std::size_t>(task)];
+      progress->set("waiting for the inputs of " + flow.describe(task));
+      {
+        std::unique_lock<std::mutex> lock(sh.mu);
+        sh.worker_waiting = true;
+        ++sh.waits_begun;
+        sh.cv_main.notify_one();
+        sh.cv_worker.wait(lock, [&] {
+          for (int m : t.inputs)
+            if (!sh.have[static_cast<std::size_t>(m)]) return false;
+          return true;
+        });
+        sh.worker_waiting = false;
+      }
+      std::map<int, const RegionData*> received;
+      for (int m : t.inputs) received[m] = &payload[static_cast<std::size_t>(m)];
+      if (t.kind == FlowTask::Kind::Result) {
+        sh.rec.result_ms = clock();
+        const RegionData out = tasks->assemble_result(received);  // after the clock: checking is not inference
+        sh.rec.max_rel_error = max_relative_error(out.values, reference.values);
+        continue;
+      }
+      progress->set("computing " + flow.describe(task));
+      if (fault_at(task, "kill")) std::raise(SIGKILL);
+      const double t0 = clock();
+      std::vector<RegionData> out = tasks->run_task(task, received);
+      sh.rec.tasks.push_back({task, t0, clock()});
+      if (fault_at(task, "stall")) {
+        progress->set("stalled (injected) after " + flow.describe(task));
+        for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));  // a hung device; the others' watchdogs end the job
+      }
+      std::lock_guard<std::mutex> lock(sh.mu);
+      for (std::size_t i = 0; i < t.outputs.size(); ++i) {
+        const int m = t.outputs[i];
+        payload[static_cast<std::size_t>(m)] = std::move(out[i]);
+        if (flow.crosses(m)) sh.outbox.push_back(m);
+        else sh.have[static_cast<std::size_t>(m)] = 1;
+      }
+      sh.cv_main.notify_one();
+    }
+  }
+
+  // One repeat: the worker computes, this thread moves bytes.
+  RepeatRecord repeat() {
     quiet_barrier();
     std::vector<MPI_Request> requests;
     std::vector<int> request_message;  // >= 0: a receive of that message; < 0: a send of ~message
@@ -220,83 +293,34 @@ struct Rank {
       request_start.push_back(clock());
     }
     const double start = clock();
-    if (rank == opt.input_device) rec.image_ms = start;
-
-    std::thread worker([&] {
-      try {
-        // OpenMP's thread count is per thread: a new thread would start with one per core
-        // (all spinning on this rank's single pinned core) unless told again.
-        set_compute_threads(opt.threads);
-        for (int task : my_tasks) {
-          const FlowTask& t = flow.tasks[static_cast<std::size_t>(task)];
-          progress->set("waiting for the inputs of " + flow.describe(task));
-          {
-            std::unique_lock<std::mutex> lock(mu);
-            worker_waiting = true;
-            ++waits_begun;
-            cv_main.notify_one();
-            cv_worker.wait(lock, [&] {
-              for (int m : t.inputs)
-                if (!have[static_cast<std::size_t>(m)]) return false;
-              return true;
-            });
-          }
-          {
-            std::lock_guard<std::mutex> lock(mu);
-            worker_waiting = false;
-          }
-          std::map<int, const RegionData*> received;
-          for (int m : t.inputs) received[m] = &payload[static_cast<std::size_t>(m)];
-          if (t.kind == FlowTask::Kind::Result) {
-            rec.result_ms = clock();
-            const RegionData out = tasks->assemble_result(received);  // after the clock: checking is not inference
-            rec.max_rel_error = max_relative_error(out.values, reference.values);
-            continue;
-          }
-          if (fault_at(task, "kill")) {
-            progress->set("computing " + flow.describe(task));
-            std::raise(SIGKILL);
-          }
-          progress->set("computing " + flow.describe(task));
-          const double t0 = clock();
-          std::vector<RegionData> out = tasks->run_task(task, received);
-          rec.tasks.push_back({task, t0, clock()});
-          if (fault_at(task, "stall")) {
-            progress->set("stalled (injected) after " + flow.describe(task));
-            break;
-          }
-          std::lock_guard<std::mutex> lock(mu);
-          for (std::size_t i = 0; i < t.outputs.size(); ++i) {
-            const int m = t.outputs[i];
-            payload[static_cast<std::size_t>(m)] = std::move(out[i]);
-            if (flow.crosses(m)) outbox.push_back(m);
-            else have[static_cast<std::size_t>(m)] = 1;
-          }
-          cv_main.notify_one();
-          cv_worker.notify_one();
-        }
-      } catch (const std::exception& e) {
-        std::lock_guard<std::mutex> lock(mu);
-        worker_error = e.what();
-      }
-      std::lock_guard<std::mutex> lock(mu);
-      worker_done = true;
-      cv_main.notify_one();
-    });
+    int waits_seen = 0;
+    {
+      std::lock_guard<std::mutex> lock(sh.mu);
+      sh.rec = RepeatRecord{};
+      if (rank == opt.input_device) sh.rec.image_ms = start;
+      sh.have.assign(flow.messages.size(), 0);
+      sh.outbox.clear();
+      sh.worker_done = false;
+      sh.worker_waiting = true;
+      waits_seen = sh.waits_begun;
+      ++sh.started;
+    }
+    sh.cv_worker.notify_one();
 
     std::vector<int> indices;
+    const bool stalling = opt.fault.kind == "stall" && opt.fault.device == record.device;  // a hung rank does not judge others
     for (;;) {
       std::vector<int> to_send;
       bool done = false;
       {
-        std::unique_lock<std::mutex> lock(mu);
-        to_send.assign(outbox.begin(), outbox.end());
-        outbox.clear();
-        done = worker_done;
-        if (!worker_error.empty()) {
+        std::unique_lock<std::mutex> lock(sh.mu);
+        to_send.assign(sh.outbox.begin(), sh.outbox.end());
+        sh.outbox.clear();
+        done = sh.worker_done;
+        if (!sh.worker_error.empty()) {
+          const std::string why = sh.worker_error;
           lock.unlock();
-          worker.detach();
-          fail("computing failed: " + worker_error);
+          fail("computing failed: " + why);
         }
       }
       for (int m : to_send) {
@@ -319,46 +343,43 @@ struct Rank {
       }
       const double t = clock();
       if (count > 0) {
-        std::lock_guard<std::mutex> lock(mu);
+        std::lock_guard<std::mutex> lock(sh.mu);
         for (int i = 0; i < count; ++i) {
           const auto k = static_cast<std::size_t>(indices[static_cast<std::size_t>(i)]);
           const int m = request_message[k];
           if (m >= 0) {
-            have[static_cast<std::size_t>(m)] = 1;
-            rec.receives.push_back({m, request_start[k], t});
+            sh.have[static_cast<std::size_t>(m)] = 1;
+            sh.rec.receives.push_back({m, request_start[k], t});
           } else {
-            rec.sends.push_back({~m, request_start[k], t});
+            sh.rec.sends.push_back({~m, request_start[k], t});
           }
         }
-        cv_worker.notify_one();
+        sh.cv_worker.notify_one();
         continue;
       }
-      if (t - start > opt.stall_timeout_s * 1000) {
+      if (t - start > opt.stall_timeout_s * 1000 && !stalling) {
         for (std::size_t k = 0; k < requests.size(); ++k) {
           if (requests[k] == MPI_REQUEST_NULL || request_message[k] < 0) continue;
           const FlowMessage& msg = flow.messages[static_cast<std::size_t>(request_message[k])];
-          worker.detach();
           fail(device_name(rank) + " waited " + std::to_string(static_cast<int>(opt.stall_timeout_s)) + " s for rows " +
                to_string(msg.region.rows) + " of tensor " + std::to_string(msg.tensor) + " for " + flow.describe(msg.dst_task) +
                " from " + device_name(flow.device_of(msg.src_task)) + " (" + flow.describe(msg.src_task) +
                "): the transfer stalled or that rank hung");
         }
-        if (!done) {
-          worker.detach();
+        if (!done)
           fail(device_name(rank) + " did not finish its tasks within " + std::to_string(static_cast<int>(opt.stall_timeout_s)) + " s");
-        }
       }
       // Poll often while the worker waits for data; while it computes, an arrival cannot
       // start anything sooner, and the kernel's socket buffers carry transfers between polls
       // (a fast poll would take the core from the computation it shares).
-      std::unique_lock<std::mutex> lock(mu);
+      std::unique_lock<std::mutex> lock(sh.mu);
       const auto interval = !active ? std::chrono::microseconds(20000)
-                                    : worker_waiting ? std::chrono::microseconds(50) : std::chrono::microseconds(2000);
-      cv_main.wait_for(lock, interval, [&] { return !outbox.empty() || worker_done || waits_begun != waits_seen; });
-      waits_seen = waits_begun;
+                                    : sh.worker_waiting ? std::chrono::microseconds(50) : std::chrono::microseconds(2000);
+      sh.cv_main.wait_for(lock, interval, [&] { return !sh.outbox.empty() || sh.worker_done || sh.waits_begun != waits_seen; });
+      waits_seen = sh.waits_begun;
     }
-    worker.join();
-    return rec;
+    std::lock_guard<std::mutex> lock(sh.mu);
+    return sh.rec;
   }
 
   // Ping-pong over every ordered pair, one pair at a time (the others wait quietly).
@@ -413,6 +434,7 @@ struct Rank {
   int run(int size) {
     if (!opt.calibrate_bytes.empty()) return calibrate(size);
     setup(size);
+    worker = std::thread([this] { worker_loop(); });
     for (int r = 0; r < opt.warmup + opt.repeat; ++r) {
       RepeatRecord rec = repeat();
       if (rank == opt.output_device && !(rec.max_rel_error <= kMaxRelError))
@@ -420,6 +442,12 @@ struct Rank {
              " > 1e-4 (repeat " + std::to_string(r + 1) + ")");
       record.repeats.push_back(std::move(rec));
     }
+    {
+      std::lock_guard<std::mutex> lock(sh.mu);
+      sh.quit = true;
+    }
+    sh.cv_worker.notify_one();
+    worker.join();
     progress->set("done");
     quiet_barrier();
     jsonio::write_file_atomic<ReplayError>(rank_record_path(opt.dir, rank), rank_record_to_json(record));

@@ -58,6 +58,19 @@ struct FallbackModel {
   double latency_ms(const Graph& graph, int layer, double rows) const;
 };
 
+// What running a part costs beyond its layers' curves (the executor's own work: assembling
+// received rows, per-layer bookkeeping, copying outputs out), measured by
+// `edgeplan profile --executor` on the executor that replays plans. Absent: zero.
+struct ExecutorOverhead {
+  double per_part_ms = 0;   // each part or tail a device runs
+  double per_layer_ms = 0;  // each layer a part computes
+  double ms_per_mb = 0;     // per MB of received inputs and owned outputs
+  std::string source;       // how it was measured
+  bool present = false;
+
+  double ms(int layers, double bytes) const { return per_part_ms + per_layer_ms * layers + ms_per_mb * bytes / 1e6; }
+};
+
 struct DeviceProfile {
   std::string name;
   std::string kind;                   // cpu, gpu or npu
@@ -67,6 +80,7 @@ struct DeviceProfile {
   FallbackModel fallback;
   std::map<std::string, LatencyCurve> curves;  // p50 curve per layer signature
   std::map<std::string, LatencyCurve> p10, p90;  // spread, where measured
+  ExecutorOverhead executor;
 
   // Latency of `rows` output rows (fractional for tiles: rows * cols / width) of a layer;
   // sets *fallback when no curve exists for its signature.

@@ -15,6 +15,9 @@ class LayerCostModel {
   virtual int device_count() const = 0;
   virtual double layer_ms(int device, int layer, double rows) const = 0;
   virtual bool uses_fallback(int /*device*/, int /*layer*/) const { return false; }
+  // The executor's own cost of one part (or the tail) computing `layers` layers and moving
+  // `bytes` of received inputs and owned outputs (ExecutorOverhead); 0 unless measured.
+  virtual double part_overhead_ms(int /*device*/, int /*layers*/, double /*bytes*/) const { return 0.0; }
 };
 
 // Dense per-(device, layer) tables of latency at every integer row count 0..H, built once
@@ -25,9 +28,13 @@ class ProfileCostModel : public LayerCostModel {
   int device_count() const override { return n_devices_; }
   double layer_ms(int device, int layer, double rows) const override;
   bool uses_fallback(int device, int layer) const override;
+  double part_overhead_ms(int device, int layers, double bytes) const override {
+    return overhead_[static_cast<std::size_t>(device)].ms(layers, bytes);
+  }
   int fallback_layer_count(int device) const;
 
  private:
+  std::vector<ExecutorOverhead> overhead_;
   int n_devices_ = 0;
   int n_layers_ = 0;
   std::vector<std::size_t> offset_;  // (device, layer) -> start of its table in ms_

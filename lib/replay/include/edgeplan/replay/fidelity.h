@@ -21,8 +21,9 @@ struct FidelitySummary {
   double median_abs_error = 0, p90_abs_error = 0, worst_abs_error = 0;
   std::string worst;              // which replay
   int groups = 0;                 // scenarios with two or more planners
-  int fastest_agrees = 0;         // groups whose predicted fastest planner also measured fastest
+  int fastest_agrees = 0;         // groups whose measured fastest planner was predicted fastest (within 1%)
   int pairs = 0, pairs_agree = 0; // planner pairs (within a group) ordered the same way
+  int pairs_tied = 0;             // pairs predicted within 1% of each other (not ordered)
 };
 
 // Reads edgeplan.replay/v1 reports; throws ReplayError (one line naming the file).
