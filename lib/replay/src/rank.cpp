@@ -7,12 +7,14 @@
 #include <fcntl.h>
 #include <mpi.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
+#include <cstring>
 #include <cstdio>
 #include <deque>
 #include <mutex>
@@ -40,22 +42,33 @@ double now_ms() {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// What the rank is doing, overwritten in place: read by the launcher when a rank dies.
+// What the rank is doing, written into a shared mapping of a small file (no system call per
+// update: it changes on every task): read by the launcher when a rank dies.
 class ProgressFile {
  public:
-  explicit ProgressFile(const std::string& path) : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644)) {}
+  static constexpr std::size_t kSize = 512;
+  explicit ProgressFile(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) return;
+    if (::ftruncate(fd, static_cast<off_t>(kSize)) == 0) {
+      void* p = ::mmap(nullptr, kSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+      if (p != MAP_FAILED) map_ = static_cast<char*>(p);
+    }
+    ::close(fd);
+  }
   ~ProgressFile() {
-    if (fd_ >= 0) ::close(fd_);
+    if (map_) ::munmap(map_, kSize);
   }
   void set(const std::string& line) {
-    if (fd_ < 0) return;
-    const std::string text = line + "\n";
-    if (::pwrite(fd_, text.data(), text.size(), 0) == static_cast<ssize_t>(text.size()))
-      (void)!::ftruncate(fd_, static_cast<off_t>(text.size()));
+    if (!map_) return;
+    const std::size_t n = std::min(line.size(), kSize - 2);
+    std::memcpy(map_, line.data(), n);
+    map_[n] = '\n';
+    std::memset(map_ + n + 1, 0, kSize - n - 1);
   }
 
  private:
-  int fd_;
+  char* map_ = nullptr;
 };
 
 struct Rank {
@@ -203,7 +216,7 @@ struct Rank {
     std::vector<char> have;      // per message: its payload is here
     std::deque<int> outbox;      // computed messages for this thread to send
     bool worker_done = true;
-    bool worker_waiting = true;  // for inputs (not computing): then arrivals matter at once
+    bool worker_waiting = false;  // for inputs (not computing): then arrivals matter at once
     int waits_begun = 0;
     std::string worker_error;
     RepeatRecord rec;
@@ -239,15 +252,18 @@ struct Rank {
       progress->set("waiting for the inputs of " + flow.describe(task));
       {
         std::unique_lock<std::mutex> lock(sh.mu);
-        sh.worker_waiting = true;
-        ++sh.waits_begun;
-        sh.cv_main.notify_one();
-        sh.cv_worker.wait(lock, [&] {
+        auto ready = [&] {
           for (int m : t.inputs)
             if (!sh.have[static_cast<std::size_t>(m)]) return false;
           return true;
-        });
-        sh.worker_waiting = false;
+        };
+        if (!ready()) {  // only then wake the MPI thread to poll fast
+          sh.worker_waiting = true;
+          ++sh.waits_begun;
+          sh.cv_main.notify_one();
+          sh.cv_worker.wait(lock, ready);
+          sh.worker_waiting = false;
+        }
       }
       std::map<int, const RegionData*> received;
       for (int m : t.inputs) received[m] = &payload[static_cast<std::size_t>(m)];
@@ -267,13 +283,18 @@ struct Rank {
         for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));  // a hung device; the others' watchdogs end the job
       }
       std::lock_guard<std::mutex> lock(sh.mu);
+      bool to_send = false;
       for (std::size_t i = 0; i < t.outputs.size(); ++i) {
         const int m = t.outputs[i];
         payload[static_cast<std::size_t>(m)] = std::move(out[i]);
-        if (flow.crosses(m)) sh.outbox.push_back(m);
-        else sh.have[static_cast<std::size_t>(m)] = 1;
+        if (flow.crosses(m)) {
+          sh.outbox.push_back(m);
+          to_send = true;
+        } else {
+          sh.have[static_cast<std::size_t>(m)] = 1;
+        }
       }
-      sh.cv_main.notify_one();
+      if (to_send) sh.cv_main.notify_one();
     }
   }
 
@@ -301,7 +322,7 @@ struct Rank {
       sh.have.assign(flow.messages.size(), 0);
       sh.outbox.clear();
       sh.worker_done = false;
-      sh.worker_waiting = true;
+      sh.worker_waiting = false;  // set by the worker when it has to wait for a message
       waits_seen = sh.waits_begun;
       ++sh.started;
     }
