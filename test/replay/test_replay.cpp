@@ -11,6 +11,8 @@
 
 #include "../cli_run.h"
 #include "../temp_dir.h"
+#include "edgeplan/replay/calibration.h"
+#include "edgeplan/replay/fidelity.h"
 #include "edgeplan/replay/network_emulation.h"
 #include "edgeplan/replay/rank.h"
 #include "edgeplan/replay/rank_record.h"
@@ -257,4 +259,109 @@ TEST_CASE("replay: shaped links follow the tbf rate, and nothing is left behind"
   CHECK(lines(killed.out) == 1);
   CHECK(killed.out.find("device 'd1' (rank 1) died") != std::string::npos);
   CHECK(leftover_namespaces() == 0);
+}
+
+TEST_CASE("replay: link fits recover rate and fixed time exactly from clean measurements", "[replay]") {
+  // One way = 0.3 ms + bytes * 8 / 20 Mbit/s; the round trip adds the 1-byte return (rtt / 2).
+  PairMeasurement m{"a", "b", 0.2, {1000, 10000, 100000}, {}};
+  for (long long b : m.bytes) m.round_trip_ms.push_back(0.1 + 0.3 + static_cast<double>(b) * 8 / 20e3);
+  const PairFit f = fit_pair(m);
+  CHECK(f.mbps == Approx(20));
+  CHECK(f.fixed_ms == Approx(0.3));
+  const NetworkCalibration c = calibrate({"a", "b", "c"}, {m, PairMeasurement{"b", "a", 0.4, {1000, 2000}, {0.2 + 0.4, 0.2 + 0.8}}});
+  CHECK(c.device_mbps[0] == Approx(20));
+  CHECK(c.device_mbps[1] == Approx(20));  // its fastest pair
+  CHECK(c.device_mbps[2] == 0);           // measured with nobody
+  CHECK(c.latency_ms == Approx(0.15));     // half the median of 0.2 and 0.4
+  CHECK_THROWS_AS(fit_pair(PairMeasurement{"a", "b", 0.1, {1000}, {1.0}}), ReplayError);
+  CHECK_THROWS_AS(fit_pair(PairMeasurement{"a", "b", 0.1, {1000, 2000}, {2.0, 1.0}}), ReplayError);  // faster when bigger
+  CHECK(calibration_sizes(25) == std::vector<long long>{12207, 48828, 195312, 781250});  // 0.25 s at 25 Mbit/s, then /4, /16, /64
+  CHECK(calibration_sizes(1).back() == 64 << 10);
+  CHECK(calibration_sizes(1e6).back() == 16 << 20);
+}
+
+TEST_CASE("replay: the fidelity summary counts errors, ties and the predicted order", "[replay]") {
+  auto row = [](const std::string& scen, const std::string& planner, double pred, double meas) {
+    FidelityRow r;
+    r.scenario = scen;
+    r.planner = planner;
+    r.model = "m";
+    r.predicted_ms = pred;
+    r.measured_ms = meas;
+    return r;
+  };
+  const FidelitySummary s = summarize_fidelity({row("s1", "a", 100, 100), row("s1", "b", 120, 110), row("s1", "c", 100.5, 90),
+                                                row("s2", "a", 50, 40), row("s2", "b", 60, 50)});
+  // |errors|: 0, 9.1%, 11.7%, 25%, 20% -> median 11.7%, worst 25% (s2 a).
+  CHECK(s.median_abs_error == Approx(0.5 / 90 + 10.0 / 90).epsilon(1e-9));
+  CHECK(s.worst_abs_error == Approx(0.25));
+  CHECK(s.groups == 2);
+  // s1: c measured fastest, predicted within 1% of the fastest (a): agrees. s2: a fastest both ways.
+  CHECK(s.fastest_agrees == 2);
+  // s1 pairs: (a,b) same order, (a,c) tie, (b,c) same order; s2: (a,b) same order.
+  CHECK(s.pairs == 3);
+  CHECK(s.pairs_agree == 3);
+  CHECK(s.pairs_tied == 1);
+  CHECK(fidelity_markdown(s).find("| m |  | a | 0 | 100.0 | 100.0 |") != std::string::npos);
+  CHECK_THROWS_AS(summarize_fidelity({}), ReplayError);
+}
+
+TEST_CASE("replay: calibrate-network measures the shaped links and writes a scenario that loads", "[replay]") {
+  std::string why;
+  if (!namespaces_permitted(why)) {
+    WARN("SKIPPED: network namespaces are not permitted here: " << why);
+    return;
+  }
+  const TempDir tmp;
+  const std::string scen = tmp / "s.json";
+  write(scen, scenario("resnet18", "3, 64, 64", 2, 20));
+  const std::string out = tmp / "sub" + "/calibrated.json";
+  REQUIRE(std::system(("mkdir -p " + tmp / "sub").c_str()) == 0);
+  const Run r = run("calibrate-network --scenario " + scen + " -o " + out, 120);
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  const json j = json::parse(read_text(out));
+  // tbf at 20 Mbit/s carries 95.6% of it as MPI payload (TCP/IP headers); allow 80-100%.
+  for (const char* d : {"d0", "d1"}) {
+    const double mbps = j["network"]["rates_mbps"][d].get<double>();
+    CHECK(mbps > 16);
+    CHECK(mbps <= 20);
+  }
+  CHECK(j["network"]["calibration"]["link_rates_mbps"]["d0"] == 20.0);
+  CHECK(j["network"]["calibration"]["pairs"].size() == 2);
+  // The profile paths were rewritten for the new folder: the plan command loads it.
+  const Run plan = run("plan --scenario " + out + " --planner equal -o " + tmp / "p.json");
+  INFO(plan.out);
+  CHECK(plan.code == 0);
+  CHECK(leftover_namespaces() == 0);
+}
+
+TEST_CASE("replay: Ctrl-C stops every rank, removes the emulated network and writes no report", "[replay]") {
+  std::string why;
+  const bool emulate = namespaces_permitted(why);
+  const TempDir tmp;
+  const std::string scen = tmp / "s.json";
+  write(scen, scenario("resnet18", "3, 64, 64", 2, 100));
+  const std::string plan = make_plan(tmp, scen, "equal");
+  const std::string report = tmp / "report.json";
+  // 1000 repeats take far longer than the 4 s after which `timeout` sends SIGINT.
+  const std::string cmd = "timeout --preserve-status -s INT 4 " + std::string(EDGEPLAN_BIN) + " replay --repeat 1000 --network " +
+                          (emulate ? "emulate" : "loopback") + " --scenario " + scen + " --plan " + plan + " -o " + report + " 2>&1";
+  const auto start = std::chrono::steady_clock::now();
+  FILE* pipe = popen(cmd.c_str(), "r");
+  REQUIRE(pipe);
+  std::string out;
+  char buf[4096];
+  std::size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  const int status = pclose(pipe);
+  INFO(out);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);
+  CHECK(seconds(start) < 30);
+  CHECK(out.find("edgeplan: error: interrupted") != std::string::npos);
+  CHECK(access(report.c_str(), F_OK) != 0);
+  CHECK(leftover_namespaces() == 0);
+  // No rank outlives the launcher.
+  CHECK(std::system(("pgrep -f '[r]eplay-rank.*" + tmp.path() + "' > /dev/null").c_str()) != 0);
 }

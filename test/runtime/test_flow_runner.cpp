@@ -1,9 +1,12 @@
 // Tasks run from only their messages (what each replay rank does) reproduce the monolithic
 // output: random plans on every zoo model at a small input, and message helpers by hand.
+#include <tuple>
+
 #include <catch2/catch.hpp>
 
 #include "edgeplan/model/zoo.h"
 #include "edgeplan/plan/dataflow.h"
+#include "edgeplan/runtime/executor_overhead.h"
 #include "edgeplan/runtime/flow_runner.h"
 #include "edgeplan/strategy/simple_plans.h"
 
@@ -42,4 +45,32 @@ TEST_CASE("flow runner: every zoo model, random plans, tasks run from their mess
       CHECK(max_relative_error(got.values, want.values) <= 1e-4);
     }
   }
+}
+
+TEST_CASE("executor overhead fit: exact coefficients from clean samples, never negative", "[runtime]") {
+  auto sample = [](double parts, double layers, double mb, double extra_ms) {
+    OverheadSample s;
+    s.parts = parts;
+    s.layers = layers;
+    s.bytes = mb * 1e6;
+    s.layers_ms = 10;
+    s.layer_scale = 0.9;
+    s.measured_ms = 9 + extra_ms;
+    return s;
+  };
+  // 0.2 ms per part + 0.01 ms per layer + 0.1 ms per MB.
+  auto truth = [](double p, double l, double mb) { return 0.2 * p + 0.01 * l + 0.1 * mb; };
+  std::vector<OverheadSample> clean;
+  for (const auto& [p, l, mb] : std::vector<std::tuple<double, double, double>>{{1, 10, 1}, {10, 10, 50}, {20, 40, 5}, {3, 100, 20}})
+    clean.push_back(sample(p, l, mb, truth(p, l, mb)));
+  const ExecutorOverhead o = fit_executor_overhead(clean);
+  CHECK(o.per_part_ms == Approx(0.2));
+  CHECK(o.per_layer_ms == Approx(0.01));
+  CHECK(o.ms_per_mb == Approx(0.1));
+  // Measured faster than the curves with more parts: the unconstrained fit would go negative.
+  const ExecutorOverhead neg = fit_executor_overhead({sample(1, 1, 0, 1.0), sample(10, 1, 0, 0.1), sample(20, 1, 0, 0.0)});
+  CHECK(neg.per_part_ms >= 0);
+  CHECK(neg.per_layer_ms >= 0);
+  CHECK(neg.ms_per_mb >= 0);
+  CHECK_THROWS(fit_executor_overhead({sample(1, 1, 1, 0)}));
 }
