@@ -5,7 +5,10 @@
 # replayed for real over the emulated links; then the table of predicted vs measured.
 # Needs root (network namespaces). Takes about 10 minutes on 2 cores with the defaults.
 #   bash benchmarks/replay/fidelity.sh OUTDIR
-# Knobs (environment): MODELS, RATES (Mbit/s), PLANNERS, REPEAT, WARMUP, EDGEPLAN (binary).
+# Knobs (environment): MODELS, RATES (Mbit/s), PLANNERS, REPEAT, WARMUP, EDGEPLAN (binary),
+# SLOW_PROFILE: a profile measured under a CPU quota (profile --cpu-quota) for d1, which then
+# replays under that quota (devices of different speeds), e.g.
+#   SLOW_PROFILE=profiles/measured/cpu-1thread-half-core.json bash benchmarks/replay/fidelity.sh OUT
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${1:?usage: fidelity.sh OUTDIR}
@@ -16,21 +19,24 @@ PLANNERS=${PLANNERS:-"opt distredge equal aofl"}
 REPEAT=${REPEAT:-5}
 WARMUP=${WARMUP:-1}
 PROFILE="$(pwd)/profiles/measured/cpu-1thread.json"
+SLOW="$PROFILE"
+SUFFIX=""
+if [ -n "${SLOW_PROFILE:-}" ]; then SLOW="$(cd "$(dirname "$SLOW_PROFILE")" && pwd)/$(basename "$SLOW_PROFILE")"; SUFFIX="-slow-d1"; fi
 mkdir -p "$OUT"
 reports=()
 for model in $MODELS; do
   for rate in $RATES; do
-    dir="$OUT/$model-${rate}mbit"
+    dir="$OUT/$model-${rate}mbit$SUFFIX"
     mkdir -p "$dir"
     cat > "$dir/scenario.json" <<JSON
 {
   "format": "edgeplan.scenario/v1",
   "name": "fidelity-$model-${rate}mbit",
-  "description": "Two processes on this machine, 1 libtorch thread each, pinned to their own core; switched links shaped to $rate Mbit/s by tbf.",
+  "description": "Two processes on this machine, 1 libtorch thread each, pinned to their own core (d1 under its profile's CPU quota, if any); switched links shaped to $rate Mbit/s by tbf.",
   "model": {"name": "$model"},
   "devices": [
     {"id": "d0", "profile": "$PROFILE"},
-    {"id": "d1", "profile": "$PROFILE"}
+    {"id": "d1", "profile": "$SLOW"}
   ],
   "input_device": "d0",
   "output_device": "d0",

@@ -1,6 +1,7 @@
 // Plans run for real: one MPI process per device, exact outputs, faults that end in bounded
 // time with one line naming the device and the task, and no leftovers.
 #include <dirent.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -12,6 +13,7 @@
 #include "../cli_run.h"
 #include "../temp_dir.h"
 #include "edgeplan/replay/calibration.h"
+#include "edgeplan/replay/cpu_quota.h"
 #include "edgeplan/replay/fidelity.h"
 #include "edgeplan/replay/network_emulation.h"
 #include "edgeplan/replay/rank.h"
@@ -161,39 +163,37 @@ TEST_CASE("replay: --launch-command prints a hostfile and the mpirun line, runs 
   CHECK(r.out.find("replay-rank") != std::string::npos);
 }
 
-TEST_CASE("replay: a killed rank ends the run in bounded time with one line naming it", "[replay]") {
+namespace {
+
+// A 2-rank loopback replay of an equal split with a fault injected; returns its output after
+// checking what every failure must do: exit 1 within a minute, one line, no report.
+std::string failed_replay(const std::string& options) {
   const TempDir tmp;
   const std::string scen = tmp / "s.json";
   write(scen, scenario("resnet18", "3, 64, 64", 2, 100));
   const std::string plan = make_plan(tmp, scen, "equal");
   const std::string report = tmp / "report.json";
   const auto start = std::chrono::steady_clock::now();
-  const Run r = run("replay --network loopback --repeat 2 --scenario " + scen + " --plan " + plan + " -o " + report +
-                    " --inject-fault kill:d1:3", 120);
+  const Run r = run("replay --network loopback --repeat 2 --scenario " + scen + " --plan " + plan + " -o " + report + " " + options, 120);
   INFO(r.out);
   CHECK(r.code == 1);
   CHECK(seconds(start) < 60);
   CHECK(lines(r.out) == 1);
-  CHECK(r.out.find("edgeplan: error: replay failed: device 'd1' (rank 1) died (signal 9) while computing part 2 of volume 3") == 0);
   CHECK(access(report.c_str(), F_OK) != 0);  // no partial report
+  return r.out;
+}
+
+}  // namespace
+
+TEST_CASE("replay: a killed rank ends the run in bounded time with one line naming it", "[replay]") {
+  const std::string out = failed_replay("--inject-fault kill:d1:3");
+  CHECK(out.find("edgeplan: error: replay failed: device 'd1' (rank 1) died (signal 9) while computing part 2 of volume 3") == 0);
 }
 
 TEST_CASE("replay: a stalled transfer ends the run after the stall timeout with one line", "[replay]") {
-  const TempDir tmp;
-  const std::string scen = tmp / "s.json";
-  write(scen, scenario("resnet18", "3, 64, 64", 2, 100));
-  const std::string plan = make_plan(tmp, scen, "equal");
-  const std::string report = tmp / "report.json";
-  const auto start = std::chrono::steady_clock::now();
-  const Run r = run("replay --network loopback --repeat 2 --stall-timeout 2 --scenario " + scen + " --plan " + plan + " -o " + report +
-                    " --inject-fault stall:d1:2", 120);
-  INFO(r.out);
-  CHECK(r.code == 1);
-  CHECK(seconds(start) < 60);
-  CHECK(lines(r.out) == 1);
-  CHECK(r.out.find("edgeplan: error: replay failed: device 'd0' waited 2 s for rows") == 0);
-  CHECK(r.out.find("from device 'd1'") != std::string::npos);
-  CHECK(access(report.c_str(), F_OK) != 0);
+  const std::string out = failed_replay("--stall-timeout 2 --inject-fault stall:d1:2");
+  CHECK(out.find("edgeplan: error: replay failed: device 'd0' waited 2 s for rows") == 0);
+  CHECK(out.find("from device 'd1'") != std::string::npos);
 }
 
 TEST_CASE("replay: bad input is refused with one line before anything runs", "[replay]") {
@@ -364,4 +364,44 @@ TEST_CASE("replay: Ctrl-C stops every rank, removes the emulated network and wri
   CHECK(leftover_namespaces() == 0);
   // No rank outlives the launcher.
   CHECK(std::system(("pgrep -f '[r]eplay-rank.*" + tmp.path() + "' > /dev/null").c_str()) != 0);
+}
+
+TEST_CASE("replay: a device profiled under a CPU quota replays under it, exactly, and its group is removed", "[replay]") {
+  std::string why;
+  if (!CpuQuotaGroup::available(&why)) {
+    WARN("SKIPPED: cgroup CPU quotas are not available here: " << why);
+    return;
+  }
+  const TempDir tmp;
+  const std::string half = tmp / "half.json";
+  const Run prof = run("profile --cpu-quota 0.5 --model resnet18 --input 3x64x64 --quick -o " + half);
+  INFO(prof.out);
+  REQUIRE(prof.code == 0);
+  const json p = json::parse(read_text(half));
+  CHECK(p["provenance"]["cpu_quota"] == 0.5);
+  json s = json::parse(scenario("resnet18", "3, 64, 64", 2, 100));
+  s["devices"][1]["profile"] = half;
+  const std::string scen = tmp / "s.json";
+  write(scen, s.dump());
+  const std::string plan = make_plan(tmp, scen, "equal");
+  const std::string report = tmp / "report.json";
+  const Run r = run("replay --network loopback --repeat 2 --scenario " + scen + " --plan " + plan + " -o " + report, 120);
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  CHECK(json::parse(read_text(report))["measured"]["max_rel_error"].get<double>() <= 1e-4);
+  // Both ranks have a core of their own (the quota'd one fits beside nobody else here).
+  const json ranks = json::parse(read_text(report))["provenance"]["ranks"];
+  CHECK(ranks[0]["core"] != ranks[1]["core"]);
+  // Every group this test's commands made is gone (their processes have ended).
+  int left = 0;
+  if (DIR* d = opendir("/sys/fs/cgroup/cpu")) {
+    while (dirent* e = readdir(d)) {
+      const std::string name = e->d_name;
+      if (name.rfind("edgeplan-", 0) != 0) continue;
+      const long pid = std::atol(name.c_str() + 9);
+      if (pid > 0 && kill(static_cast<pid_t>(pid), 0) != 0) ++left;
+    }
+    closedir(d);
+  }
+  CHECK(left == 0);
 }

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 
 #include <nlohmann/json.hpp>
 
@@ -13,6 +14,7 @@
 #include "edgeplan/compute/machine.h"
 #include "commands.h"
 #include "edgeplan/model/zoo.h"
+#include "edgeplan/replay/cpu_quota.h"
 #include "edgeplan/runtime/executor_overhead.h"
 #include "edgeplan/runtime/layer_profiler.h"
 #include "edgeplan/strategy/simple_plans.h"
@@ -26,6 +28,7 @@ struct Args {
   std::string device = "cpu", model, input, name, output, check, plot, layers, executor;
   bool all_models = false, quick = false, json = false;
   int threads = 1, repetitions = 7;
+  double cpu_quota = 0;
 };
 
 std::vector<Graph> selected_models(const Args& a) {
@@ -37,6 +40,15 @@ std::vector<Graph> selected_models(const Args& a) {
     graphs.push_back(build_model(a.model, optional_shape(a.input)));
   }
   return graphs;
+}
+
+// An emulated slower device: this process runs inside a CPU-quota group until it ends.
+std::unique_ptr<CpuQuotaGroup> join_quota(double cores) {
+  if (cores <= 0) return nullptr;
+  CpuQuotaGroup::remove_stale();
+  auto g = std::make_unique<CpuQuotaGroup>("edgeplan-" + std::to_string(getpid()) + "-profile", cores);
+  g->add(getpid());
+  return g;
 }
 
 std::string eta_text(double seconds) {
@@ -56,6 +68,8 @@ int run_profile(const Args& a) {
   o.threads = a.threads;
   o.quick = a.quick;
   o.name = a.name;
+  o.cpu_quota = a.cpu_quota;
+  const std::unique_ptr<CpuQuotaGroup> group = join_quota(a.cpu_quota);
   const bool tty = isatty(fileno(stderr));
   const auto start = std::chrono::steady_clock::now();
   if (tty)
@@ -161,6 +175,8 @@ int run_executor(const Args& a) {
   if (a.output.empty()) throw Error("--executor needs -o FILE (the profile with its executor block)");
   DeviceProfile p = load_profile_file(a.executor);
   if (p.provenance_type != "measured") throw Error(a.executor + ": only a measured profile describes this machine's executor");
+  // The same device class as the curves: under the quota they were measured with.
+  const std::unique_ptr<CpuQuotaGroup> group = join_quota(p.cpu_quota);
   const std::vector<Graph> graphs = selected_models(a);
   check_fits_in_memory(graphs);
   std::vector<OverheadSample> samples;
@@ -217,6 +233,9 @@ Runner add_profile(CLI::App& app) {
   cmd->add_option("--input", a->input, "Input size CxHxW for --model")->excludes(all);
   all->excludes(model);
   cmd->add_flag("--quick", a->quick, "Coarse sweep: fewer row counts and repetitions");
+  cmd->add_option("--cpu-quota", a->cpu_quota,
+                  "Measure an emulated slower device: run under a cgroup CPU quota of this many cores (e.g. 0.5; root); replay applies it again")
+      ->check(CLI::Range(0.01, 4096.0));
   cmd->add_option("--name", a->name, "Profile name (default <device>-<threads>t)");
   cmd->add_option("-o,--output", a->output, "Profile (or with --plot, SVG) file to write");
   CLI::Option* check = cmd->add_option("--check", a->check, "Compare a measured profile's predictions with monolithic runs here");

@@ -13,6 +13,7 @@
 #include "edgeplan/costmodel/scenario.h"
 #include "edgeplan/costmodel/simulator.h"
 #include "edgeplan/plan/dataflow.h"
+#include "edgeplan/replay/cpu_quota.h"
 #include "edgeplan/replay/fidelity.h"
 #include "edgeplan/replay/launcher.h"
 #include "edgeplan/replay/network_emulation.h"
@@ -101,6 +102,8 @@ int cmd_replay(const ReplayArgs& a) {
   job.warmup = a.warmup;
   job.threads = a.threads;
   job.pin = !a.no_pin;
+  // A device profiled under a CPU quota (a slower device) replays under the same quota.
+  for (int d : scenario_index) job.cpu_quota.push_back(s.devices[static_cast<std::size_t>(d)].profile.cpu_quota);
   job.fault = a.fault;
   if (!a.fault.empty()) (void)parse_fault(a.fault);
   // Generous bounds from the prediction: a stalled transfer or a hung job still ends.
@@ -119,6 +122,14 @@ int cmd_replay(const ReplayArgs& a) {
       throw Error("--network emulate: network namespaces are not permitted here (" + why +
                   "); --network loopback runs the same ranks unshaped");
   }
+  for (std::size_t k = 0; k < job.cpu_quota.size(); ++k)
+    if (job.cpu_quota[k] > 0 && job.cpu_quota[k] < 1) {
+      std::string why;
+      if (!CpuQuotaGroup::available(&why))
+        throw Error("device '" + job.devices[k] + "' was profiled under a CPU quota of " + std::to_string(job.cpu_quota[k]) +
+                    " cores, which needs cgroups here: " + why);
+      break;
+    }
   const Dataflow flow = compile_dataflow(s.graph, plan, job.devices, job.input_device, job.output_device);
   const JobResult result = run_replay_job(job);
   ReplayReport report = build_replay_report(flow, result, predicted, s.device_ids(), a.warmup);
@@ -150,7 +161,7 @@ Runner add_replay(CLI::App& app) {
   cmd->add_option("-o,--output", a->output, "Write the report (edgeplan.replay/v1 JSON)");
   cmd->add_option("--svg", a->svg, "Write a Gantt chart of the predicted and the measured (median) timeline");
   cmd->add_flag("--launch-command", a->launch_command, "Print the mpirun command and hostfile for running the ranks on real hosts, then exit");
-  cmd->add_flag("--no-pin", a->no_pin, "Do not pin rank k to core k mod (cores)");
+  cmd->add_flag("--no-pin", a->no_pin, "Do not pin ranks to cores (by default each gets a core; ranks of slower devices share one within their quotas)");
   cmd->add_option("--stall-timeout", a->stall_timeout_s, "Seconds a rank waits for a message before failing the run (default max(30, 10 x predicted))")
       ->check(CLI::Range(0.1, 86400.0));
   cmd->add_option("--timeout", a->timeout_s, "Seconds the whole replay may take (default from the prediction)")->check(CLI::Range(1.0, 86400.0));
@@ -180,7 +191,6 @@ Runner add_replay_rank(CLI::App& app) {
   auto input = std::make_shared<std::string>();
   auto output = std::make_shared<std::string>();
   auto fault = std::make_shared<std::string>();
-  auto no_pin = std::make_shared<bool>(false);
   CLI::App* cmd = app.add_subcommand("replay-rank", "One rank of a replay (started by mpirun; see `replay --launch-command`)");
   cmd->group("");  // internal: not listed in --help
   auto sizes = std::make_shared<std::string>();
@@ -195,7 +205,8 @@ Runner add_replay_rank(CLI::App& app) {
   cmd->add_option("--warmup", o->warmup)->check(CLI::Range(0, 100));
   cmd->add_option("--threads", o->threads)->check(CLI::Range(1, 256));
   cmd->add_option("--stall-timeout", o->stall_timeout_s)->check(CLI::Range(0.1, 86400.0));
-  cmd->add_flag("--no-pin", *no_pin);
+  cmd->add_option("--core", o->core)->check(CLI::Range(-1, 4095));
+  cmd->add_option("--cpu-group", o->cpu_group);
   cmd->add_option("--inject-fault", *fault);
   return [=] {
     RankOptions opt = *o;
@@ -207,7 +218,6 @@ Runner add_replay_rank(CLI::App& app) {
     };
     opt.input_device = index(*input);
     opt.output_device = index(*output);
-    opt.pin = !*no_pin;
     opt.fault = parse_fault(*fault);
     for (const std::string& b : split_commas(*sizes)) opt.calibrate_bytes.push_back(std::stoll(b));
     if (opt.plan_path.empty() && opt.calibrate_bytes.empty()) throw Error("replay-rank needs --plan or --calibrate-bytes");

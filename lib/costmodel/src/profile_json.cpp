@@ -33,7 +33,9 @@ void check_provenance(const json& p) {
   const std::string w = "profile.provenance";
   const std::string type = jio::string_at<E>(p, "type", w);
   if (type == "measured") {
-    jio::only_keys<E>(p, {"type", "machine", "cpu", "libraries", "threads", "date", "repetitions", "repetitions_made", "notes", "blas", "gpu"}, w);
+    jio::only_keys<E>(p, {"type", "machine", "cpu", "libraries", "threads", "date", "repetitions", "repetitions_made", "notes", "blas", "gpu",
+                          "cpu_quota"}, w);
+    if (p.contains("cpu_quota")) jio::number_at<E>(p, "cpu_quota", w, 0.01, 4096);
     if (p.contains("repetitions_made")) jio::object_at<E>(p, "repetitions_made", w);
     jio::string_at<E>(p, "machine", w);
     jio::string_at<E>(p, "date", w);
@@ -80,6 +82,7 @@ DeviceProfile parse_profile(const std::string& text) {
   }
   p.provenance_type = prov["type"].get<std::string>();
   p.provenance_json = prov.dump();
+  p.cpu_quota = prov.contains("cpu_quota") ? prov["cpu_quota"].get<double>() : 0.0;
 
   const json& f = jio::object_at<E>(j, "fallback", w);
   const std::string fw = "profile.fallback";

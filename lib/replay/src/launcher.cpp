@@ -2,6 +2,7 @@
 // the post-mortem that names who failed where.
 #include "edgeplan/replay/launcher.h"
 
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -14,6 +15,7 @@
 #include <regex>
 #include <sstream>
 
+#include "edgeplan/replay/cpu_quota.h"
 #include "edgeplan/replay/network_emulation.h"
 #include "edgeplan/replay/rank.h"
 #include "process.h"
@@ -66,7 +68,13 @@ std::string join(const std::vector<std::string>& v) {
   return s;
 }
 
-std::vector<std::string> rank_command(const ReplayJob& job, const std::string& dir) {
+// What each rank gets beyond the common command: a core, and a CPU-quota group.
+struct RankPlacement {
+  int core = -1;
+  std::string cpu_group;
+};
+
+std::vector<std::string> rank_command(const ReplayJob& job, const std::string& dir, const RankPlacement& place = {}) {
   std::vector<std::string> a = {job.self_exe, "replay-rank"};
   if (job.calibrate_bytes.empty()) {
     a.push_back("--plan");
@@ -83,12 +91,47 @@ std::vector<std::string> rank_command(const ReplayJob& job, const std::string& d
                                 "--dir", dir, "--repeat", std::to_string(job.repeat), "--warmup", std::to_string(job.warmup),
                                 "--threads", std::to_string(job.threads), "--stall-timeout", std::to_string(job.stall_timeout_s)};
   a.insert(a.end(), common.begin(), common.end());
-  if (!job.pin) a.push_back("--no-pin");
+  if (place.core >= 0) {
+    a.push_back("--core");
+    a.push_back(std::to_string(place.core));
+  }
+  if (!place.cpu_group.empty()) {
+    a.push_back("--cpu-group");
+    a.push_back(place.cpu_group);
+  }
   if (!job.fault.empty()) {
     a.push_back("--inject-fault");
     a.push_back(job.fault);
   }
   return a;
+}
+
+// Cores for the ranks: each on the least loaded core where its share (its quota, or a
+// whole core) still fits, so no two full-speed ranks share a core.
+std::vector<int> pack_cores(const ReplayJob& job) {
+  cpu_set_t allowed;
+  std::vector<int> cores;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) == 0)
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &allowed)) cores.push_back(c);
+  if (cores.empty()) cores.push_back(0);
+  std::vector<double> load(cores.size(), 0.0);
+  std::vector<int> out;
+  for (std::size_t k = 0; k < job.devices.size(); ++k) {
+    const double q = k < job.cpu_quota.size() && job.cpu_quota[k] > 0 ? std::min(1.0, job.cpu_quota[k]) : 1.0;
+    std::size_t best = 0;
+    bool fits = false;
+    for (std::size_t c = 0; c < cores.size(); ++c) {
+      const bool f = load[c] + q <= 1.0 + 1e-9;
+      if ((f && !fits) || (f == fits && load[c] < load[best])) {
+        best = c;
+        fits = f;
+      }
+    }
+    load[best] += q;
+    out.push_back(cores[best]);
+  }
+  return out;
 }
 
 std::vector<std::string> mpirun_common() {
@@ -158,7 +201,20 @@ JobResult run_replay_job(const ReplayJob& job) {
   JobResult result;
   std::unique_ptr<NetworkEmulation> net;
   std::vector<std::string> argv = mpirun_common(), env;
-  const std::vector<std::string> rank = rank_command(job, dir.path());
+  // Slower devices: one CPU-quota group per rank whose quota is below a core.
+  std::vector<std::unique_ptr<CpuQuotaGroup>> groups(job.devices.size());
+  std::vector<RankPlacement> place(job.devices.size());
+  const std::vector<int> cores = pack_cores(job);
+  CpuQuotaGroup::remove_stale();
+  for (std::size_t k = 0; k < job.devices.size(); ++k) {
+    if (job.pin) place[k].core = cores[k];
+    if (k < job.cpu_quota.size() && job.cpu_quota[k] > 0 && job.cpu_quota[k] < 1) {
+      const std::string name = "edgeplan-" + std::to_string(getpid()) + "-" + std::to_string(k);
+      groups[k] = std::make_unique<CpuQuotaGroup>(name, job.cpu_quota[k]);
+      place[k].cpu_group = name;
+    }
+  }
+  std::vector<std::string> prefix;  // before each rank's command
   if (job.emulate) {
     NetworkEmulation::remove_stale();
     std::vector<EmulatedDevice> devs;
@@ -170,27 +226,39 @@ JobResult run_replay_job(const ReplayJob& job) {
                           "eth0", "--mca", "oob_tcp_if_include"})
       argv.push_back(x);
     argv.push_back(net->bridge());
-    for (std::size_t k = 0; k < job.devices.size(); ++k) {
-      if (k) argv.push_back(":");
-      for (const std::string& x : {std::string("-np"), std::string("1"), std::string("ip"), std::string("netns"), std::string("exec"),
-                                   net->namespace_of(static_cast<int>(k))})
-        argv.push_back(x);
-      argv.insert(argv.end(), rank.begin(), rank.end());
-    }
   } else {
     result.network = "loopback (tcp over lo), unshaped: transfers take what the host's stack takes, not the scenario's links";
-    for (const char* x : {"--mca", "btl_tcp_if_include", "lo", "--mca", "oob_tcp_if_include", "lo", "-np"}) argv.push_back(x);
-    argv.push_back(std::to_string(job.devices.size()));
+    for (const char* x : {"--mca", "btl_tcp_if_include", "lo", "--mca", "oob_tcp_if_include", "lo"}) argv.push_back(x);
+  }
+  // One application context per rank (MPMD): rank k is the k-th, with its own namespace,
+  // core and group.
+  for (std::size_t k = 0; k < job.devices.size(); ++k) {
+    if (k) argv.push_back(":");
+    argv.push_back("-np");
+    argv.push_back("1");
+    if (net)
+      for (const std::string& x : {std::string("ip"), std::string("netns"), std::string("exec"), net->namespace_of(static_cast<int>(k))})
+        argv.push_back(x);
+    const std::vector<std::string> rank = rank_command(job, dir.path(), place[k]);
     argv.insert(argv.end(), rank.begin(), rank.end());
   }
   const std::string log = dir.path() + "/mpirun.log";
   const auto start = std::chrono::steady_clock::now();
   {
     detail::ChildGroup child(argv, env, log);
+    std::vector<bool> moved(groups.size(), false);
     bool finished = false;
     while (!finished) {
       finished = child.wait_for(0.05);
       if (finished) break;
+      // Ranks of slower devices say their process id once started; move them into their group.
+      for (std::size_t k = 0; k < groups.size(); ++k) {
+        if (!groups[k] || moved[k]) continue;
+        const std::string pid = first_line(slurp(rank_pid_path(dir.path(), static_cast<int>(k))));
+        if (pid.empty()) continue;
+        groups[k]->add(static_cast<pid_t>(std::stol(pid)));
+        moved[k] = true;
+      }
       if (g_interrupted) {
         child.terminate(3.0);
         throw ReplayError("interrupted: the ranks were stopped and the emulated network removed; no report written");

@@ -27,6 +27,7 @@
 #include "edgeplan/compute/threads.h"
 #include "edgeplan/jsonio/atomic_file.h"
 #include "edgeplan/plan/dataflow.h"
+#include "edgeplan/replay/cpu_quota.h"
 #include "edgeplan/replay/rank_record.h"
 #include "edgeplan/runtime/flow_runner.h"
 
@@ -103,19 +104,24 @@ struct Rank {
 
   void pin() {
     record.core = -1;
-    if (!opt.pin) return;
-    cpu_set_t allowed;
-    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return;
-    const int n = CPU_COUNT(&allowed);
-    int want = rank % n, seen = 0;
-    for (int c = 0; c < CPU_SETSIZE; ++c)
-      if (CPU_ISSET(c, &allowed) && seen++ == want) {
-        cpu_set_t one;
-        CPU_ZERO(&one);
-        CPU_SET(c, &one);
-        if (sched_setaffinity(0, sizeof one, &one) == 0) record.core = c;
-        return;
-      }
+    if (opt.core < 0) return;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(opt.core, &one);
+    if (sched_setaffinity(0, sizeof one, &one) == 0) record.core = opt.core;
+  }
+
+  // A slower device: the launcher moves this process into its CPU-quota group (all of it,
+  // as it profiled the device: a slower processor that also runs the device's network
+  // stack); wait for that before anything is timed (bounded: the launcher looks every 50 ms).
+  void join_cpu_group() {
+    if (opt.cpu_group.empty()) return;
+    jsonio::write_file_atomic<ReplayError>(rank_pid_path(opt.dir, rank), std::to_string(getpid()) + "\n");
+    for (int i = 0; i < 600; ++i) {
+      if (CpuQuotaGroup::self_in(opt.cpu_group)) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    fail("was not moved into its CPU-quota group " + opt.cpu_group + " within 30 s");
   }
 
   // Cristian's algorithm against rank 0, best of 16 exchanges per rank.
@@ -169,6 +175,7 @@ struct Rank {
     record.threads = opt.threads;
     progress = std::make_unique<ProgressFile>(rank_progress_path(opt.dir, rank));
     progress->set("starting");
+    join_cpu_group();
     pin();
     const Plan plan = load_plan_file(opt.plan_path);
     const Graph graph = plan_graph(plan);
@@ -489,6 +496,7 @@ std::string rank_record_path(const std::string& dir, int rank) { return dir + "/
 std::string rank_error_path(const std::string& dir, int rank) { return dir + "/rank-" + std::to_string(rank) + ".error"; }
 std::string rank_progress_path(const std::string& dir, int rank) { return dir + "/rank-" + std::to_string(rank) + ".progress"; }
 std::string rank_calibration_path(const std::string& dir, int rank) { return dir + "/rank-" + std::to_string(rank) + ".calibration"; }
+std::string rank_pid_path(const std::string& dir, int rank) { return dir + "/rank-" + std::to_string(rank) + ".pid"; }
 
 FaultInjection parse_fault(const std::string& text) {
   FaultInjection f;

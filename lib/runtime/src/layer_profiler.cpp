@@ -255,6 +255,8 @@ DeviceProfile profile_layers(const std::vector<Graph>& graphs, const ProfilerOpt
                       return s;
                     }()}};
   if (cuda) prov["gpu"] = o.device;
+  if (o.cpu_quota > 0) prov["cpu_quota"] = o.cpu_quota;
+  profile.cpu_quota = o.cpu_quota;
   profile.provenance_type = "measured";
   profile.provenance_json = prov.dump();
   profile.fallback = fit_fallback(todo, all_samples);

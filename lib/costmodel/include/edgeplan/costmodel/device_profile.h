@@ -81,6 +81,9 @@ struct DeviceProfile {
   std::map<std::string, LatencyCurve> curves;  // p50 curve per layer signature
   std::map<std::string, LatencyCurve> p10, p90;  // spread, where measured
   ExecutorOverhead executor;
+  // Measured under a CPU quota (provenance "cpu_quota", cores): an emulated slower device;
+  // replay runs it under the same quota. 0: none.
+  double cpu_quota = 0;
 
   // Latency of `rows` output rows (fractional for tiles: rows * cols / width) of a layer;
   // sets *fallback when no curve exists for its signature.

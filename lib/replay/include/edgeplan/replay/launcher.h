@@ -16,7 +16,8 @@ struct ReplayJob {
   bool emulate = false;              // namespaces + tbf at rates_mbps; else loopback, unshaped
   std::vector<double> rates_mbps;    // per device (emulate)
   int repeat = 5, warmup = 1, threads = 1;
-  bool pin = true;
+  bool pin = true;                   // pin ranks to cores, packed so quotas on a core sum to at most 1
+  std::vector<double> cpu_quota;     // per rank: CPUs' worth of time (< 1: a slower device); empty: none
   double stall_timeout_s = 60;       // a rank waiting this long for a message fails the run
   double timeout_s = 600;            // the whole job
   std::string fault;                 // tests: kill|stall:DEVICE:VOLUME

@@ -22,7 +22,8 @@ struct RankOptions {
   std::string dir;                   // where records, progress and errors go
   int repeat = 5, warmup = 1;
   int threads = 1;                   // libtorch intra-op threads
-  bool pin = true;                   // pin rank k to core k mod (cores available)
+  int core = -1;                     // the core to pin this rank to (-1: not pinned)
+  std::string cpu_group;             // wait until the launcher has moved this process into this cgroup
   double stall_timeout_s = 60;       // a wanted message that does not arrive by then fails the run
   FaultInjection fault;
   // calibrate-network instead of a plan: every ordered pair of ranks exchanges messages of
@@ -36,6 +37,7 @@ std::string rank_record_path(const std::string& dir, int rank);  // written at t
 std::string rank_error_path(const std::string& dir, int rank);   // one line, on failure
 std::string rank_progress_path(const std::string& dir, int rank);  // what the rank is doing now
 std::string rank_calibration_path(const std::string& dir, int rank);  // calibrate mode: its pairs
+std::string rank_pid_path(const std::string& dir, int rank);       // its process id, for the launcher
 
 // Runs the rank (MPI_Init ... MPI_Finalize); returns the exit code. On any failure it writes
 // its error file and aborts the whole job (MPI_Abort), so no rank waits forever.

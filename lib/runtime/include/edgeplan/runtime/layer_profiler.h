@@ -14,6 +14,7 @@ struct ProfilerOptions {
   std::string name;            // profile name; default "<device>-<threads>t"
   int threads = 1;             // libtorch intra-op threads, fixed for the whole run
   bool quick = false;          // coarse sweep: fewer row counts and repetitions
+  double cpu_quota = 0;        // recorded in the provenance: the caller runs under this CPU quota (cores)
   // Called after each layer signature: (done, total, work done, total work, signature).
   std::function<void(int, int, double, double, const std::string&)> progress;
 };
