@@ -3,7 +3,7 @@
 # (both devices this machine's CPU at 1 thread, profiles/measured/cpu-1thread.json; image and
 # result on d0; switched links), calibrated with `calibrate-network`, planned by each planner,
 # replayed for real over the emulated links; then the table of predicted vs measured.
-# Needs root (network namespaces). Takes about 10 minutes on 2 cores with the defaults.
+# Needs root (network namespaces). Takes about 6 minutes on 2 cores with the defaults.
 #   bash benchmarks/replay/fidelity.sh OUTDIR
 # Knobs (environment): MODELS, RATES (Mbit/s), PLANNERS, REPEAT, WARMUP, EDGEPLAN (binary),
 # SLOW_PROFILE: a profile measured under a CPU quota (profile --cpu-quota) for d1, which then
