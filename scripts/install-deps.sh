@@ -5,7 +5,7 @@ PKGS=(
   build-essential cmake git pkg-config
   libtorch-dev libopenblas0-pthread
   libcli11-dev nlohmann-json3-dev catch2 libbenchmark-dev
-  libopenmpi-dev openmpi-bin iproute2
+  libopenmpi-dev openmpi-bin iproute2 procps
 )
 missing=()
 for p in "${PKGS[@]}"; do
