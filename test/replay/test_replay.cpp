@@ -63,6 +63,14 @@ int leftover_namespaces() {
 
 bool namespaces_permitted(std::string& why) { return NetworkEmulation::permitted(&why); }
 
+// Cases on shaped links report themselves skipped (CTest: "SKIPPED:") where namespaces are not permitted.
+bool skip_without_namespaces() {
+  std::string why;
+  if (namespaces_permitted(why)) return false;
+  WARN("SKIPPED: network namespaces are not permitted here: " << why);
+  return true;
+}
+
 double seconds(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
@@ -219,11 +227,7 @@ TEST_CASE("replay: bad input is refused with one line before anything runs", "[r
 }
 
 TEST_CASE("replay: shaped links follow the tbf rate, and nothing is left behind", "[replay]") {
-  std::string why;
-  if (!namespaces_permitted(why)) {
-    WARN("SKIPPED: network namespaces are not permitted here: " << why);
-    return;
-  }
+  if (skip_without_namespaces()) return;
   const TempDir tmp;
   // The whole model on d1, so the 3x64x64 image (49,152 B) must cross d0 -> d1 at 2 Mbit/s:
   // at least 0.197 s on the wire, where loopback takes well under a millisecond.
@@ -307,11 +311,7 @@ TEST_CASE("replay: the fidelity summary counts errors, ties and the predicted or
 }
 
 TEST_CASE("replay: calibrate-network measures the shaped links and writes a scenario that loads", "[replay]") {
-  std::string why;
-  if (!namespaces_permitted(why)) {
-    WARN("SKIPPED: network namespaces are not permitted here: " << why);
-    return;
-  }
+  if (skip_without_namespaces()) return;
   const TempDir tmp;
   const std::string scen = tmp / "s.json";
   write(scen, scenario("resnet18", "3, 64, 64", 2, 20));
