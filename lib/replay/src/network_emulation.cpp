@@ -127,19 +127,25 @@ bool NetworkEmulation::permitted(std::string* why) {
     if (why) *why = "creating network namespaces needs root (CAP_NET_ADMIN)";
     return false;
   }
+  // Everything an emulation needs (a namespace, a veth pair, a bridge, a tbf qdisc), tried
+  // inside a throwaway namespace so that nothing outside it is touched.
   const std::string probe = "ep" + std::to_string(static_cast<long>(getpid())) + "probe";
-  const detail::CommandResult r = detail::run_command({"ip", "netns", "add", probe}, kCommandTimeoutS);
-  if (r.exit_code != 0) {
-    if (why) *why = "'ip netns add' failed: " + r.output.substr(0, r.output.find('\n'));
-    return false;
+  const std::vector<std::vector<std::string>> steps = {
+      {"ip", "netns", "add", probe},
+      {"ip", "netns", "exec", probe, "ip", "link", "add", "pa", "type", "veth", "peer", "name", "pb"},
+      {"ip", "netns", "exec", probe, "ip", "link", "add", "pbr", "type", "bridge"},
+      {"ip", "netns", "exec", probe, "tc", "qdisc", "add", "dev", "pa", "root", "tbf", "rate", "1000kbit", "burst", "4096", "latency", "200ms"}};
+  bool ok = true;
+  for (const auto& step : steps) {
+    const detail::CommandResult r = detail::run_command(step, kCommandTimeoutS);
+    if (r.exit_code != 0) {
+      if (why) *why = "'" + detail::shell_join(step) + "' failed: " + r.output.substr(0, r.output.find('\n'));
+      ok = false;
+      break;
+    }
   }
   quietly({"ip", "netns", "delete", probe});
-  const detail::CommandResult tc = detail::run_command({"tc", "-V"}, kCommandTimeoutS);
-  if (tc.exit_code != 0) {
-    if (why) *why = "tc (iproute2) is not available";
-    return false;
-  }
-  return true;
+  return ok;
 }
 
 }  // namespace edgeplan
