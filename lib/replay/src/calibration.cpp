@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "edgeplan/compute/percentile.h"
 #include "edgeplan/replay/rank_record.h"
 
 namespace edgeplan {
@@ -63,12 +64,8 @@ NetworkCalibration calibrate(const std::vector<std::string>& devices, const std:
       if (devices[d] == m.from || devices[d] == m.to) c.device_mbps[d] = std::max(c.device_mbps[d], c.pairs.back().mbps);
   }
   if (rtts.empty()) throw ReplayError("calibration needs at least two devices");
-  auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-  };
-  c.latency_ms = median(rtts) / 2;
-  c.overhead_ms = std::max(0.0, median(fixed) - c.latency_ms);
+  c.latency_ms = percentile(rtts, 0.5) / 2;
+  c.overhead_ms = std::max(0.0, percentile(fixed, 0.5) - c.latency_ms);
   return c;
 }
 

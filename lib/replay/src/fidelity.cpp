@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "edgeplan/compute/percentile.h"
 #include "edgeplan/jsonio/fields.h"
 #include "edgeplan/replay/rank_record.h"
 
@@ -59,15 +60,8 @@ FidelitySummary summarize_fidelity(std::vector<FidelityRow> rows) {
       s.worst = r.model + ", " + r.network + ", " + r.planner;
     }
   }
-  std::sort(errs.begin(), errs.end());
-  auto pct = [&](double q) {
-    const double pos = q * static_cast<double>(errs.size() - 1);
-    const auto lo = static_cast<std::size_t>(pos);
-    const std::size_t hi = std::min(lo + 1, errs.size() - 1);
-    return errs[lo] + (errs[hi] - errs[lo]) * (pos - static_cast<double>(lo));
-  };
-  s.median_abs_error = pct(0.5);
-  s.p90_abs_error = pct(0.9);
+  s.median_abs_error = percentile(errs, 0.5);
+  s.p90_abs_error = percentile(errs, 0.9);
   std::map<std::string, std::vector<const FidelityRow*>> groups;
   for (const FidelityRow& r : s.rows) groups[r.scenario].push_back(&r);
   for (const auto& [name, g] : groups) {

@@ -9,19 +9,13 @@
 #include <nlohmann/json.hpp>
 
 #include "edgeplan/compute/machine.h"
+#include "edgeplan/compute/percentile.h"
 
 namespace edgeplan {
 
 using nlohmann::json;
 
 namespace {
-
-double percentile(const std::vector<double>& sorted, double q) {
-  const double pos = q * static_cast<double>(sorted.size() - 1);
-  const auto lo = static_cast<std::size_t>(std::floor(pos));
-  const std::size_t hi = std::min(lo + 1, sorted.size() - 1);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - static_cast<double>(lo));
-}
 
 // One timed repeat on the simulator's terms: times relative to the image, devices = ranks.
 SimResult repeat_result(const Dataflow& flow, const JobResult& job, std::size_t rep) {
@@ -88,8 +82,8 @@ json timeline_json(const SimResult& r) {
 
 LatencyStats latency_stats(std::vector<double> s) {
   if (s.empty()) throw ReplayError("no timed repeats");
-  std::sort(s.begin(), s.end());
-  return {percentile(s, 0.5), percentile(s, 0.1), percentile(s, 0.9), s.front(), s.back()};
+  return {percentile(s, 0.5), percentile(s, 0.1), percentile(s, 0.9), *std::min_element(s.begin(), s.end()),
+          *std::max_element(s.begin(), s.end())};
 }
 
 ReplayReport build_replay_report(const Dataflow& flow, const JobResult& job, const SimResult& predicted,

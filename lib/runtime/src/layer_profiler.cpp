@@ -16,6 +16,7 @@
 
 #include "edgeplan/costmodel/curve_sampler.h"
 #include "edgeplan/compute/allocator.h"
+#include "edgeplan/compute/percentile.h"
 #include "edgeplan/compute/machine.h"
 #include "edgeplan/compute/threads.h"
 #include "edgeplan/runtime/cpu_executor.h"
@@ -35,14 +36,6 @@ struct RepetitionPolicy {
 };
 
 RepetitionPolicy policy(bool quick) { return quick ? RepetitionPolicy{2, 5, 0.3, 0.15} : RepetitionPolicy{3, 11, 1.0, 0.10}; }
-
-double percentile(std::vector<double> v, double q) {
-  std::sort(v.begin(), v.end());
-  const double pos = q * static_cast<double>(v.size() - 1);
-  const auto lo = static_cast<std::size_t>(std::floor(pos));
-  const auto hi = std::min(v.size() - 1, lo + 1);
-  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
-}
 
 // Median and p10 / p90 of repeated runs after one warm-up run: robust to the occasional
 // outlier (a preempted run moves p90, not the median).
