@@ -1,6 +1,9 @@
 // Atomic file output for the CLI.
 #include "cli_util.h"
 
+#include <limits.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "edgeplan/costmodel/scenario.h"
@@ -32,6 +35,31 @@ void check_plan_for(const Plan& plan, const Scenario& s, const std::string& what
   for (const std::string& d : plan.devices)  // the simulator's rule, checked before planning starts
     if (std::find(ids.begin(), ids.end(), d) == ids.end())
       throw Error(what + ": plan device '" + d + "' is not a device of the scenario");
+}
+
+}  // namespace edgeplan::cli
+
+namespace edgeplan::cli {
+
+std::string self_exe() {
+  char buf[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) throw Error("cannot find the edgeplan binary (/proc/self/exe)");
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+
+std::vector<double> emulated_rates(const Scenario& s, const std::vector<int>& scenario_index, const std::string& what) {
+  const NetworkModel& n = s.network;
+  if (n.topology() != Topology::Switched && n.topology() != Topology::WifiStar)
+    throw Error(what + " reproduces switched and wifi_star networks (one rate per device); this scenario's is " +
+                to_string(n.topology()) + " (use --network loopback, or a switched scenario with the same rates)");
+  if (n.has_traces()) throw Error(what + " cannot replay bandwidth traces (tbf rates are fixed); remove the trace");
+  if (n.device_count() > 1 && n.route(0, 1).two_hops)
+    throw Error(what + " cannot reproduce a shared Wi-Fi channel (one tbf per device is not one medium); use a switched scenario");
+  std::vector<double> rates;  // a calibrated scenario names the tbf rates its measured ones came through
+  for (int d : scenario_index)
+    rates.push_back(s.link_rates_mbps.empty() ? n.rate_at(d, 0) : s.link_rates_mbps[static_cast<std::size_t>(d)]);
+  return rates;
 }
 
 }  // namespace edgeplan::cli

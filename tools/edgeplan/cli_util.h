@@ -25,6 +25,15 @@ std::vector<std::string> split_commas(const std::string& text);
 // input, valid for that graph, and lists only the scenario's devices.
 void check_plan_for(const Plan& plan, const Scenario& scenario, const std::string& what);
 
+// The running edgeplan binary (what replay ranks run); throws Error if it cannot be found.
+std::string self_exe();
+
+// The per-device tbf rates that network emulation shapes a scenario's links to (its
+// calibration's link rates if calibrated), for the scenario devices listed; throws Error
+// (one line, starting with `what`) for networks it cannot reproduce: matrix, tiered,
+// traced, or a shared Wi-Fi channel.
+std::vector<double> emulated_rates(const Scenario& s, const std::vector<int>& scenario_index, const std::string& what);
+
 // Writes text to `path` atomically (temporary file + rename); throws edgeplan::Error.
 void write_file_atomic(const std::string& path, const std::string& text);
 

@@ -1,8 +1,5 @@
 // `edgeplan calibrate-network`: measure the emulated links of a scenario and write a copy of
 // it whose network block holds the measured rates, latency and per-message overhead.
-#include <unistd.h>
-
-#include <climits>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -39,25 +36,18 @@ struct Args {
 
 int cmd_calibrate(const Args& a) {
   const Scenario s = load_scenario_file(a.scenario);
-  const NetworkModel& n = s.network;
-  if (n.topology() != Topology::Switched && n.topology() != Topology::WifiStar)
-    throw Error("calibrate-network measures switched and wifi_star networks (one rate per device), not " + std::string(to_string(n.topology())));
   if (s.devices.size() < 2) throw Error("calibrate-network needs at least two devices");
+  std::vector<int> every(s.devices.size());
+  for (std::size_t d = 0; d < every.size(); ++d) every[d] = static_cast<int>(d);
+  const std::vector<double> rates = emulated_rates(s, every, "calibrate-network");  // bad networks refused before anything runs
   std::string why;
   if (!NetworkEmulation::permitted(&why)) throw Error("calibrate-network shapes links in network namespaces, not permitted here: " + why);
   ReplayJob job;
   job.devices = s.device_ids();
-  char exe[PATH_MAX];
-  const ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (len <= 0) throw Error("cannot find the edgeplan binary (/proc/self/exe)");
-  job.self_exe = std::string(exe, static_cast<std::size_t>(len));
+  job.self_exe = self_exe();
   job.emulate = true;
-  double slowest = 1e18;
-  for (std::size_t d = 0; d < s.devices.size(); ++d) {
-    job.rates_mbps.push_back(s.link_rates_mbps.empty() ? n.rate_at(static_cast<int>(d), 0) : s.link_rates_mbps[d]);
-    slowest = std::min(slowest, job.rates_mbps.back());
-  }
-  job.calibrate_bytes = calibration_sizes(slowest);
+  job.rates_mbps = rates;
+  job.calibrate_bytes = calibration_sizes(*std::min_element(rates.begin(), rates.end()));
   job.repeat = a.repeat;
   job.stall_timeout_s = 600;
   job.timeout_s = 120 + static_cast<double>(job.devices.size() * job.devices.size()) * (a.repeat + 1) * 2.0;

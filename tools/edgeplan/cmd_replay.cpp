@@ -39,28 +39,6 @@ std::string absolute(const std::string& path) {
   return std::string(cwd) + "/" + path;
 }
 
-std::string self_exe() {
-  char buf[PATH_MAX];
-  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) throw Error("cannot find the edgeplan binary (/proc/self/exe)");
-  return std::string(buf, static_cast<std::size_t>(n));
-}
-
-// Per-device rates the emulation can reproduce, or a one-line reason why not.
-std::vector<double> emulated_rates(const Scenario& s, const std::vector<int>& scenario_index) {
-  const NetworkModel& n = s.network;
-  if (n.topology() != Topology::Switched && n.topology() != Topology::WifiStar)
-    throw Error(std::string("--network emulate reproduces switched and wifi_star networks (one rate per device); this scenario's is ") +
-                to_string(n.topology()) + " (use --network loopback, or a switched scenario with the same rates)");
-  if (n.has_traces()) throw Error("--network emulate cannot replay bandwidth traces (tbf rates are fixed); remove the trace");
-  if (n.device_count() > 1 && n.route(0, 1).two_hops)
-    throw Error("--network emulate cannot reproduce a shared Wi-Fi channel (one tbf per device is not one medium); use a switched scenario");
-  std::vector<double> rates;  // a calibrated scenario names the tbf rates its measured ones came through
-  for (int d : scenario_index)
-    rates.push_back(s.link_rates_mbps.empty() ? n.rate_at(d, 0) : s.link_rates_mbps[static_cast<std::size_t>(d)]);
-  return rates;
-}
-
 void print_report(const ReplayReport& r, const std::string& plan_path) {
   std::printf("replay of %s (%s) on %zu ranks, %s\n", plan_path.c_str(), r.model.c_str(), r.devices.size(), r.network.c_str());
   std::printf("%d timed repeats after %d warm-up(s), %d libtorch thread(s) per rank; every repeat exact: max relative error %.2e (limit 1e-4)\n",
@@ -111,7 +89,7 @@ int cmd_replay(const ReplayArgs& a) {
   job.timeout_s = a.timeout_s > 0 ? a.timeout_s
                                   : 180 + (a.repeat + a.warmup) * std::max(1.0, 5 * predicted.latency_ms / 1000) + job.stall_timeout_s;
   job.emulate = a.network == "emulate";
-  if (job.emulate) job.rates_mbps = emulated_rates(s, scenario_index);
+  if (job.emulate) job.rates_mbps = emulated_rates(s, scenario_index, "--network emulate");
   if (a.launch_command) {
     std::cout << launch_command_for_hosts(job);
     return 0;
