@@ -204,8 +204,7 @@ int run_executor(const Args& a) {
   ExecutorOverhead o = fit_executor_overhead(samples);
   double worst = 0;
   for (const OverheadSample& s : samples) {
-    const double pred = s.layer_scale * s.layers_ms + o.per_part_ms * s.parts + o.per_layer_ms * s.layers + o.ms_per_mb * s.bytes / 1e6;
-    worst = std::max(worst, std::abs(pred / s.measured_ms - 1));
+    worst = std::max(worst, std::abs(predicted_ms(s, o) / s.measured_ms - 1));
   }
   char buf[400];
   std::snprintf(buf, sizeof buf,

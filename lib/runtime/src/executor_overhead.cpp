@@ -38,6 +38,10 @@ double total_compute(const SimResult& r) {
 
 }  // namespace
 
+double predicted_ms(const OverheadSample& s, const ExecutorOverhead& o) {
+  return s.layer_scale * s.layers_ms + o.per_part_ms * s.parts + o.per_layer_ms * s.layers + o.ms_per_mb * s.bytes / 1e6;
+}
+
 OverheadSample measure_plan_overhead(const Graph& graph, const Plan& plan, const DeviceProfile& profile, int threads,
                                      int repetitions, const std::string& label) {
   validate_plan(plan, graph);
@@ -119,11 +123,9 @@ ExecutorOverhead fit_executor_overhead(const std::vector<OverheadSample>& sample
       }
       if (negative) continue;
     }
+    const ExecutorOverhead candidate{coef[0], coef[1], coef[2], "", true};
     double err = 0;
-    for (const OverheadSample& s : samples) {
-      const double pred = coef[0] * s.parts + coef[1] * s.layers + coef[2] * s.bytes / 1e6;
-      err += std::pow(s.measured_ms - s.layer_scale * s.layers_ms - pred, 2);
-    }
+    for (const OverheadSample& s : samples) err += std::pow(s.measured_ms - predicted_ms(s, candidate), 2);
     if (err < best_err) {
       best_err = err;
       std::copy(coef, coef + 3, best);

@@ -22,6 +22,10 @@ struct OverheadSample {
   double parts = 0, layers = 0, bytes = 0;
 };
 
+// What a fitted overhead predicts for a sample: its scaled layer time plus the overhead of
+// its parts, layers and bytes.
+double predicted_ms(const OverheadSample& s, const ExecutorOverhead& o);
+
 // Runs every task of `plan` in this process `repetitions` times after one warm-up.
 OverheadSample measure_plan_overhead(const Graph& graph, const Plan& plan, const DeviceProfile& profile, int threads,
                                      int repetitions, const std::string& label);
