@@ -86,7 +86,7 @@ void BM_OptVgg16EightDevices(benchmark::State& state) {
   cfg.input_device = 3;
   cfg.output_device = 3;
   const Simulator sim(base.graph, cost, net, cfg);
-  const PlanningContext ctx{base.graph, cost, net, ids, 3, 3, sim};
+  const PlanningContext ctx = PlanningContext::of(sim);
   const auto opt = make_planner("opt:restarts=" + std::to_string(state.range(0)));
   double ms = 0;
   for (auto _ : state) {

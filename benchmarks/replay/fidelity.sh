@@ -38,6 +38,7 @@ for model in $MODELS; do
     {"id": "d0", "profile": "$PROFILE"},
     {"id": "d1", "profile": "$SLOW"}
   ],
+  "precision": {"activations": "fp32", "input": "fp32"},
   "input_device": "d0",
   "output_device": "d0",
   "network": {"type": "switched", "rates_mbps": $rate, "latency_ms": 0, "overhead_ms": 0}

@@ -144,3 +144,58 @@ TEST_CASE("random plans: never below the lower bound, more bandwidth or a faster
     }
   }
 }
+
+TEST_CASE("precision and non-computing nodes: bad values get one line", "[scenario]") {
+  const json base = json::parse(slurp(kRoot + "/benchmarks/scenarios/default.json"));
+  auto with = [&](const std::function<void(json&)>& edit) {
+    json j = base;
+    edit(j);
+    return error_of(j.dump());
+  };
+  CHECK_THAT(with([](json& j) { j["precision"] = {{"activations", "fp8"}}; }), Catch::Contains("unknown type 'fp8'"));
+  CHECK_THAT(with([](json& j) { j["precision"] = {{"activations", "uint8"}}; }), Catch::Contains("unknown type 'uint8'"));
+  CHECK_THAT(with([](json& j) { j["precision"] = {{"input", "rgb"}}; }), Catch::Contains("scenario.precision.input"));
+  CHECK_THAT(with([](json& j) { j["precision"] = {{"bits", 8}}; }), Catch::Contains("unknown field 'bits'"));
+  CHECK_THAT(with([](json& j) { j["precision"] = "fp16"; }), Catch::Contains("scenario.precision"));
+  // The profiles are modeled at one precision; a scenario running another is refused.
+  const std::string p = base["devices"][0]["profile"];
+  const std::string other = p.find("fp16") != std::string::npos ? "fp32" : "fp16";
+  CHECK_THAT(with([&](json& j) { j["precision"] = {{"activations", other}}; }), Catch::Contains("profile but the scenario runs"));
+  CHECK_THAT(with([](json& j) { j["devices"].push_back({{"id", "camera"}}); }), Catch::Contains("\"compute\": false"));
+  CHECK_THAT(with([](json& j) { j["devices"][0]["compute"] = false; }), Catch::Contains("has no profile"));
+  CHECK_THAT(with([](json& j) { j["devices"] = json::array({{{"id", "camera"}, {"compute", false}}}); }),
+             Catch::Contains("no device computes"));
+}
+
+TEST_CASE("a camera that does not compute: uint8 image and fp16 activations on the wire, parts refused there", "[scenario]") {
+  // Files of the test scenario: a one-device profile and a matrix network with the camera listed first.
+  const std::string dir = kRoot + "/profiles/modeled";
+  json j = json::parse(slurp(kRoot + "/benchmarks/scenarios/default.json"));
+  const std::string nano = j["devices"][3]["profile"];
+  j["devices"] = json::array({{{"id", "camera"}, {"compute", false}}, {{"id", "nano"}, {"profile", nano}}});
+  j["model"] = {{"name", "alexnet"}, {"input", {3, 67, 67}}};
+  j["input_device"] = "camera";
+  j["output_device"] = "camera";
+  j["network"] = {{"type", "matrix"}, {"mbps", {{0, 8}, {16, 0}}}};  // camera -> nano 8 Mbit/s, back 16
+  const Scenario s = parse_scenario(j.dump(), kRoot + "/benchmarks/scenarios");
+  REQUIRE(s.compute_devices == 1);
+  CHECK(s.devices[0].id == "nano");  // computing devices first
+  CHECK(s.devices[1].id == "camera");
+  CHECK(s.input_device == 1);
+  CHECK(s.elements.input == ElementType::U8);  // default: an 8-bit camera frame
+  const Simulator sim(s);
+  Plan p = make_even_plan(s.graph, {"nano"}, {LayerRange{0, s.graph.body_end()}});
+  p.devices = s.device_ids();
+  const SimResult r = sim.simulate(p);
+  // uint8, and only rows and columns 0..64: at 67x67 the last two feed no output of AlexNet
+  // (conv 11/4 pad 2, then max pools 3/2: 16 -> 7 rows keep 15 rows of conv1, which read 0..64).
+  const std::int64_t image = 3 * 65 * 65 * 1;
+  const std::int64_t result = s.graph.layer(s.graph.size() - 1).out.elements() * element_bytes(s.elements.activations);
+  CHECK(r.link_bytes[1 * 2 + 0] == image);   // camera -> nano, at 8 Mbit/s (the file's row 0)
+  CHECK(r.link_bytes[0 * 2 + 1] == result);  // nano -> camera, at 16 Mbit/s
+  CHECK(r.transfers == 2);
+  CHECK(r.latency_ms == Approx(image * 8 / 8e3 + r.devices[0].compute_ms + result * 8 / 16e3));
+  Plan on_camera = make_even_plan(s.graph, {"camera"}, {LayerRange{0, s.graph.body_end()}});
+  on_camera.devices = s.device_ids();
+  CHECK_THROWS_WITH(sim.simulate(on_camera), Catch::Contains("'camera' does not compute"));
+}

@@ -34,6 +34,7 @@ std::string scenario(const std::string& model, const std::string& input, int n, 
   for (int i = 0; i < n; ++i) devs.push_back({{"id", "d" + std::to_string(i)}, {"profile", kRoot + "/profiles/measured/cpu-1thread.json"}});
   const json j = {{"format", "edgeplan.scenario/v1"}, {"name", "replay-test"},
                   {"model", {{"name", model}, {"input", json::parse("[" + input + "]")}}}, {"devices", devs},
+                  {"precision", {{"activations", "fp32"}, {"input", "fp32"}}},
                   {"input_device", "d0"}, {"output_device", "d" + std::to_string(n - 1)},
                   {"network", {{"type", "switched"}, {"rates_mbps", mbps}, {"latency_ms", 0.1}, {"overhead_ms", 0.2}}}};
   return j.dump();
@@ -215,7 +216,11 @@ TEST_CASE("replay: bad input is refused with one line before anything runs", "[r
   json m = json::parse(scenario("resnet18", "3, 64, 64", 2, 100));
   m["network"] = {{"type", "matrix"}, {"mbps", {{0, 10}, {10, 0}}}, {"latency_ms", 0.1}, {"overhead_ms", 0.1}};
   write(matrix, m.dump());
-  for (const std::string& args : {"replay --scenario " + other + " --plan " + plan, "replay --scenario " + scen + " --plan " + plan + " --network wifi",
+  const std::string fp16 = tmp / "fp16.json";  // the CPU executor sends fp32 only
+  json h = json::parse(scenario("resnet18", "3, 64, 64", 2, 100));
+  h["precision"]["input"] = "uint8";
+  write(fp16, h.dump());
+  for (const std::string& args : {"replay --scenario " + fp16 + " --plan " + plan,"replay --scenario " + other + " --plan " + plan, "replay --scenario " + scen + " --plan " + plan + " --network wifi",
                                   "replay --scenario " + matrix + " --plan " + plan, "replay --scenario " + scen + " --plan " + tmp / "missing.json",
                                   "replay --scenario " + scen + " --plan " + plan + " --inject-fault boom:d0:1"}) {
     const Run r = run(args);

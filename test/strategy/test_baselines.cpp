@@ -29,7 +29,7 @@ struct Setup {
         net(NetworkModel::switched(mbps, 0, 0)),
         cfg(config(static_cast<int>(mbps.size()), output)),
         sim(graph, cost, net, cfg),
-        ctx{graph, cost, net, cfg.device_ids, 0, output, sim} {}
+        ctx{PlanningContext::of(sim)} {}
   static SimulatorConfig config(int n, int output) {
     SimulatorConfig c;
     for (int i = 0; i < n; ++i) c.device_ids.push_back("d" + std::to_string(i));

@@ -33,7 +33,7 @@ struct Twin {
     return c;
   }();
   Simulator sim{graph, cost, net, cfg};
-  PlanningContext ctx{graph, cost, net, cfg.device_ids, 0, 0, sim};
+  PlanningContext ctx = PlanningContext::of(sim);
 };
 
 }  // namespace
@@ -140,8 +140,9 @@ TEST_CASE("DistrEdge plans validate and replay exactly on every zoo model", "[di
     const NetworkModel net = NetworkModel::wifi_star({300, 300, 300}, false, 1, 0.2);
     SimulatorConfig cfg;
     cfg.device_ids = {"tx2", "nano-a", "nano-b"};
+    cfg.input_device = cfg.output_device = 1;
     const Simulator sim(g, cost, net, cfg);
-    const PlanningContext ctx{g, cost, net, cfg.device_ids, 1, 1, sim};
+    const PlanningContext ctx = PlanningContext::of(sim);
     DistrEdgeOptions o;
     o.episodes = 20;
     const TrainResult r = train_distredge(ctx, o);

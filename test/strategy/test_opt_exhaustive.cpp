@@ -144,7 +144,7 @@ TEST_CASE("opt against an exhaustive search on real zoo models", "[planners][opt
       cfg.device_ids = {"nano", "tx2", "nx"};
       cfg.device_ids.resize(profiles.size());
       const Simulator sim(g, cost, net, cfg);
-      const PlanningContext ctx{g, cost, net, cfg.device_ids, 0, 0, sim};
+      const PlanningContext ctx = PlanningContext::of(sim);
       const auto [best, plans] = Family{g, sim, cfg.device_ids, c.max_volumes, c.devices > 2}.best();
       const double opt = sim.latency_ms(make_planner("opt")->plan(ctx));
       const double ratio = opt / best;

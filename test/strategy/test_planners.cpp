@@ -150,9 +150,9 @@ TEST_CASE("plans of every planner replay exactly on every zoo model", "[planners
                                     NetworkModel::wifi_star({20, 20, 20}, true, 2, 0.5)}) {
       SimulatorConfig cfg;
       cfg.device_ids = {"tx2", "pi4", "nano"};
-      cfg.input_device = 1;
+      cfg.input_device = cfg.output_device = 1;
       const Simulator sim(g, cost, net, cfg);
-      const PlanningContext ctx{g, cost, net, cfg.device_ids, 1, 1, sim};
+      const PlanningContext ctx = PlanningContext::of(sim);
       for (const auto& name : planner_names()) {
         if (name == "distredge") continue;  // trained separately (test_distredge.cpp)
         INFO(model << " " << name << " " << to_string(net.topology()));
@@ -176,7 +176,7 @@ TEST_CASE("opt is within 3% of a brute-force optimum on tiny chains", "[planners
     SimulatorConfig cfg;
     cfg.device_ids = {"a", "b"};
     const Simulator sim(g, cost, net, cfg);
-    const PlanningContext ctx{g, cost, net, cfg.device_ids, 0, 0, sim};
+    const PlanningContext ctx = PlanningContext::of(sim);
     // Brute force: every boundary set, each volume split at rows {0,4,8,12,16} in either order.
     double best = 1e300;
     for (int mask = 0; mask < 8; ++mask) {

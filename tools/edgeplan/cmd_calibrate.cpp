@@ -70,6 +70,7 @@ int cmd_calibrate(const Args& a) {
   const fs::path out_dir = fs::absolute(fs::path(a.output)).parent_path();
   const fs::path in_dir = fs::absolute(fs::path(a.scenario)).parent_path();
   for (json& d : j["devices"]) {
+    if (!d.contains("profile")) continue;  // a node that does not compute
     const fs::path p = d["profile"].get<std::string>();
     d["profile"] = fs::relative(fs::weakly_canonical(p.is_absolute() ? p : in_dir / p), out_dir).string();
   }

@@ -60,6 +60,11 @@ int cmd_replay(const ReplayArgs& a) {
   const Scenario s = load_scenario_file(a.scenario);
   const Plan plan = load_plan_file(a.plan);
   check_plan_for(plan, s, a.plan);
+  // The CPU executor computes and sends fp32; a scenario of another precision would replay
+  // other bytes than it predicts.
+  if (s.elements.activations != ElementType::F32 || s.elements.input != ElementType::F32)
+    throw Error(a.scenario + ": replay runs fp32 only (the CPU executor), this scenario is " + s.elements.summary() +
+                "; set \"precision\": {\"activations\": \"fp32\", \"input\": \"fp32\"}");
   // Ranks: the plan's devices plus where the image starts and the result ends, in scenario order.
   ReplayJob job;
   std::vector<int> scenario_index;

@@ -50,7 +50,7 @@ CostClass cost_class(const Layer& l) {
   }
 }
 
-LayerWork fallback_work(const Graph& graph, int index, double rows) {
+LayerWork fallback_work(const Graph& graph, int index, double rows, double element_bytes) {
   LayerWork w;
   if (rows <= 0) return w;
   const Layer& l = graph.layer(index);
@@ -68,17 +68,17 @@ LayerWork fallback_work(const Graph& graph, int index, double rows) {
   }
   w.work = work_full * frac;
   w.out_elements = out_full * frac;
-  w.bytes = 4.0 * ((in_full + out_full) * frac + static_cast<double>(graph.params(index)));
+  w.bytes = element_bytes * ((in_full + out_full) * frac + static_cast<double>(graph.params(index)));
   return w;
 }
 
 double FallbackModel::latency_ms(const Graph& graph, int index, double rows) const {
   if (rows <= 0) return 0.0;
   const Layer& l = graph.layer(index);
-  LayerWork w = fallback_work(graph, index, rows);
+  LayerWork w = fallback_work(graph, index, rows, element_bytes);
   if (wave_outputs > 0 && w.out_elements > 0) {
     // Whole waves: exactly the same work for every row count inside one wave.
-    const double full = fallback_work(graph, index, l.out.h).work;
+    const double full = fallback_work(graph, index, l.out.h, element_bytes).work;
     const double waves = std::ceil(w.out_elements / static_cast<double>(wave_outputs));
     w.work = full / static_cast<double>(l.out.elements()) * waves * static_cast<double>(wave_outputs);
   }

@@ -2,6 +2,7 @@
 #include "edgeplan/costmodel/layer_cost_model.h"
 
 #include <algorithm>
+#include <limits>
 #include <cmath>
 
 namespace edgeplan {
@@ -9,13 +10,15 @@ namespace edgeplan {
 ProfileCostModel::ProfileCostModel(const Graph& graph, const std::vector<const DeviceProfile*>& profiles)
     : n_devices_(static_cast<int>(profiles.size())), n_layers_(graph.size()) {
   for (int l = 0; l < n_layers_; ++l) height_.push_back(graph.layer(l).out.h);
-  for (const DeviceProfile* p : profiles) overhead_.push_back(p->executor);
+  for (const DeviceProfile* p : profiles) overhead_.push_back(p ? p->executor : ExecutorOverhead{});
   for (int d = 0; d < n_devices_; ++d)
     for (int l = 0; l < n_layers_; ++l) {
       offset_.push_back(ms_.size());
       bool fb = false;
       const int h = height_[static_cast<std::size_t>(l)];
-      for (int r = 0; r <= h; ++r) ms_.push_back(profiles[static_cast<std::size_t>(d)]->latency_ms(graph, l, r, &fb));
+      const DeviceProfile* p = profiles[static_cast<std::size_t>(d)];
+      // A node without a profile does not compute: every layer takes forever there.
+      for (int r = 0; r <= h; ++r) ms_.push_back(!p ? (r ? std::numeric_limits<double>::infinity() : 0.0) : p->latency_ms(graph, l, r, &fb));
       fallback_.push_back(fb ? 1 : 0);
     }
 }

@@ -59,7 +59,7 @@ DeviceProfile parse_profile(const std::string& text) {
   const json j = jio::parse_text<E>(text);
   const std::string w = "profile";
   if (!j.is_object()) throw E("profile: top level must be a JSON object");
-  jio::only_keys<E>(j, {"format", "name", "kind", "memory_mb", "provenance", "fallback", "curves", "executor"}, w);
+  jio::only_keys<E>(j, {"format", "name", "kind", "precision", "memory_mb", "provenance", "fallback", "curves", "executor"}, w);
   const std::string format = jio::string_at<E>(j, "format", w);
   if (format != kProfileFormat) throw E("profile: format is '" + format + "', expected '" + kProfileFormat + "'");
   DeviceProfile p;
@@ -68,6 +68,12 @@ DeviceProfile parse_profile(const std::string& text) {
   p.kind = jio::string_at<E>(j, "kind", w);
   if (p.kind != "cpu" && p.kind != "gpu" && p.kind != "npu") throw E("profile.kind: must be cpu, gpu or npu");
   p.memory_bytes = static_cast<std::int64_t>(jio::number_at<E>(j, "memory_mb", w, 1, 1e8) * 1024 * 1024);
+  if (j.contains("precision")) {
+    const std::string name = jio::string_at<E>(j, "precision", w);
+    const auto t = parse_element_type(name);
+    if (!t || *t == ElementType::U8) throw E("profile.precision: unknown type '" + name + "' (fp32, fp16, int8)");
+    p.precision = *t;
+  }
   const json& prov = jio::object_at<E>(j, "provenance", w);
   check_provenance(prov);
   if (j.contains("executor")) {
@@ -93,6 +99,7 @@ DeviceProfile parse_profile(const std::string& text) {
   fb.saturation_mmacs = jio::number_at<E>(f, "saturation_mmacs", fw, 1e-9, 1e12);
   fb.beta = jio::number_at<E>(f, "beta", fw, 0, 1);
   fb.wave_outputs = static_cast<std::int64_t>(jio::number_or<E>(f, "wave_outputs", fw, 0, 1e12, 0));
+  fb.element_bytes = element_bytes(p.precision);
   const json& kinds = jio::object_at<E>(f, "kinds", fw);
   for (int c = 0; c < static_cast<int>(CostClass::Count); ++c) {
     const char* name = to_string(static_cast<CostClass>(c));
@@ -139,6 +146,7 @@ std::string profile_to_json(const DeviceProfile& p) {
   j["format"] = kProfileFormat;
   j["name"] = p.name;
   j["kind"] = p.kind;
+  j["precision"] = to_string(p.precision);
   j["memory_mb"] = static_cast<double>(p.memory_bytes) / (1024.0 * 1024.0);
   j["provenance"] = json::parse(p.provenance_json);
   if (p.executor.present)

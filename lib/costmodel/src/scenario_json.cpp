@@ -1,6 +1,7 @@
 // edgeplan.scenario/v1 reading: model, devices with profiles, source / sink, network.
 #include <cstdio>
 #include <map>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -79,7 +80,40 @@ std::vector<double> parse_calibration(const json& net, const Scenario& s, const 
   return device_rates(c, s, w + ".calibration", "link_rates_mbps");
 }
 
-NetworkModel parse_network(const json& net, const Scenario& s, std::string& summary, std::vector<double>& link_rates) {
+// The activation type and the image's encoding. Default activations: the computing
+// devices' profiles' precision (they must agree); default input: an 8-bit camera frame.
+ElementSizes parse_precision(const json& j, const Scenario& s) {
+  const std::string w = "scenario.precision";
+  ElementSizes e;
+  auto type_at = [&](const json& o, const char* key, bool input) {
+    const std::string name = jio::string_at<E>(o, key, w);
+    const auto t = parse_element_type(name);
+    if (!t || (!input && *t == ElementType::U8))
+      throw E(w + "." + key + ": unknown type '" + name + (input ? "' (fp32, fp16, int8, uint8)" : "' (fp32, fp16, int8)"));
+    return *t;
+  };
+  std::optional<ElementType> activations;
+  e.input = ElementType::U8;
+  if (j.contains("precision")) {
+    const json& p = jio::object_at<E>(j, "precision", "scenario");
+    jio::only_keys<E>(p, {"activations", "input"}, w);
+    if (p.contains("activations")) activations = type_at(p, "activations", false);
+    if (p.contains("input")) e.input = type_at(p, "input", true);
+  }
+  for (int d = 0; d < s.compute_devices; ++d) {
+    const ScenarioDevice& dev = s.devices[static_cast<std::size_t>(d)];
+    if (!activations) activations = dev.profile.precision;
+    if (dev.profile.precision != *activations)
+      throw E(w + ".activations: device '" + dev.id + "' has a " + to_string(dev.profile.precision) + " profile but the scenario runs " +
+              to_string(*activations) + (j.contains("precision") ? "" : " (from the first device's profile)") +
+              "; use profiles of one precision");
+  }
+  e.activations = *activations;
+  return e;
+}
+
+NetworkModel parse_network(const json& net, const Scenario& s, const std::vector<int>& position, std::string& summary,
+                           std::vector<double>& link_rates) {
   const std::string w = "scenario.network";
   if (!net.is_object()) throw E(w + ": must be an object");
   const std::string type = jio::string_at<E>(net, "type", w);
@@ -105,14 +139,14 @@ NetworkModel parse_network(const json& net, const Scenario& s, std::string& summ
     jio::only_keys<E>(net, {"type", "mbps", "latency_ms", "overhead_ms"}, w);
     const json& rows = jio::array_at<E>(net, "mbps", w);
     if (rows.size() != s.devices.size()) throw E(w + ".mbps: needs one row per device, in the devices' order");
-    std::vector<std::vector<double>> mbps;
+    std::vector<std::vector<double>> mbps(rows.size(), std::vector<double>(rows.size(), 1.0));
     for (std::size_t a = 0; a < rows.size(); ++a) {
       const std::string rw = w + ".mbps[" + std::to_string(a) + "]";
       if (!rows[a].is_array() || rows[a].size() != s.devices.size()) throw E(rw + ": needs one entry per device");
-      std::vector<double> row;
       for (std::size_t b = 0; b < rows[a].size(); ++b)
-        row.push_back(a == b ? 1.0 : jio::number_value<E>(rows[a][b], rw + "[" + std::to_string(b) + "]", 1e-9, kMaxRate));
-      mbps.push_back(row);
+        if (a != b)
+          mbps[static_cast<std::size_t>(position[a])][static_cast<std::size_t>(position[b])] =
+              jio::number_value<E>(rows[a][b], rw + "[" + std::to_string(b) + "]", 1e-9, kMaxRate);
     }
     std::snprintf(buf, sizeof buf, "matrix of measured throughputs, latency %g ms, overhead %g ms", latency, overhead);
     summary = buf;
@@ -181,7 +215,7 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir) {
   const json j = jio::parse_text<E>(text);
   const std::string w = "scenario";
   if (!j.is_object()) throw E("scenario: top level must be a JSON object");
-  jio::only_keys<E>(j, {"format", "name", "description", "model", "devices", "input_device", "output_device", "network"}, w);
+  jio::only_keys<E>(j, {"format", "name", "description", "model", "devices", "precision", "input_device", "output_device", "network"}, w);
   const std::string format = jio::string_at<E>(j, "format", w);
   if (format != kScenarioFormat) throw E("scenario: format is '" + format + "', expected '" + kScenarioFormat + "'");
   const json& model = jio::object_at<E>(j, "model", w);
@@ -205,36 +239,58 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir) {
       throw E(std::string("scenario.model: ") + e.what());
     }
   }();
-  Scenario s{j.contains("name") ? jio::string_at<E>(j, "name", w) : std::string("unnamed"), std::move(graph), {}, 0, 0,
+  Scenario s{j.contains("name") ? jio::string_at<E>(j, "name", w) : std::string("unnamed"), std::move(graph), {}, 0, {}, 0, 0,
              NetworkModel::switched({1.0}, 0, 0), "", {}};
   const json& devices = jio::array_at<E>(j, "devices", w);
   if (devices.empty()) throw E("scenario.devices: needs at least one device");
   if (devices.size() > 1024) throw E("scenario.devices: more than 1024 devices");
+  std::vector<ScenarioDevice> computing, others;
+  std::vector<int> file_index[2];  // file index of each computing / other device
   for (std::size_t i = 0; i < devices.size(); ++i) {
     const std::string dw = "scenario.devices[" + std::to_string(i) + "]";
-    jio::only_keys<E>(devices[i], {"id", "profile"}, dw);
+    jio::only_keys<E>(devices[i], {"id", "profile", "compute"}, dw);
     ScenarioDevice d;
     d.id = jio::string_at<E>(devices[i], "id", dw);
     if (d.id.empty()) throw E(dw + ".id: must not be empty");
-    if (s.device_index(d.id) >= 0) throw E(dw + ".id: '" + d.id + "' is used twice");
+    for (std::size_t k = 0; k < i; ++k)
+      if (devices[k].contains("id") && devices[k]["id"] == d.id) throw E(dw + ".id: '" + d.id + "' is used twice");
+    d.computes = jio::bool_at<E>(devices[i], "compute", dw, true);
+    if (!d.computes) {
+      if (devices[i].contains("profile")) throw E(dw + ".profile: a device with \"compute\": false has no profile");
+      others.push_back(std::move(d));
+      file_index[1].push_back(static_cast<int>(i));
+      continue;
+    }
+    if (!devices[i].contains("profile"))
+      throw E(dw + ".profile: missing (a node that only sends the image or receives the result says \"compute\": false)");
     d.profile_path = jio::string_at<E>(devices[i], "profile", dw);
     try {
       d.profile = load_profile_file(join_path(base_dir, d.profile_path));
     } catch (const ScenarioError& e) {
       throw E(dw + ".profile: " + e.what());
     }
-    s.devices.push_back(std::move(d));
+    computing.push_back(std::move(d));
+    file_index[0].push_back(static_cast<int>(i));
   }
+  if (computing.empty()) throw E("scenario.devices: no device computes (every one says \"compute\": false)");
+  s.compute_devices = static_cast<int>(computing.size());
+  s.devices = std::move(computing);
+  for (ScenarioDevice& d : others) s.devices.push_back(std::move(d));
+  // Position in s.devices of each device of the file (matrix rows are in the file's order).
+  std::vector<int> position(devices.size());
+  for (int g = 0, k = 0; g < 2; ++g)
+    for (int i : file_index[g]) position[static_cast<std::size_t>(i)] = k++;
+  s.elements = parse_precision(j, s);
   auto device_at = [&](const char* key, const std::string& fallback) {
     const std::string id = j.contains(key) ? jio::string_at<E>(j, key, w) : fallback;
     const int d = s.device_index(id);
     if (d < 0) throw E(std::string("scenario.") + key + ": unknown device '" + id + "'");
     return d;
   };
-  s.input_device = device_at("input_device", s.devices.front().id);
+  s.input_device = device_at("input_device", devices.front()["id"].get<std::string>());
   s.output_device = device_at("output_device", s.devices[static_cast<std::size_t>(s.input_device)].id);
   try {
-    s.network = parse_network(jio::field<E>(j, "network", w), s, s.network_summary, s.link_rates_mbps);
+    s.network = parse_network(jio::field<E>(j, "network", w), s, position, s.network_summary, s.link_rates_mbps);
   } catch (const std::invalid_argument& e) {
     throw E(std::string("scenario.network: ") + e.what());
   }

@@ -75,6 +75,8 @@ struct Simulator::Impl {
     if (config.input_device < 0 || config.input_device >= nd || config.output_device < 0 || config.output_device >= nd)
       throw ScenarioError("simulator: input or output device out of range");
     config.memory_bytes.resize(static_cast<std::size_t>(nd), 0);
+    if (config.compute_devices < 0) config.compute_devices = nd;
+    if (config.compute_devices == 0 || config.compute_devices > nd) throw ScenarioError("simulator: no device computes");
     last_consumer.assign(static_cast<std::size_t>(graph.size() + 1), -1);
     for (int i = 0; i < graph.size(); ++i)
       for (int t : graph.layer(i).inputs) last_consumer[static_cast<std::size_t>(t + 1)] = i;
@@ -107,7 +109,7 @@ struct Simulator::Impl {
 
   // Edges carrying `want` of tensor t (produced by an earlier volume, or the image) to `dst`.
   void add_inputs_from_owners(const Plan& plan, int t, const Region& want, int dst) {
-    const int bpe = config.bytes_per_element;
+    const int bpe = config.elements.of(t);
     const std::int64_t channels = graph.tensor_shape(t).c;
     if (t == kModelInput) {
       add_edge(0, dst, area(want) * channels * bpe);
@@ -137,10 +139,13 @@ struct Simulator::Impl {
     }
     auto device_of = [&](const std::string& id) {
       for (std::size_t i = 0; i < plan.devices.size(); ++i)
-        if (plan.devices[i] == id) return plan_device[i];
+        if (plan.devices[i] == id) {
+          if (plan_device[i] >= config.compute_devices) throw PlanError("device '" + id + "' does not compute (it only sends or receives)");
+          return plan_device[i];
+        }
       throw PlanError("unknown device '" + id + "'");
     };
-    const int bpe = config.bytes_per_element;
+    const int bpe = config.elements.activation_bytes();
     add_node(config.input_device, -1, true);  // node 0: the image
     for (std::size_t v = 0; v < plan.volumes.size(); ++v) {
       const Volume& vol = plan.volumes[v];
@@ -177,8 +182,8 @@ struct Simulator::Impl {
         }
         for (int t : externals) {
           const Region& want = need[static_cast<std::size_t>(t + 1)];
-          act += area(want) * graph.tensor_shape(t).c * bpe;
-          moved += area(want) * graph.tensor_shape(t).c * bpe;
+          act += area(want) * graph.tensor_shape(t).c * config.elements.of(t);
+          moved += area(want) * graph.tensor_shape(t).c * config.elements.of(t);
           add_inputs_from_owners(plan, t, want, node);
           need[static_cast<std::size_t>(t + 1)] = Region{};
         }
@@ -202,8 +207,8 @@ struct Simulator::Impl {
         for (int t : graph.layer(l).inputs)
           if (t < tr.first) {
             add_inputs_from_owners(plan, t, full_region(graph.tensor_shape(t)), node);
-            act += graph.tensor_shape(t).elements() * bpe;
-            moved += graph.tensor_shape(t).elements() * bpe;
+            act += graph.tensor_shape(t).elements() * config.elements.of(t);
+            moved += graph.tensor_shape(t).elements() * config.elements.of(t);
           }
       }
       compute += cost.part_overhead_ms(nodes[static_cast<std::size_t>(node)].device, tr.last - tr.first, static_cast<double>(moved));
@@ -336,12 +341,14 @@ SimulatorConfig config_of(const Scenario& s) {
   c.device_ids = s.device_ids();
   c.input_device = s.input_device;
   c.output_device = s.output_device;
-  for (const auto& d : s.devices) c.memory_bytes.push_back(d.profile.memory_bytes);
+  c.compute_devices = s.compute_devices;
+  c.elements = s.elements;
+  for (const auto& d : s.devices) c.memory_bytes.push_back(d.computes ? d.profile.memory_bytes : 0);
   return c;
 }
 std::unique_ptr<ProfileCostModel> cost_of(const Scenario& s) {
   std::vector<const DeviceProfile*> profiles;
-  for (const auto& d : s.devices) profiles.push_back(&d.profile);
+  for (const auto& d : s.devices) profiles.push_back(d.computes ? &d.profile : nullptr);
   return std::make_unique<ProfileCostModel>(s.graph, profiles);
 }
 }  // namespace
@@ -359,6 +366,7 @@ double Simulator::lower_bound_ms() const { return impl_->bound; }
 const Graph& Simulator::graph() const { return impl_->graph; }
 const LayerCostModel& Simulator::cost_model() const { return impl_->cost; }
 const SimulatorConfig& Simulator::config() const { return impl_->config; }
+const NetworkModel& Simulator::network() const { return impl_->network; }
 
 double Simulator::latency_ms(const Plan& plan) const {
   impl_->compile(plan);
@@ -398,7 +406,7 @@ SimResult Simulator::simulate(const Plan& plan) const {
     DeviceUsage& u = r.devices[static_cast<std::size_t>(d)];
     for (int l = 0; l < m.graph.size(); ++l)
       if (holds[static_cast<std::size_t>(d * m.graph.size() + l)]) {
-        u.peak_memory_bytes += m.graph.params(l) * 4;
+        u.peak_memory_bytes += m.graph.params(l) * m.config.elements.activation_bytes();
         u.fallback_layers += m.cost.uses_fallback(d, l) ? 1 : 0;
       }
     u.fits = u.memory_capacity_bytes <= 0 || u.peak_memory_bytes <= u.memory_capacity_bytes;

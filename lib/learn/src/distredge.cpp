@@ -88,7 +88,7 @@ struct Env {
       acc[static_cast<std::size_t>(d)] = detail::part_compute_ms(ctx, d, v, vr, acc[static_cast<std::size_t>(d)]);
       if (l == 0 && d != ctx.input_device)
         acc[static_cast<std::size_t>(d)] +=
-            ctx.network.min_transfer_ms(ctx.input_device, d, detail::part_input_bytes(g, vr, ctx.bytes_per_element));
+            ctx.network.min_transfer_ms(ctx.input_device, d, detail::part_input_bytes(g, vr, ctx.elements));
     }
     rows.push_back(r);
   }

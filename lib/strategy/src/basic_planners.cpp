@@ -16,7 +16,8 @@ Plan SinglePlanner::plan(const PlanningContext& ctx) const {
   const Graph& g = ctx.graph;
   Plan best;
   double best_ms = std::numeric_limits<double>::infinity();
-  for (const std::string& id : ctx.device_ids) {
+  for (int d = 0; d < ctx.device_count(); ++d) {
+    const std::string& id = ctx.device_ids[static_cast<std::size_t>(d)];
     Plan p = make_even_plan(g, {id}, {LayerRange{0, g.body_end()}});
     p.devices = ctx.device_ids;
     const double ms = ctx.sim.latency_ms(p);
@@ -29,14 +30,36 @@ Plan SinglePlanner::plan(const PlanningContext& ctx) const {
 }
 
 Plan EqualPlanner::plan(const PlanningContext& ctx) const {
-  Plan p = make_even_plan(ctx.graph, ctx.device_ids, per_layer_volumes(ctx.graph));
-  if (p.tail) p.tail->device = ctx.device_ids[static_cast<std::size_t>(ctx.input_device)];
+  const std::vector<std::string> computing(ctx.device_ids.begin(), ctx.device_ids.begin() + ctx.device_count());
+  Plan p = make_even_plan(ctx.graph, computing, per_layer_volumes(ctx.graph));
+  p.devices = ctx.device_ids;
+  if (p.tail) p.tail->device = ctx.device_ids[static_cast<std::size_t>(ctx.home_device)];
   return p;
 }
 
 PlanningContext PlanningContext::of(const Scenario& s, const Simulator& sim) {
-  return PlanningContext{s.graph,          sim.cost_model(), s.network, s.device_ids(), s.input_device, s.output_device, sim,
-                         sim.config().bytes_per_element};
+  (void)s;  // the simulator was built from the scenario and holds all of it
+  return of(sim);
+}
+
+PlanningContext PlanningContext::of(const Simulator& sim) {
+  const SimulatorConfig& cfg = sim.config();
+  const Graph& g = sim.graph();
+  PlanningContext c{g, sim.cost_model(), sim.network(), cfg.device_ids, cfg.input_device, cfg.output_device, sim,
+                    cfg.elements, cfg.compute_devices, cfg.input_device};
+  if (cfg.input_device >= cfg.compute_devices) {
+    const double image = static_cast<double>(g.input_shape().elements()) * cfg.elements.input_bytes();
+    double best = std::numeric_limits<double>::infinity();
+    for (int d = 0; d < cfg.compute_devices; ++d) {
+      double ms = c.network.min_transfer_ms(cfg.input_device, d, image);
+      for (int l = 0; l < g.size(); ++l) ms += c.cost.layer_ms(d, l, g.layer(l).out.h);
+      if (ms < best) {
+        best = ms;
+        c.home_device = d;
+      }
+    }
+  }
+  return c;
 }
 
 Plan plan_with_prediction(const Planner& planner, const PlanningContext& ctx, const std::string& scenario_name,

@@ -30,7 +30,7 @@ std::vector<Interval> ftp_intervals(int n, int parts) {
 
 double input_bytes_of(const PlanningContext& ctx, LayerRange range, const Region& out) {
   const Graph& g = ctx.graph;
-  return detail::part_input_bytes(g, detail::part_regions(g, range, out, g.live_outputs(range)), ctx.bytes_per_element);
+  return detail::part_input_bytes(g, detail::part_regions(g, range, out, g.live_outputs(range)), ctx.elements);
 }
 
 }  // namespace
@@ -41,7 +41,7 @@ double input_bytes_of(const PlanningContext& ctx, LayerRange range, const Region
 // work stealing); the gateway (input device) runs the rest of the model.
 Plan DeepthingsPlanner::plan(const PlanningContext& ctx) const {
   const Graph& g = ctx.graph;
-  const int gw = ctx.input_device;
+  const int gw = ctx.home_device;
   int depth = 0;
   for (int p : single_tensor_cuts(g))
     if (g.layer(p - 1).out.h * 16 >= g.input_shape().h) depth = p;
@@ -89,7 +89,7 @@ Plan DeeperthingsPlanner::plan(const PlanningContext& ctx) const {
   for (int k = 1; k * k <= n; ++k)
     if (n % k == 0) gr = k;
   const int gc0 = n / gr;
-  Plan plan = empty_plan(ctx, ctx.input_device);
+  Plan plan = empty_plan(ctx, ctx.home_device);
   for (const LayerRange& b : detail::scale_blocks(g)) {
     const Shape out = g.layer(b.last - 1).out;
     // More tile rows than columns (rows are the cheaper cut); shrink the grid on small maps.
@@ -113,7 +113,7 @@ Plan DeeperthingsPlanner::plan(const PlanningContext& ctx) const {
 // each device's transfer + compute.
 Plan AoflPlanner::plan(const PlanningContext& ctx) const {
   const Graph& g = ctx.graph;
-  const int src = ctx.input_device;
+  const int src = ctx.home_device;
   std::vector<int> points = single_tensor_cuts(g);
   points.insert(points.begin(), 0);
   points.push_back(g.body_end());
@@ -125,8 +125,8 @@ Plan AoflPlanner::plan(const PlanningContext& ctx) const {
   };
   auto block_plan = [&](LayerRange b) {
     const int h = g.layer(b.last - 1).out.h;
-    const double bpe = ctx.bytes_per_element;
-    const double bytes_per_row = (detail::range_input_bytes(g, b, bpe) + bpe * static_cast<double>(g.layer(b.last - 1).out.elements())) / h;
+    const double bytes_per_row =
+        (detail::range_input_bytes(g, b, ctx.elements) + ctx.elements.activation_bytes() * static_cast<double>(g.layer(b.last - 1).out.elements())) / h;
     std::vector<std::pair<double, int>> rank;
     std::vector<double> cost(static_cast<std::size_t>(ctx.device_count()));
     for (int d = 0; d < ctx.device_count(); ++d) {

@@ -30,7 +30,7 @@ Plan ModnnPlanner::plan(const PlanningContext& ctx) const {
   const Graph& g = ctx.graph;
   std::vector<double> speed;
   for (int d = 0; d < ctx.device_count(); ++d) speed.push_back(1.0 / range_ms(ctx, d, LayerRange{0, g.body_end()}));
-  Plan p = empty_plan(ctx, ctx.input_device);
+  Plan p = empty_plan(ctx, ctx.home_device);
   for (const LayerRange& u : layer_units(g))
     add_row_volume(ctx, p, u, all_devices(ctx), proportional_rows(g.layer(u.last - 1).out.h, speed));
   return p;
@@ -41,12 +41,12 @@ Plan ModnnPlanner::plan(const PlanningContext& ctx) const {
 // source) finish at the same time: rows proportional to 1 / (compute + transfer per row).
 Plan CoedgePlanner::plan(const PlanningContext& ctx) const {
   const Graph& g = ctx.graph;
-  Plan p = empty_plan(ctx, ctx.input_device);
-  const double bpe = ctx.bytes_per_element;
+  Plan p = empty_plan(ctx, ctx.home_device);
+  const double bpe = ctx.elements.activation_bytes();
   for (const LayerRange& u : layer_units(g)) {
     const int h = g.layer(u.last - 1).out.h;
     const double bytes_per_row =
-        (detail::range_input_bytes(g, u, bpe) + bpe * static_cast<double>(g.layer(u.last - 1).out.elements())) / h;
+        (detail::range_input_bytes(g, u, ctx.elements) + bpe * static_cast<double>(g.layer(u.last - 1).out.elements())) / h;
     std::vector<double> w;
     for (int d = 0; d < ctx.device_count(); ++d)
       w.push_back(1.0 / (range_ms(ctx, d, u) / h + bytes_per_row * detail::ms_per_byte(ctx, ctx.input_device, d)));
@@ -59,7 +59,7 @@ Plan CoedgePlanner::plan(const PlanningContext& ctx) const {
 // raster order to the device that would finish it first under a linear compute model.
 Plan MednnPlanner::plan(const PlanningContext& ctx) const {
   const Graph& g = ctx.graph;
-  Plan p = empty_plan(ctx, ctx.input_device);
+  Plan p = empty_plan(ctx, ctx.home_device);
   for (const LayerRange& u : layer_units(g)) {
     const Shape out = g.layer(u.last - 1).out;
     const int gr = std::min(out.h, 4), gc = std::min(out.w, 4);
@@ -90,12 +90,12 @@ Plan MednnPlanner::plan(const PlanningContext& ctx) const {
 // and the tail on the server, the result back. The cut minimizing that sum wins.
 Plan NeurosurgeonPlanner::plan(const PlanningContext& ctx) const {
   const Graph& g = ctx.graph;
-  const int src = ctx.input_device;
+  const int src = ctx.home_device;
   const LayerRange all{0, g.size()};
   int server = 0;
   for (int d = 1; d < ctx.device_count(); ++d)
     if (range_ms(ctx, d, all) < range_ms(ctx, server, all)) server = d;
-  const double bpe = ctx.bytes_per_element;
+  const double bpe = ctx.elements.activation_bytes();
   const double result = bpe * static_cast<double>(g.layer(g.size() - 1).out.elements());
   std::vector<int> cuts = single_tensor_cuts(g);
   cuts.insert(cuts.begin(), 0);
@@ -105,7 +105,7 @@ Plan NeurosurgeonPlanner::plan(const PlanningContext& ctx) const {
   for (int j : cuts) {
     double ms = range_ms(ctx, src, LayerRange{0, j});
     if (j < g.body_end()) {
-      const double bytes = j == 0 ? bpe * static_cast<double>(g.input_shape().elements())
+      const double bytes = j == 0 ? ctx.elements.input_bytes() * static_cast<double>(g.input_shape().elements())
                                   : bpe * static_cast<double>(g.tensor_shape(g.live_outputs(LayerRange{0, j}).front()).elements());
       ms += ctx.network.min_transfer_ms(src, server, bytes) + range_ms(ctx, server, LayerRange{j, g.size()}) +
             ctx.network.min_transfer_ms(server, ctx.output_device, result);

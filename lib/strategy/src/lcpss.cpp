@@ -29,6 +29,9 @@ std::vector<int> cuts_of(const std::vector<double>& shares, int h) {
   return cuts;
 }
 
+// One "byte" per element: the score counts elements.
+const ElementSizes kCountElements{ElementType::I8, ElementType::I8};
+
 }  // namespace
 
 double lcpss_score(const Graph& g, const std::vector<int>& b, const LcpssOptions& o) {
@@ -49,7 +52,7 @@ double lcpss_score(const Graph& g, const std::vector<int>& b, const LcpssOptions
         if (cuts[k + 1] <= cuts[k]) continue;
         const Region want{{cuts[k], cuts[k + 1]}, {0, anchor.w}};
         const VolumeRegions vr = detail::part_regions(g, range, want, live);
-        data = detail::part_input_bytes(g, vr, 1.0, data);
+        data = detail::part_input_bytes(g, vr, kCountElements, data);
         for (int l = range.first; l < range.last; ++l) {
           const Region& r = vr.out(l);
           const Shape& out = g.layer(l).out;

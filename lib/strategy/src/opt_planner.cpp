@@ -94,18 +94,17 @@ VolumeEstimate estimate_volume(const PlanningContext& ctx, LayerRange range, int
     if (e.r.empty() || r > e.r.back()) e.r.push_back(r);
   }
   e.ms.assign(static_cast<std::size_t>(ctx.device_count()), {});
-  const double bpe = ctx.bytes_per_element;
   const std::vector<int> live = g.live_outputs(range);
   for (int r : e.r) {
     const int start = (anchor.h - r) / 2;
     const Region want{{start, start + r}, {0, anchor.w}};
     const VolumeRegions vr = detail::part_regions(g, range, want, live);
-    const double bytes = detail::part_input_bytes(g, vr, bpe);
+    const double bytes = detail::part_input_bytes(g, vr, ctx.elements);
     double own = 0;  // of which the same rows of the input (already on the device for later volumes)
     for (const auto& [t, reg] : vr.inputs) {
       const Shape& s = g.tensor_shape(t);
       const Region mine = scale_region(want, anchor, s);
-      own += bpe * intersect(mine.rows, reg.rows).size() * intersect(mine.cols, reg.cols).size() * s.c;
+      own += ctx.elements.of(t) * intersect(mine.rows, reg.rows).size() * intersect(mine.cols, reg.cols).size() * s.c;
     }
     e.in_bytes.push_back(bytes);
     e.halo_bytes.push_back(std::max(0.0, bytes - own));
@@ -170,7 +169,7 @@ std::vector<Stripe> equal_finish_split(const PlanningContext& ctx, const VolumeE
   // The source first (its stripe needs no transfer in), then the others in index order;
   // rows left over by rounding go to the fastest device.
   std::vector<int> order;
-  order.push_back(src);
+  if (src < n) order.push_back(src);  // a source that does not compute has no stripe
   for (int d = 0; d < n; ++d)
     if (d != src) order.push_back(d);
   std::vector<int> rows(static_cast<std::size_t>(n), 0);
@@ -185,6 +184,11 @@ std::vector<Stripe> equal_finish_split(const PlanningContext& ctx, const VolumeE
     if (rows[static_cast<std::size_t>(d)] > 0) out.push_back(Stripe{d, rows[static_cast<std::size_t>(d)]});
   if (makespan) *makespan = hi;
   return out;
+}
+
+// The computing device nearest the result: the output device if it computes, else the home device.
+int result_device(const PlanningContext& ctx) {
+  return ctx.output_device < ctx.device_count() ? ctx.output_device : ctx.home_device;
 }
 
 // Volumes with the given layer ranges, each split by equal finish times.
@@ -229,7 +233,7 @@ Draft dp_draft(const PlanningContext& ctx, const std::vector<int>& points, const
   for (int j = np - 1; j > 0; j = from[static_cast<std::size_t>(j)])
     ranges.insert(ranges.begin(),
                   LayerRange{points[static_cast<std::size_t>(from[static_cast<std::size_t>(j)])], points[static_cast<std::size_t>(j)]});
-  return equal_finish_draft(ctx, ranges, o.row_samples, ctx.output_device);
+  return equal_finish_draft(ctx, ranges, o.row_samples, result_device(ctx));
 }
 
 // 2. opt's own starting points, in this order: the DP draft; volumes ending where the
@@ -274,7 +278,7 @@ Draft lcpss_draft(const PlanningContext& ctx, const OptOptions& o) {
   const std::vector<int> b = lcpss_partition(ctx.graph, lo);
   std::vector<LayerRange> ranges;
   for (std::size_t i = 0; i + 1 < b.size(); ++i) ranges.push_back(LayerRange{b[i], b[i + 1]});
-  return equal_finish_draft(ctx, ranges, o.row_samples, ctx.output_device);
+  return equal_finish_draft(ctx, ranges, o.row_samples, result_device(ctx));
 }
 
 // 3. First-improvement local search on the simulator: move the tail; move rows between

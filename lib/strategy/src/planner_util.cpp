@@ -89,9 +89,9 @@ double ms_per_byte(const PlanningContext& ctx, int a, int b) {
   return (ctx.network.min_transfer_ms(a, b, 1e6) - ctx.network.min_transfer_ms(a, b, 0)) / 1e6;
 }
 
-double range_input_bytes(const Graph& g, LayerRange range, double bytes_per_element) {
+double range_input_bytes(const Graph& g, LayerRange range, const ElementSizes& elements) {
   double bytes = 0;
-  for (int t : g.external_inputs(range)) bytes += bytes_per_element * static_cast<double>(g.tensor_shape(t).elements());
+  for (int t : g.external_inputs(range)) bytes += elements.of(t) * static_cast<double>(g.tensor_shape(t).elements());
   return bytes;
 }
 
@@ -102,9 +102,9 @@ VolumeRegions part_regions(const Graph& g, LayerRange range, const Region& want,
   return required_regions(g, range, req);
 }
 
-double part_input_bytes(const Graph& g, const VolumeRegions& regions, double bytes_per_element, double start) {
+double part_input_bytes(const Graph& g, const VolumeRegions& regions, const ElementSizes& elements, double start) {
   double bytes = start;
-  for (const auto& [t, reg] : regions.inputs) bytes += bytes_per_element * reg.rows.size() * reg.cols.size() * g.tensor_shape(t).c;
+  for (const auto& [t, reg] : regions.inputs) bytes += static_cast<double>(elements.of(t)) * reg.rows.size() * reg.cols.size() * g.tensor_shape(t).c;
   return bytes;
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "edgeplan/costmodel/latency_curve.h"
+#include "edgeplan/model/element_type.h"
 #include "edgeplan/model/error.h"
 #include "edgeplan/model/graph.h"
 
@@ -41,7 +42,7 @@ struct LayerWork {
   double bytes = 0;
   double out_elements = 0;
 };
-LayerWork fallback_work(const Graph& graph, int layer, double rows);
+LayerWork fallback_work(const Graph& graph, int layer, double rows, double element_bytes = 4);
 
 struct FallbackModel {
   double peak_gmacs = 1.0;           // peak multiply-accumulates per second, 1e9
@@ -49,6 +50,7 @@ struct FallbackModel {
   double saturation_mmacs = 1.0;     // work (1e6 MACs) at which efficiency reaches the kind's
   double beta = 0.5;                 // exponent of the under-occupancy curve
   std::int64_t wave_outputs = 0;     // output elements per wave (0: no wave quantization)
+  double element_bytes = 4;          // of activations and weights: the profile's precision
   struct Kind {
     double overhead_ms = 0.0;  // fixed cost per layer launch
     double efficiency = 1.0;   // fraction of peak this kind reaches at saturation
@@ -75,6 +77,7 @@ struct DeviceProfile {
   std::string name;
   std::string kind;                   // cpu, gpu or npu
   std::int64_t memory_bytes = 0;
+  ElementType precision = ElementType::F32;  // the activations and weights its latencies were measured / modeled with
   std::string provenance_type;        // "measured" or "modeled"
   std::string provenance_json;        // the provenance object, verbatim
   FallbackModel fallback;

@@ -24,6 +24,7 @@ class LayerCostModel {
 // from the profiles; lookups interpolate linearly between integers (tiles) and allocate nothing.
 class ProfileCostModel : public LayerCostModel {
  public:
+  // A null profile: a node that does not compute (every layer costs +infinity there).
   ProfileCostModel(const Graph& graph, const std::vector<const DeviceProfile*>& profiles);
   int device_count() const override { return n_devices_; }
   double layer_ms(int device, int layer, double rows) const override;

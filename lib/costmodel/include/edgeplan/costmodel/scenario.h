@@ -6,6 +6,7 @@
 
 #include "edgeplan/costmodel/device_profile.h"
 #include "edgeplan/costmodel/network_model.h"
+#include "edgeplan/model/element_type.h"
 #include "edgeplan/model/graph.h"
 
 namespace edgeplan {
@@ -14,14 +15,19 @@ inline constexpr const char* kScenarioFormat = "edgeplan.scenario/v1";
 
 struct ScenarioDevice {
   std::string id;
-  std::string profile_path;  // as written in the scenario (relative to the scenario file)
+  bool computes = true;      // false: a node that only sends the image or receives the result (a camera, a requester)
+  std::string profile_path;  // as written in the scenario (relative to the scenario file); empty if it does not compute
   DeviceProfile profile;
 };
 
 struct Scenario {
   std::string name;
   Graph graph;
+  // Devices that compute come first (in the file's order), then the nodes that do not:
+  // planners use devices [0, compute_devices) only.
   std::vector<ScenarioDevice> devices;
+  int compute_devices = 0;
+  ElementSizes elements;  // activation type and image encoding ("precision")
   int input_device = 0;   // where the input image starts
   int output_device = 0;  // where the result must end
   NetworkModel network;
@@ -31,6 +37,7 @@ struct Scenario {
   std::vector<double> link_rates_mbps;
 
   int device_index(const std::string& id) const;  // -1 if unknown
+  bool computes(int device) const { return device < compute_devices; }
   std::vector<std::string> device_ids() const;
 };
 

@@ -8,6 +8,7 @@
 #include "edgeplan/costmodel/layer_cost_model.h"
 #include "edgeplan/costmodel/network_model.h"
 #include "edgeplan/costmodel/scenario.h"
+#include "edgeplan/model/element_type.h"
 #include "edgeplan/plan/plan.h"
 
 namespace edgeplan {
@@ -52,7 +53,8 @@ struct SimulatorConfig {
   int input_device = 0;
   int output_device = 0;
   std::vector<std::int64_t> memory_bytes;  // per device; 0 = unlimited
-  int bytes_per_element = 4;               // fp32 activations
+  ElementSizes elements;                   // bytes per element of the image and of activations
+  int compute_devices = -1;                // devices [0, compute_devices) compute; -1: all
 };
 
 // Semantics (docs/cost-model.md): each device runs its parts in plan order, one at a time;
@@ -82,6 +84,7 @@ class Simulator {
   double lower_bound_ms() const;
   const Graph& graph() const;
   const LayerCostModel& cost_model() const;
+  const NetworkModel& network() const;
   const SimulatorConfig& config() const;
 
  private:

@@ -21,10 +21,18 @@ struct PlanningContext {
   int input_device = 0;
   int output_device = 0;
   const Simulator& sim;  // judges candidate plans
-  int bytes_per_element = 4;  // activations on the wire, as the simulator counts them
+  ElementSizes elements;  // bytes per element of the image and of activations, as the simulator counts them
+  int compute_devices = 0;  // devices [0, compute_devices) compute; the others only send or receive
+  // Where a planner that computes "at the source" computes: the input device if it
+  // computes, else the computing device that would finish the whole model first after
+  // receiving the image from the input device.
+  int home_device = 0;
 
   static PlanningContext of(const Scenario& s, const Simulator& sim);
-  int device_count() const { return static_cast<int>(device_ids.size()); }
+  // From what the simulator was built with (its graph, costs, network and configuration).
+  static PlanningContext of(const Simulator& sim);
+  // Devices a planner may give parts: indices [0, device_count()).
+  int device_count() const { return compute_devices; }
 };
 
 class Planner {

@@ -34,18 +34,18 @@ void add_row_volume(const PlanningContext& ctx, Plan& plan, LayerRange range, co
 // Milliseconds per byte from a to b on an idle network (latency excluded; 0 when a == b).
 double ms_per_byte(const PlanningContext& ctx, int a, int b);
 
-// Bytes of the full input (all external inputs) of a range, at `bytes_per_element`.
-double range_input_bytes(const Graph& graph, LayerRange range, double bytes_per_element);
+// Bytes of the full input (all external inputs) of a range.
+double range_input_bytes(const Graph& graph, LayerRange range, const ElementSizes& elements);
 
 // One part of a volume: the region of every layer and input it needs to compute `want` of
 // the volume's last layer (halos included, by the exact region math), with every live
 // output of the range (`live`: graph.live_outputs(range), computed once by the caller)
 // scaled to `want`.
 VolumeRegions part_regions(const Graph& graph, LayerRange range, const Region& want, const std::vector<int>& live);
-// `start` plus the bytes of a part's input regions at `bytes_per_element`, and `start` plus
+// `start` plus the bytes of a part's input regions, and `start` plus
 // the part's compute time on `device` (ms) from the cost model, each added term by term
 // (callers summing over several parts pass their running total, keeping its order).
-double part_input_bytes(const Graph& graph, const VolumeRegions& regions, double bytes_per_element, double start = 0);
+double part_input_bytes(const Graph& graph, const VolumeRegions& regions, const ElementSizes& elements, double start = 0);
 double part_compute_ms(const PlanningContext& ctx, int device, LayerRange range, const VolumeRegions& regions,
                        double start = 0);
 
