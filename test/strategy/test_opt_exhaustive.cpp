@@ -5,6 +5,7 @@
 // device. The family is a subset of what `opt` may return (it also tiles), so opt can beat
 // it; the test bounds how far opt falls behind it. docs/planners.md reports the ratios.
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <limits>
 
@@ -56,6 +57,7 @@ struct Family {
   int max_volumes;
   bool coarse;  // quarter-height grid instead of 1-row steps
 
+  mutable Plan best_plan;
   // The best latency over the whole family, and how many plans it took.
   std::pair<double, long long> best() const {
     const Graph& g = graph;
@@ -81,7 +83,11 @@ struct Family {
         if (v == options.size()) {
           for (const std::string& t : ids) {
             if (plan.tail) plan.tail->device = t;
-            best_ms = std::min(best_ms, sim.latency_ms(plan));
+            const double ms = sim.latency_ms(plan);
+            if (ms < best_ms) {
+              best_ms = ms;
+              best_plan = plan;
+            }
             ++plans;
             if (!plan.tail) break;
           }
@@ -131,7 +137,7 @@ TEST_CASE("opt against an exhaustive search on real zoo models", "[planners][opt
   };
   const Case cases[] = {{"alexnet", Shape{3, 64, 64}, 2, 4}, {"resnet18", Shape{3, 32, 32}, 2, 3},
                         {"vgg16", Shape{3, 32, 32}, 2, 3},   {"mobilenet_v2", Shape{3, 32, 32}, 2, 3},
-                        {"alexnet", Shape{3, 64, 64}, 3, 3}};
+                        {"alexnet", Shape{3, 64, 64}, 3, 3},  {"alexnet", Shape{3, 112, 112}, 2, 3}};
   double worst = 0;
   for (const Case& c : cases) {
     const Graph g = build_model(c.model, c.input);
@@ -145,15 +151,19 @@ TEST_CASE("opt against an exhaustive search on real zoo models", "[planners][opt
       cfg.device_ids.resize(profiles.size());
       const Simulator sim(g, cost, net, cfg);
       const PlanningContext ctx = PlanningContext::of(sim);
-      const auto [best, plans] = Family{g, sim, cfg.device_ids, c.max_volumes, c.devices > 2}.best();
-      const double opt = sim.latency_ms(make_planner("opt")->plan(ctx));
+      const Family fam{g, sim, cfg.device_ids, c.max_volumes, c.devices > 2, {}};
+      const auto [best, plans] = fam.best();
+      const Plan opt_plan = make_planner("opt")->plan(ctx);
+      const double opt = sim.latency_ms(opt_plan);
+      if (opt > best * 1.002 && std::getenv("EDGEPLAN_DIAG"))
+        std::printf("FAMILY %s\nOPT %s\n", plan_to_json(fam.best_plan).c_str(), plan_to_json(opt_plan).c_str());
       const double ratio = opt / best;
       worst = std::max(worst, ratio);
       std::printf("exhaustive: %s %s, %d devices, %g Mbit/s, up to %d volumes: %lld plans, best %.3f ms, opt %.3f ms, ratio %.4f\n",
                   c.model, to_string(c.input).c_str(), c.devices, mbps, c.max_volumes, plans, best, opt, ratio);
       INFO(c.model << " " << c.devices << " devices " << mbps << " Mbit/s: exhaustive " << best << " ms (" << plans
                    << " plans), opt " << opt << " ms");
-      CHECK(ratio <= 1.04);  // measured worst 1.0374 (mobilenet_v2, 100 Mbit/s); issue 14 aims at 1%
+      CHECK(ratio <= 1.01);  // measured worst 1.0035 (vgg16 and mobilenet_v2, 100 Mbit/s)
     }
   }
   std::printf("exhaustive: worst opt / family optimum %.4f\n", worst);

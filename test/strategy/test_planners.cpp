@@ -93,11 +93,13 @@ TEST_CASE("opt's plans are local optima of its row moves, and restarts escape th
       CHECK(sim.latency_ms(moved) >= with * (1 - 1e-9));
     }
     CHECK(neighbours > 0);
-    // Four Nanos, the image on one behind 50 Mbit/s: the one-start search keeps the whole
-    // model there (297.8 ms); splitting after new volume boundaries saves over 25%.
+    CHECK(with <= without * (1 + 1e-9));
+    // Four Nanos behind 50 Mbit/s: the whole model on one device is a local optimum of
+    // single moves; a new volume boundary together with a new split (one compound move)
+    // escapes it even without restarts, by over 20%.
     if (std::string(name) == "NA-nano") {
-      CHECK(without == Approx(297.752).epsilon(1e-5));
-      CHECK(with < 0.75 * without);
+      const double single = sim.latency_ms(make_planner("single")->plan(ctx));
+      CHECK(without < 0.8 * single);
     }
   }
   CHECK_THROWS_WITH(make_planner("opt:restarts=-1"), Catch::Contains("restarts must be a whole number"));
@@ -129,9 +131,9 @@ TEST_CASE("opt refines the plans it is given and is never worse than them", "[pl
   const double alone_ms = sim.latency_ms(make_planner("opt")->plan(ctx));
   const double refined_ms = sim.latency_ms(make_planner("opt", {start})->plan(ctx));
   INFO("start " << start_ms << " ms, opt alone " << alone_ms << " ms, opt from the start " << refined_ms << " ms");
-  CHECK(refined_ms < start_ms);              // the local search moves the two rows back (and more)
-  CHECK(refined_ms < alone_ms);              // and it beats what opt finds on its own here
-  CHECK(refined_ms == Approx(202.935).epsilon(1e-5));  // DistrEdge's own plan: a local optimum of opt's moves
+  CHECK(refined_ms < start_ms);                  // the local search moves the two rows back (and more)
+  CHECK(refined_ms <= alone_ms * (1 + 1e-9));    // a start is searched from but never makes opt worse
+  CHECK(alone_ms <= start_ms);                   // and opt alone already beats the agent's plan here
   CHECK_THROWS_WITH(make_planner("equal", {start}), Catch::Contains("only opt takes starting plans"));
 }
 

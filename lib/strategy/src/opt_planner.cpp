@@ -305,7 +305,7 @@ class LocalSearch {
     cur_ms_ = start_ms;
     cap_ = cap;
     bool improved = true;
-    while (improved && evals_ < cap_) improved = move_tail() || any_volume_move() || drop_a_device();
+    while (improved && evals_ < cap_) improved = move_tail() || any_volume_move() || drop_a_device() || split_and_share();
     return {cur_, cur_ms_};
   }
 
@@ -343,6 +343,70 @@ class LocalSearch {
   bool any_volume_move() {
     for (std::size_t v = 0; v < cur_.volumes.size(); ++v)
       if (move_rows(v) || add_device(v) || merge_next(v) || split_at_cut(v)) return true;
+    return move_rows_jointly() || add_thin_stripe();
+  }
+  // Shifts the boundary between stripes k and k+1 of volume v by `dir * step` rows;
+  // false if a stripe would go negative. Empty stripes are removed.
+  static bool shift(std::vector<Stripe>& s, std::size_t k, int delta) {
+    if (k + 1 >= s.size()) return false;
+    s[k].rows += delta;
+    s[k + 1].rows -= delta;
+    if (s[k].rows < 0 || s[k + 1].rows < 0) return false;
+    if (s[k].rows == 0) s.erase(s.begin() + static_cast<long>(k));
+    else if (s[k + 1].rows == 0) s.erase(s.begin() + static_cast<long>(k) + 1);
+    return true;
+  }
+  // The same boundary moved in two neighbouring volumes at once, and in every volume at
+  // once, by the same fraction of each volume's height: a change that pays only when the
+  // rows a device owns stay aligned across volumes (no halo growth) is never seen by
+  // single-volume moves.
+  bool move_rows_jointly() {
+    const std::size_t nv = cur_.volumes.size();
+    if (nv < 2) return false;
+    auto height = [&](std::size_t v) { return ctx_.graph.layer(cur_.volumes[v].last - 1).out.h; };
+    int hmax = 0;
+    for (std::size_t v = 0; v < nv; ++v) hmax = std::max(hmax, height(v));
+    for (int step = std::max(1, hmax / 8); step >= 1; step /= 2)
+      for (std::size_t k = 0; k + 1 < static_cast<std::size_t>(ctx_.device_count()); ++k)
+        for (int dir : {-1, 1})
+          for (std::size_t first = 0; first + 1 < nv; ++first)
+            for (std::size_t last : {first + 1, nv - 1}) {
+              if (last != first + 1 && first != 0) continue;  // pairs, and all volumes once
+              Draft d = cur_;
+              bool ok = true;
+              for (std::size_t v = first; v <= last && ok; ++v) {
+                const int delta = dir * std::max(1, static_cast<int>(std::lround(static_cast<double>(step) * height(v) / hmax)));
+                ok = shift(d.stripes[v], k, delta);
+              }
+              if (ok && try_draft(d)) return true;
+              if (nv == 2) break;  // the pair is all volumes
+            }
+    return false;
+  }
+  // A device absent from a volume enters with a thin stripe (1, 2, 4, .. rows) at either
+  // end of it, taken from the stripe there: half of the largest stripe is often too much
+  // for a slow device, and a few rows may already pay.
+  bool add_thin_stripe() {
+    for (std::size_t v = 0; v < cur_.volumes.size(); ++v)
+      for (int dev = 0; dev < ctx_.device_count(); ++dev) {
+        const auto& st = cur_.stripes[v];
+        if (std::any_of(st.begin(), st.end(), [&](const Stripe& s) { return s.device == dev; })) continue;
+        for (bool at_end : {false, true}) {
+          const int neighbour = at_end ? st.back().rows : st.front().rows;
+          for (int r = 1; r <= neighbour / 2; r *= 2) {
+            Draft d = cur_;
+            auto& s = d.stripes[v];
+            if (at_end) {
+              s.back().rows -= r;
+              s.push_back(Stripe{dev, r});
+            } else {
+              s.front().rows -= r;
+              s.insert(s.begin(), Stripe{dev, r});
+            }
+            if (try_with_tails(d)) return true;
+          }
+        }
+      }
     return false;
   }
   // Move rows between neighbouring stripes, coarse to fine.
@@ -352,13 +416,7 @@ class LocalSearch {
       for (std::size_t k = 0; k + 1 < cur_.stripes[v].size(); ++k)
         for (int dir : {-1, 1}) {
           Draft d = cur_;
-          auto& s = d.stripes[v];
-          s[k].rows += dir * step;
-          s[k + 1].rows -= dir * step;
-          if (s[k].rows < 0 || s[k + 1].rows < 0) continue;
-          if (s[k].rows == 0) s.erase(s.begin() + static_cast<long>(k));
-          else if (s[k + 1].rows == 0) s.erase(s.begin() + static_cast<long>(k) + 1);
-          if (try_draft(d)) return true;
+          if (shift(d.stripes[v], k, dir * step) && try_draft(d)) return true;
         }
     return false;
   }
@@ -398,22 +456,67 @@ class LocalSearch {
       const std::vector<Stripe> st = cur_.stripes[v];
       Draft d = cur_;
       const LayerRange a{cur_.volumes[v].first, p}, b{p, cur_.volumes[v].last};
-      const int ha = g.layer(p - 1).out.h;
-      std::vector<Stripe> sa;
-      int given = 0;
-      for (std::size_t k = 0; k < st.size(); ++k) {
-        const int r = k + 1 == st.size() ? ha - given : static_cast<int>(std::lround(static_cast<double>(st[k].rows) * ha / h));
-        const int rr = std::max(0, std::min(r, ha - given));
-        if (rr > 0) sa.push_back(Stripe{st[k].device, rr});
-        given += rr;
-      }
-      if (given < ha) sa.back().rows += ha - given;
+      const std::vector<Stripe> sa = scaled_stripes(st, h, g.layer(p - 1).out.h);
       d.volumes[v] = b;
       d.volumes.insert(d.volumes.begin() + static_cast<long>(v), a);
       d.stripes.insert(d.stripes.begin() + static_cast<long>(v), sa);
       if (try_with_tails(d)) return true;
     }
     return false;
+  }
+  // A new boundary together with a new split: cut a volume at a cut point and give a device
+  // absent from one of the halves 1/8, 1/4 or 1/2 of its rows at either end. Neither
+  // change alone may pay (a boundary without a split changes nothing; a split of the long
+  // volume costs halos everywhere). At most 24 cut points per volume, evenly spread.
+  bool split_and_share() {
+    const Graph& g = ctx_.graph;
+    for (std::size_t v = 0; v < cur_.volumes.size(); ++v) {
+      std::vector<int> inside;
+      for (int p : points_)
+        if (p > cur_.volumes[v].first && p < cur_.volumes[v].last) inside.push_back(p);
+      const std::size_t stride = (inside.size() + 23) / 24;
+      for (std::size_t i = 0; i < inside.size(); i += std::max<std::size_t>(1, stride)) {
+        const int p = inside[i];
+        Draft base = cur_;
+        const LayerRange a{cur_.volumes[v].first, p}, b{p, cur_.volumes[v].last};
+        base.volumes[v] = b;
+        base.volumes.insert(base.volumes.begin() + static_cast<long>(v), a);
+        base.stripes.insert(base.stripes.begin() + static_cast<long>(v), scaled_stripes(cur_.stripes[v], g.layer(b.last - 1).out.h,
+                                                                                            g.layer(a.last - 1).out.h));
+        for (std::size_t half : {v, v + 1})
+          for (int dev = 0; dev < ctx_.device_count(); ++dev) {
+            const auto& st = base.stripes[half];
+            if (std::any_of(st.begin(), st.end(), [&](const Stripe& s) { return s.device == dev; })) continue;
+            const int h = g.layer(base.volumes[half].last - 1).out.h;
+            for (int denom : {8, 4, 2})
+              for (bool at_end : {false, true}) {
+                const int r = h / denom;
+                Draft d = base;
+                auto& s = d.stripes[half];
+                Stripe& from = at_end ? s.back() : s.front();
+                if (r < 1 || from.rows <= r) continue;
+                from.rows -= r;
+                if (at_end) s.push_back(Stripe{dev, r});
+                else s.insert(s.begin(), Stripe{dev, r});
+                if (try_draft(d)) return true;
+              }
+          }
+      }
+    }
+    return false;
+  }
+  // Stripes of a volume of height h rescaled to height ha, keeping the device order.
+  static std::vector<Stripe> scaled_stripes(const std::vector<Stripe>& st, int h, int ha) {
+    std::vector<Stripe> sa;
+    int given = 0;
+    for (std::size_t k = 0; k < st.size(); ++k) {
+      const int r = k + 1 == st.size() ? ha - given : static_cast<int>(std::lround(static_cast<double>(st[k].rows) * ha / h));
+      const int rr = std::max(0, std::min(r, ha - given));
+      if (rr > 0) sa.push_back(Stripe{st[k].device, rr});
+      given += rr;
+    }
+    if (given < ha) sa.back().rows += ha - given;
+    return sa;
   }
   // Last resort: drop a device from every volume (its rows to the stripe above, or
   // below): a device behind a slow link can cost more in transfers than its rows save.
