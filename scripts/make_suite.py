@@ -10,20 +10,30 @@ DEV = {"Nano": "jetson-nano", "TX2": "jetson-tx2", "Xavier": "jetson-agx-xavier"
 MEASURED_CPU = "../../../profiles/measured/cpu-1thread.json"
 
 
-def scenario(name, description, devices, model="vgg16", shared=False):
-    """devices: list of (kind, rate Mbit/s); the first device holds the image and gets the result."""
+def scenario(name, description, devices, model="vgg16", shared=False, requester=True):
+    """devices: list of (kind, rate Mbit/s). With a requester (DistrEdge's testbed: a node that
+    sends the image to the providers over the same Wi-Fi and gets the result back, computing
+    nothing) at the fastest provider's rate; without one the first device holds the image and
+    gets the result (the placement before issue 14, kept as the "onboard" variant)."""
     ids, rates, out = [], {}, []
+    if requester:
+        ids.append("requester")
+        rates["requester"] = max(rate for _, rate in devices)
+        out.append({"id": "requester", "compute": False})
     for i, (kind, rate) in enumerate(devices):
         did = f"{kind.lower()}-{i}"
         ids.append(did)
         rates[did] = rate
         out.append({"id": did, "profile": MEASURED_CPU if kind == "CPU" else P + DEV[kind] + ".json"})
+    where = (" A requester that computes nothing sends the 8-bit image and receives the result at "
+             f"{rates['requester']} Mbit/s." if requester else " The image starts (8-bit) and the result ends on the first device.")
     return {
         "format": "edgeplan.scenario/v1",
         "name": name,
-        "description": description,
+        "description": description + "." + where,
         "model": {"name": model},
         "devices": out,
+        "precision": {"activations": "fp32", "input": "uint8"},
         "input_device": ids[0],
         "network": {"type": "wifi_star", "rates_mbps": rates, "shared_channel": shared, "latency_ms": 1.0,
                     "overhead_ms": 0.2},
@@ -73,18 +83,30 @@ def main():
             os.makedirs(os.path.dirname(path), exist_ok=True)
             sc = scenario(mname, desc + f", {model}", devices, model=model)
             for d in sc["devices"]:
-                d["profile"] = "../" + d["profile"]  # one folder deeper
+                if "profile" in d:
+                    d["profile"] = "../" + d["profile"]  # one folder deeper
             with open(path, "w") as f:
                 json.dump(sc, f, indent=2)
                 f.write("\n")
             entries.append({"scenario": f"scenarios/distredge/models/{mname}.json", "group": group + "-" + model, "quick": False})
-    quick = {"DA-50", "DC-300", "NA-nano", "LC", "cpu-mix"}
+    quick = {"DA-50", "DC-300", "NA-nano", "LC", "cpu-mix", "DA-50-onboard"}
     for name, group, desc, devices in groups:
         path = f"benchmarks/scenarios/distredge/{name}.json"
         with open(path, "w") as f:
             json.dump(scenario(name, desc, devices, shared=name.startswith("shared")), f, indent=2)
             f.write("\n")
         entries.append({"scenario": f"scenarios/distredge/{name}.json", "group": group, "quick": name in quick})
+    # The placement before issue 14 (the image on the first provider, no requester) as a variant.
+    os.makedirs("benchmarks/scenarios/distredge/onboard", exist_ok=True)
+    for name, group, desc, devices in paper_groups:
+        oname = f"{name}-onboard"
+        sc = scenario(oname, desc, devices, requester=False)
+        for d in sc["devices"]:
+            d["profile"] = "../" + d["profile"]
+        with open(f"benchmarks/scenarios/distredge/onboard/{oname}.json", "w") as f:
+            json.dump(sc, f, indent=2)
+            f.write("\n")
+        entries.append({"scenario": f"scenarios/distredge/onboard/{oname}.json", "group": group + "-onboard", "quick": oname in quick})
     for extra, group, q in [("default", "beyond", True), ("jetsons-1gbit", "beyond", True), ("ethernet-switched", "beyond", False),
                             ("wifi-shared-5mbps", "beyond", True), ("device-edge-cloud", "beyond", False),
                             ("measured-matrix", "beyond", False), ("wifi-trace-drop", "beyond", True)]:

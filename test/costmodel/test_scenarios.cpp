@@ -62,12 +62,15 @@ TEST_CASE("every scenario in the repository loads and simulates an even plan abo
   auto files = json_files(kRoot + "/benchmarks/scenarios");
   for (const auto& f : json_files(kRoot + "/benchmarks/scenarios/distredge")) files.push_back(f);
   for (const auto& f : json_files(kRoot + "/benchmarks/scenarios/distredge/models")) files.push_back(f);
-  CHECK(files.size() >= 140);
+  for (const auto& f : json_files(kRoot + "/benchmarks/scenarios/distredge/onboard")) files.push_back(f);
+  CHECK(files.size() >= 158);
   for (const auto& f : files) {
     INFO(f);
     const Scenario s = load_scenario_file(f);
     const Simulator sim(s);
-    const Plan p = make_even_plan(s.graph, s.device_ids(), per_layer_volumes(s.graph));
+    const std::vector<std::string> ids = s.device_ids();
+    Plan p = make_even_plan(s.graph, {ids.begin(), ids.begin() + s.compute_devices}, per_layer_volumes(s.graph));
+    p.devices = ids;
     const SimResult r = sim.simulate(p);
     CHECK(r.latency_ms > 0);
     CHECK(r.latency_ms >= r.lower_bound_ms);
