@@ -6,6 +6,7 @@ PKGS=(
   libtorch-dev libopenblas0-pthread
   libcli11-dev nlohmann-json3-dev catch2 libbenchmark-dev
   libopenmpi-dev openmpi-bin iproute2 procps
+  libglpk-dev
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "edgeplan/costmodel/simulator.h"
+#include "edgeplan/model/zoo.h"
 #include "../repo_files.h"
 #include "edgeplan/strategy/simple_plans.h"
 
@@ -201,4 +202,68 @@ TEST_CASE("a camera that does not compute: uint8 image and fp16 activations on t
   Plan on_camera = make_even_plan(s.graph, {"camera"}, {LayerRange{0, s.graph.body_end()}});
   on_camera.devices = s.device_ids();
   CHECK_THROWS_WITH(sim.simulate(on_camera), Catch::Contains("'camera' does not compute"));
+}
+
+TEST_CASE("lower bound: the issue's counterexamples, random plans at odd sizes, a camera source", "[scenario][bound]") {
+  const DeviceProfile nano = load_profile_file(kRoot + "/profiles/modeled/jetson-nano.json");
+  const DeviceProfile tx2 = load_profile_file(kRoot + "/profiles/modeled/jetson-tx2.json");
+  // The old bound charged every row of every layer; plans compute only the rows the result
+  // reads. VGG16 at 225x225 on one Nano (a pool drops row 224) and AlexNet at 227x227 on
+  // four Nanos behind 50 ms links (single is optimal) put the old bound above `single`.
+  {
+    const Graph g = build_model("vgg16", Shape{3, 225, 225});
+    const ProfileCostModel cost(g, {&nano});
+    SimulatorConfig cfg;
+    cfg.device_ids = {"nano"};
+    const NetworkModel net = NetworkModel::switched({100}, 1, 0.2);
+    const Simulator sim(g, cost, net, cfg);
+    const double single = sim.latency_ms(make_even_plan(g, {"nano"}, {LayerRange{0, g.body_end()}}));
+    INFO("vgg16 225: single " << single << " ms, bound " << sim.lower_bound_ms() << " ms");
+    CHECK(sim.lower_bound_ms() <= single);
+    CHECK(sim.lower_bound_ms() >= 0.999 * single);  // one device: the bound is its own time, tight
+  }
+  {
+    const Graph g = build_model("alexnet", Shape{3, 227, 227});
+    const ProfileCostModel cost(g, {&nano, &nano, &nano, &nano});
+    SimulatorConfig cfg;
+    cfg.device_ids = {"n0", "n1", "n2", "n3"};
+    const NetworkModel net = NetworkModel::wifi_star({100, 100, 100, 100}, false, 50, 0.2);
+    const Simulator sim(g, cost, net, cfg);
+    Plan p = make_even_plan(g, {"n0"}, {LayerRange{0, g.body_end()}});
+    p.devices = cfg.device_ids;
+    INFO("alexnet 227: single " << sim.latency_ms(p) << " ms, bound " << sim.lower_bound_ms() << " ms");
+    CHECK(sim.lower_bound_ms() <= sim.latency_ms(p));
+  }
+  // Random plans (tiles, odd sizes, volumes cut anywhere) never beat the bound, with the
+  // image on a device or on a camera that computes nothing, fp32 or uint8 / fp16 bytes.
+  int plans = 0;
+  for (const char* model : {"alexnet", "vgg16", "resnet18", "mobilenet_v2", "googlenet"})
+    for (const Shape in : {Shape{3, 83, 69}, Shape{3, 99, 97}}) {
+      const Graph g = build_model(model, in);
+      const ProfileCostModel cost(g, {&nano, &tx2, &nano, nullptr});
+      for (bool camera : {false, true})
+        for (bool shared : {false, true}) {
+          SimulatorConfig cfg;
+          cfg.device_ids = {"d0", "d1", "d2", "cam"};
+          cfg.compute_devices = 3;
+          cfg.input_device = camera ? 3 : 1;
+          cfg.output_device = camera ? 3 : 0;
+          if (camera) cfg.elements = ElementSizes{ElementType::F16, ElementType::U8};
+          const NetworkModel net = NetworkModel::wifi_star({40, 100, 200, 300}, shared, 1, 0.1);
+          const Simulator sim(g, cost, net, cfg);
+          REQUIRE(sim.lower_bound().lp_solved);
+          for (std::uint64_t seed = 0; seed < 12; ++seed) {
+            RandomPlanOptions o;
+            o.max_parts = 3;
+            Plan p = make_random_plan(g, seed, o);
+            p.devices = cfg.device_ids;
+            const double t = sim.latency_ms(p);
+            INFO(model << " " << to_string(in) << (camera ? " camera" : "") << (shared ? " shared" : "") << " seed " << seed << ": "
+                       << t << " ms, bound " << sim.lower_bound_ms() << " ms");
+            CHECK(t >= sim.lower_bound_ms());
+            ++plans;
+          }
+        }
+    }
+  CHECK(plans == 5 * 2 * 4 * 12);
 }

@@ -135,11 +135,20 @@ TEST_CASE("lower bound on tiny cases", "[sim]") {
   const Graph g = tiny(1);
   // Two devices at 1 and 3 ms per row: 8 rows of work at best 1 ms, capacity 1 + 1/3.
   const FakeCost cost({{1, 1}, {3, 3}});
+  // With a fast network the LP is the compute split: 4 A = 12 B with A + B = 2 layer shares
+  // -> 6 ms, plus under a microsecond of 64-byte transfers.
   const NetworkModel net = NetworkModel::switched({1000, 1000}, 0, 0);
-  CHECK(lower_bound_ms(g, cost, net, 0, 0) == Approx(8.0 / (1.0 + 1.0 / 3.0)));
+  const LowerBound fast = compute_lower_bound(g, cost, net, config(2));
+  CHECK(fast.lp_solved);
+  CHECK(fast.ms == Approx(8.0 / (1.0 + 1.0 / 3.0)).epsilon(1e-3));
+  // At 1 byte/ms every share b that device 1 takes of both layers costs it 64 b ms of
+  // receiving (image rows, then layer a's rows) and device 0 64 b ms of receiving the result:
+  // min over b of max(4 (2 - 2b), 12 (2b), 64 b) = 64/9 ms at b = 1/9 (by hand).
+  const NetworkModel slow = NetworkModel::switched({8e-3, 8e-3}, 0, 0);
+  CHECK(compute_lower_bound(g, cost, slow, config(2)).ms == Approx(64.0 / 9).epsilon(1e-6));
   // Output elsewhere: at least one hop of latency + overhead.
   const NetworkModel far = NetworkModel::switched({1000, 1000}, 50, 1);
-  CHECK(lower_bound_ms(g, cost, far, 0, 1) == Approx(51.0));
+  CHECK(compute_lower_bound(g, cost, far, config(2, 0, 1)).ms == Approx(51.0));
   // With the output at home, doing everything on the input device (8 ms) beats any hop.
-  CHECK(lower_bound_ms(g, cost, far, 0, 0) == Approx(8.0));
+  CHECK(compute_lower_bound(g, cost, far, config(2)).ms == Approx(8.0));
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 namespace edgeplan {
 
@@ -46,7 +47,7 @@ struct Simulator::Impl {
   const LayerCostModel& cost;
   const NetworkModel& network;
   SimulatorConfig config;
-  double bound = 0;
+  std::optional<LowerBound> bound;  // on first use: an LP per simulator is too dear for callers that never ask
   std::vector<int> last_consumer;  // per tensor id + 1
 
   // Scratch reused between calls (no allocation once warmed up).
@@ -86,7 +87,6 @@ struct Simulator::Impl {
     device_tail.resize(static_cast<std::size_t>(nd));
     busy.resize(static_cast<std::size_t>(nd));
     resource_free.resize(static_cast<std::size_t>(network.resource_count()));
-    bound = edgeplan::lower_bound_ms(graph, cost, network, config.input_device, config.output_device);
   }
 
   int add_node(int device, int volume, bool pseudo) {
@@ -362,7 +362,11 @@ Simulator::Simulator(const Scenario& s) {
 Simulator::~Simulator() = default;
 Simulator::Simulator(Simulator&&) noexcept = default;
 
-double Simulator::lower_bound_ms() const { return impl_->bound; }
+const LowerBound& Simulator::lower_bound() const {
+  if (!impl_->bound) impl_->bound = compute_lower_bound(impl_->graph, impl_->cost, impl_->network, impl_->config);
+  return *impl_->bound;
+}
+double Simulator::lower_bound_ms() const { return lower_bound().ms; }
 const Graph& Simulator::graph() const { return impl_->graph; }
 const LayerCostModel& Simulator::cost_model() const { return impl_->cost; }
 const SimulatorConfig& Simulator::config() const { return impl_->config; }
@@ -379,7 +383,7 @@ SimResult Simulator::simulate(const Plan& plan) const {
   m.compile(plan);
   SimResult r;
   r.latency_ms = m.run(true);
-  r.lower_bound_ms = m.bound;
+  r.lower_bound_ms = lower_bound_ms();
   const int nd = static_cast<int>(m.config.device_ids.size());
   r.devices.resize(static_cast<std::size_t>(nd));
   r.link_bytes.assign(static_cast<std::size_t>(nd * nd), 0);
@@ -451,37 +455,6 @@ double busy_ms(const std::vector<TimelineEvent>& timeline, int device, double un
   }
   if (cur_end > cur_start) busy += cur_end - cur_start;
   return busy;
-}
-
-double lower_bound_ms(const Graph& graph, const LayerCostModel& cost, const NetworkModel& network, int input_device,
-                      int output_device) {
-  const int nd = cost.device_count();
-  // Best cost per row of each layer on each device, and on the best device.
-  std::vector<double> best_device_speed(static_cast<std::size_t>(nd), 0.0);
-  double reference_work = 0;
-  double input_alone = 0;
-  for (int l = 0; l < graph.size(); ++l) {
-    const int h = graph.layer(l).out.h;
-    std::vector<double> per_row(static_cast<std::size_t>(nd), kInf);
-    for (int d = 0; d < nd; ++d)
-      for (int r = 1; r <= h; ++r) per_row[static_cast<std::size_t>(d)] = std::min(per_row[static_cast<std::size_t>(d)], cost.layer_ms(d, l, r) / r);
-    const double best = *std::min_element(per_row.begin(), per_row.end());
-    reference_work += best * h;
-    input_alone += cost.layer_ms(input_device, l, h);
-    for (int d = 0; d < nd; ++d) {
-      const double speed = per_row[static_cast<std::size_t>(d)] > 0 ? best / per_row[static_cast<std::size_t>(d)] : 1.0;
-      best_device_speed[static_cast<std::size_t>(d)] = std::max(best_device_speed[static_cast<std::size_t>(d)], speed);
-    }
-  }
-  double capacity = 0;
-  for (double s : best_device_speed) capacity += s;
-  double bound = capacity > 0 ? reference_work / capacity : 0;
-  // Any plan either leaves everything to the input device or sends something at least once.
-  double first_hop = kInf;
-  for (int d = 0; d < nd; ++d)
-    if (d != input_device) first_hop = std::min(first_hop, network.route(input_device, d).latency_ms + network.overhead_ms());
-  if (output_device != input_device) return std::max(bound, first_hop);
-  return std::max(bound, std::min(input_alone, first_hop));
 }
 
 }  // namespace edgeplan

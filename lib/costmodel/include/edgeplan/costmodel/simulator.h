@@ -57,6 +57,13 @@ struct SimulatorConfig {
   int compute_devices = -1;                // devices [0, compute_devices) compute; -1: all
 };
 
+// A valid lower bound on any plan's latency (compute_lower_bound below).
+struct LowerBound {
+  double ms = 0;         // the bound: max(lp_ms, the hop bounds)
+  double lp_ms = 0;      // the LP's optimum (0 if not solved)
+  bool lp_solved = false;  // GLPK reported an optimum
+};
+
 // Semantics (docs/cost-model.md): each device runs its parts in plan order, one at a time;
 // a part starts when its device is free and every input region it needs has arrived.
 // Each transfer occupies the resources of its route (radios, uplinks, downlinks, the
@@ -80,8 +87,9 @@ class Simulator {
   // Validates the plan, then simulates with the full breakdown and timeline.
   SimResult simulate(const Plan& plan) const;
 
-  // No plan of this scenario can be faster than this (ms).
+  // No plan of this scenario can be faster than this (ms); computed on first use.
   double lower_bound_ms() const;
+  const LowerBound& lower_bound() const;
   const Graph& graph() const;
   const LayerCostModel& cost_model() const;
   const NetworkModel& network() const;
@@ -96,12 +104,13 @@ class Simulator {
 // timeline events): the idle time of a device is the latency minus this.
 double busy_ms(const std::vector<TimelineEvent>& timeline, int device, double until_ms);
 
-// A valid lower bound on the latency of any plan: every row of every layer must be
-// computed by some device, each at no less than that device's best cost per row; devices
-// are credited with their best speed relative to the fastest device on any layer. A plan
-// that uses a second device pays at least one link's latency + overhead, unless one
-// device does everything. See docs/cost-model.md.
-double lower_bound_ms(const Graph& graph, const LayerCostModel& cost, const NetworkModel& network, int input_device,
-                      int output_device);
+// A valid lower bound on the latency of any plan (docs/cost-model.md, "Lower bound"): the
+// optimum of a linear program (GLPK) over the share of each layer's needed outputs (the
+// positions the result depends on) each device computes, at its best cost per row, and
+// what each device must then receive (the inputs its share reads, less what it computed)
+// through the links every transfer into it occupies; and the hops the image and the
+// result must make.
+LowerBound compute_lower_bound(const Graph& graph, const LayerCostModel& cost, const NetworkModel& network,
+                               const SimulatorConfig& config);
 
 }  // namespace edgeplan
