@@ -106,11 +106,55 @@ Plan DeeperthingsPlanner::plan(const PlanningContext& ctx) const {
   return plan;
 }
 
-// AOFL: linear models of compute (ms per row of a block on a device) and transfer (the
-// block's input scattered from and output gathered to the source), DP over fused blocks
-// t_o(j) = min_i t_o(i) + t_f(i, j); inside a block devices join in rank order (speed,
-// then bandwidth to the source) while the predicted time improves, with rows that equalize
-// each device's transfer + compute.
+// AOFL (SEC 2019): DP over fused blocks t_o(j) = min_i t_o(i) + t_f(i, j); inside a block
+// devices join in rank order (speed, then bandwidth to the source) while the predicted time
+// improves, with rows that equalize each device's transfer + compute. As the paper traces
+// halos back through the block, a device's share of r rows is costed with its exact
+// receptive field: the input rows it receives (halos included) and the rows it computes
+// (halo rows recomputed). The source scatters and gathers over its one link, so transfers
+// to and from it are costed one after another (the paper's model adds each device's
+// transfer to its compute as if all were sent at once, which one radio cannot do). After
+// each block the source holds the merged output. The tail (not splittable) runs on the one
+// device that finishes it soonest after the merged body output is sent to it.
+namespace {
+
+// Per-device cost of r rows of a block, sampled at a few row counts and interpolated.
+struct BlockCurve {
+  std::vector<int> r;
+  std::vector<double> in_bytes, out_bytes;
+  std::vector<std::vector<double>> ms;  // [device][sample]
+  double at(const std::vector<double>& v, int rows) const {
+    if (rows <= 0) return 0;
+    std::size_t k = 0;
+    while (k + 1 < r.size() && r[k] < rows) ++k;
+    if (rows >= r[k]) return v[k];
+    if (k == 0) return v[0] * rows / r[0];
+    const double f = static_cast<double>(rows - r[k - 1]) / (r[k] - r[k - 1]);
+    return v[k - 1] + f * (v[k] - v[k - 1]);
+  }
+};
+
+BlockCurve block_curve(const PlanningContext& ctx, LayerRange b, int samples) {
+  const Graph& g = ctx.graph;
+  const Shape out = g.layer(b.last - 1).out;
+  const std::vector<int> live = g.live_outputs(b);
+  BlockCurve c;
+  c.ms.assign(static_cast<std::size_t>(ctx.device_count()), {});
+  for (int i = 1; i <= samples; ++i) {
+    const int r = std::max(1, static_cast<int>(std::lround(static_cast<double>(out.h) * i / samples)));
+    if (!c.r.empty() && r <= c.r.back()) continue;
+    const int start = (out.h - r) / 2;  // a middle stripe: halos on both sides
+    const VolumeRegions vr = detail::part_regions(g, b, Region{{start, start + r}, {0, out.w}}, live);
+    c.r.push_back(r);
+    c.in_bytes.push_back(detail::part_input_bytes(g, vr, ctx.elements));
+    c.out_bytes.push_back(static_cast<double>(r) * out.w * out.c * ctx.elements.activation_bytes());
+    for (int d = 0; d < ctx.device_count(); ++d) c.ms[static_cast<std::size_t>(d)].push_back(detail::part_compute_ms(ctx, d, b, vr));
+  }
+  return c;
+}
+
+}  // namespace
+
 Plan AoflPlanner::plan(const PlanningContext& ctx) const {
   const Graph& g = ctx.graph;
   const int src = ctx.home_device;
@@ -125,25 +169,71 @@ Plan AoflPlanner::plan(const PlanningContext& ctx) const {
   };
   auto block_plan = [&](LayerRange b) {
     const int h = g.layer(b.last - 1).out.h;
-    const double bytes_per_row =
-        (detail::range_input_bytes(g, b, ctx.elements) + ctx.elements.activation_bytes() * static_cast<double>(g.layer(b.last - 1).out.elements())) / h;
-    std::vector<std::pair<double, int>> rank;
-    std::vector<double> cost(static_cast<std::size_t>(ctx.device_count()));
-    for (int d = 0; d < ctx.device_count(); ++d) {
-      cost[static_cast<std::size_t>(d)] = range_ms(ctx, d, b) / h + bytes_per_row * detail::ms_per_byte(ctx, src, d);
-      rank.push_back({cost[static_cast<std::size_t>(d)], d});
-    }
+    const BlockCurve c = block_curve(ctx, b, 12);
+    auto own = [&](int d, int r) {  // the paper's per-device time: its transfers + its compute
+      if (r <= 0) return 0.0;
+      const double link = d == src ? 0.0 : (c.at(c.in_bytes, r) + c.at(c.out_bytes, r)) * detail::ms_per_byte(ctx, src, d) + 2 * latency(d);
+      return link + c.at(c.ms[static_cast<std::size_t>(d)], r);
+    };
+    // Rank: speed on the whole block, then bandwidth to the source.
+    std::vector<std::pair<std::pair<double, double>, int>> rank;
+    for (int d = 0; d < ctx.device_count(); ++d)
+      rank.push_back({{c.at(c.ms[static_cast<std::size_t>(d)], h), d == src ? 0.0 : detail::ms_per_byte(ctx, src, d)}, d});
     std::sort(rank.begin(), rank.end());
+    // Rows equalizing own times: the most rows each device finishes by T, bisected on T.
+    auto split = [&](const std::vector<int>& order) {
+      std::vector<std::vector<double>> t(order.size(), std::vector<double>(static_cast<std::size_t>(h + 1), 0.0));
+      for (std::size_t i = 0; i < order.size(); ++i)
+        for (int r = 1; r <= h; ++r) t[i][static_cast<std::size_t>(r)] = std::max(t[i][static_cast<std::size_t>(r - 1)], own(order[i], r));
+      auto rows_by = [&](std::size_t i, double T) {
+        return static_cast<int>(std::upper_bound(t[i].begin() + 1, t[i].end(), T) - t[i].begin()) - 1;
+      };
+      double lo = 0, hi = t[0].back();
+      for (int it = 0; it < 50; ++it) {
+        const double mid = 0.5 * (lo + hi);
+        int total = 0;
+        for (std::size_t i = 0; i < order.size(); ++i) total += rows_by(i, mid);
+        (total >= h ? hi : lo) = mid;
+      }
+      std::vector<int> rows(order.size());
+      int left = h;
+      for (std::size_t i = 0; i < order.size(); ++i) left -= rows[i] = std::min(left, rows_by(i, hi));
+      rows[0] += left;
+      return rows;
+    };
+    // Predicted block time: the source sends the shares one after another (rank order),
+    // each device computes once its share arrived, the outputs come back one at a time.
+    auto predict = [&](const std::vector<int>& order, const std::vector<int>& rows) {
+      double link = 0, end = 0;
+      std::vector<std::pair<double, int>> done;
+      for (std::size_t i = 0; i < order.size(); ++i) {
+        const int d = order[i], r = rows[i];
+        if (r <= 0) continue;
+        double ready = 0;
+        if (d != src) {
+          link += c.at(c.in_bytes, r) * detail::ms_per_byte(ctx, src, d);
+          ready = link + latency(d);
+        }
+        done.push_back({ready + c.at(c.ms[static_cast<std::size_t>(d)], r), static_cast<int>(i)});
+      }
+      std::sort(done.begin(), done.end());
+      for (const auto& [finish, i] : done) {
+        const int d = order[static_cast<std::size_t>(i)];
+        if (d == src) {
+          end = std::max(end, finish);
+          continue;
+        }
+        link = std::max(link, finish) + c.at(c.out_bytes, rows[static_cast<std::size_t>(i)]) * detail::ms_per_byte(ctx, d, src);
+        end = std::max(end, link + latency(d));
+      }
+      return end;
+    };
     Block best;
     std::vector<int> order;
-    for (const auto& [c, d] : rank) {
-      order.push_back(d);
-      std::vector<double> w;
-      for (int o : order) w.push_back(1.0 / cost[static_cast<std::size_t>(o)]);
-      const std::vector<int> rows = detail::proportional_rows(h, w);
-      double ms = 0;
-      for (std::size_t i = 0; i < order.size(); ++i)
-        if (rows[i] > 0) ms = std::max(ms, rows[i] * cost[static_cast<std::size_t>(order[i])] + 2 * latency(order[i]));
+    for (const auto& entry : rank) {
+      order.push_back(entry.second);
+      const std::vector<int> rows = split(order);
+      const double ms = predict(order, rows);
       if (ms >= best.ms) break;  // adding this device no longer helps
       best = Block{ms, order, rows};
     }
@@ -164,7 +254,22 @@ Plan AoflPlanner::plan(const PlanningContext& ctx) const {
     }
   std::vector<std::pair<int, int>> chosen;
   for (int j = np - 1; j > 0; j = from[static_cast<std::size_t>(j)]) chosen.insert(chosen.begin(), {from[static_cast<std::size_t>(j)], j});
-  Plan plan = empty_plan(ctx, src);
+  // The tail on the device that finishes it first once the source sends it the body output.
+  int tail = src;
+  if (g.body_end() < g.size()) {
+    const double body_out = static_cast<double>(g.tensor_shape(g.body_end() - 1).elements()) * ctx.elements.activation_bytes();
+    const double result = static_cast<double>(g.layer(g.size() - 1).out.elements()) * ctx.elements.activation_bytes();
+    double best = kInf;
+    for (int d = 0; d < ctx.device_count(); ++d) {
+      const double ms = (d == src ? 0.0 : ctx.network.min_transfer_ms(src, d, body_out)) + range_ms(ctx, d, LayerRange{g.body_end(), g.size()}) +
+                        (d == ctx.output_device ? 0.0 : ctx.network.min_transfer_ms(d, ctx.output_device, result));
+      if (ms < best) {
+        best = ms;
+        tail = d;
+      }
+    }
+  }
+  Plan plan = empty_plan(ctx, tail);
   for (const auto& [i, j] : chosen) {
     const Block& b = blocks.at({i, j});
     add_row_volume(ctx, plan, LayerRange{points[static_cast<std::size_t>(i)], points[static_cast<std::size_t>(j)]}, b.order, b.rows);
