@@ -3,9 +3,17 @@
 
 These are models of devices that are not on our machines; each file says so and names
 its sources. Run from the repository root: python3 scripts/make_modeled_profiles.py
+With --calibrate build/bin/edgeplan it also writes the calibrated variants (CALIBRATED):
+the device at another precision whose conv efficiency is set (bisection) so that the
+whole-model latency of a published figure is reproduced, and prints predicted vs
+published for every cited figure (the table in docs/cost-model.md).
 """
+import argparse
 import json
 import os
+import re
+import subprocess
+import tempfile
 
 # name, kind, memory MB, peak fp32 GFLOPS, memory GB/s (published), saturation MMACs,
 # beta, wave outputs, conv efficiency, per-layer overhead ms, sources
@@ -51,7 +59,77 @@ KIND_SCALE = {"conv": (1.0, 1.0), "depthwise": (0.25, 1.0), "linear": (0.5, 1.0)
 SUSTAINED_MEMORY = 0.7  # fraction of published memory bandwidth reached in practice
 
 
+# Calibrated variants: (name, base device, precision, peak GFLOPS at that precision, peak
+# source, [(model, input, published ms, source)]): the first figure calibrates, the others check.
+NANO_TRT = ("NVIDIA, \"Jetson Nano: Deep Learning Inference Benchmarks\" "
+            "(developer.nvidia.com/embedded/jetson-nano-dl-inference-benchmarks): TensorRT, FP16, batch 1")
+CALIBRATED = [
+    ("jetson-nano-fp16", "jetson-nano", "fp16", 472.0,
+     "Maxwell GPU executes fp16 at twice the fp32 rate: 2 x 236 = 472 GFLOPS (Jetson Nano data sheet DA-09366-001)",
+     [("resnet50", [3, 224, 224], 1000.0 / 36, NANO_TRT + ": ResNet-50 224x224, 36 images/s")]),
+]
+
+
+def predicted_ms(edgeplan, profile_path, model, shape):
+    """Whole-model latency of `model` on one device with this profile, from edgeplan's simulator."""
+    with tempfile.TemporaryDirectory() as tmp:
+        scen = os.path.join(tmp, "s.json")
+        with open(scen, "w") as f:
+            json.dump({"format": "edgeplan.scenario/v1", "name": "calibrate", "model": {"name": model, "input": shape},
+                       "devices": [{"id": "d", "profile": os.path.abspath(profile_path)}],
+                       "network": {"type": "switched", "rates_mbps": 1000}}, f)
+        out = subprocess.run([edgeplan, "plan", "--scenario", scen, "--planner", "single", "-o", os.path.join(tmp, "p.json")],
+                             capture_output=True, text=True, check=True).stdout
+        return float(re.search(r"end-to-end latency ([0-9.]+) ms", out).group(1))
+
+
+def calibrate(edgeplan, out_dir):
+    rows = []
+    for (name, base, precision, gflops, peak_source, figures) in CALIBRATED:
+        with open(os.path.join(out_dir, base + ".json")) as f:
+            prof = json.load(f)
+        prof["name"] = name
+        prof["precision"] = precision
+        prof["fallback"]["peak_gmacs"] = gflops / 2
+        base_eff = {k: v["efficiency"] for k, v in prof["fallback"]["kinds"].items()}
+        base_ovh = {k: v["overhead_ms"] for k, v in prof["fallback"]["kinds"].items()}
+        model, shape, target, source = figures[0]
+        path = os.path.join(out_dir, name + ".json")
+        lo, hi = 0.01, 8.0  # one factor: every kind's efficiency times it (capped at 1), its overhead divided by it
+        for _ in range(40):
+            mid = (lo + hi) / 2
+            for k, e in base_eff.items():
+                prof["fallback"]["kinds"][k]["efficiency"] = round(min(1.0, e * mid), 6)
+                prof["fallback"]["kinds"][k]["overhead_ms"] = round(base_ovh[k] / mid, 6)
+            with open(path, "w") as f:
+                json.dump(prof, f, indent=2)
+            if predicted_ms(edgeplan, path, model, shape) > target:
+                lo = mid
+            else:
+                hi = mid
+        conv = prof["fallback"]["kinds"]["conv"]["efficiency"]
+        prof["provenance"]["sources"] = [peak_source] + [s for (_, _, _, s) in figures] + prof["provenance"]["sources"][1:]
+        prof["provenance"]["notes"] = (f"Modeled, not measured: {base} at {precision} (peak {gflops:g} GFLOPS = {gflops / 2:g} GMAC/s), "
+                                       f"every kind's efficiency multiplied and per-layer overhead divided by one factor so that {model} {shape[1]}x{shape[2]} takes {target:.1f} ms "
+                                       f"as published (conv efficiency {conv:g} at saturation); the curve's shape is edgeplan's "
+                                       "invented formula (docs/cost-model.md), not a measurement.")
+        with open(path, "w") as f:
+            json.dump(prof, f, indent=2)
+            f.write("\n")
+        for (m, shp, ms, src) in figures:
+            rows.append((name, m, ms, predicted_ms(edgeplan, path, m, shp), src))
+        for m in ("vgg16", "mobilenet_v2", "alexnet"):
+            rows.append((name, m, None, predicted_ms(edgeplan, path, m, [3, 224, 224]), "(no published figure: prediction only)"))
+    print("| profile | model | published ms | predicted ms | source |")
+    print("|---|---|---|---|---|")
+    for (name, m, pub, pred, src) in rows:
+        print(f"| {name} | {m} | {'' if pub is None else f'{pub:.1f}'} | {pred:.1f} | {src} |")
+
+
 def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--calibrate", metavar="EDGEPLAN", help="edgeplan binary: also write the calibrated variants")
+    args = ap.parse_args()
     out_dir = os.path.join("profiles", "modeled")
     os.makedirs(out_dir, exist_ok=True)
     for (name, kind, mem, gflops, gbs, sat, beta, wave, eff, overhead, sources) in DEVICES:
@@ -80,6 +158,8 @@ def main():
         with open(os.path.join(out_dir, name + ".json"), "w") as f:
             json.dump(profile, f, indent=2)
             f.write("\n")
+    if args.calibrate:
+        calibrate(args.calibrate, out_dir)
 
 
 if __name__ == "__main__":

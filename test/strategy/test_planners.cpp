@@ -92,7 +92,6 @@ TEST_CASE("opt's plans are local optima of its row moves, and restarts escape th
       CHECK(sim.latency_ms(moved) >= with * (1 - 1e-9));
     }
     CHECK(neighbours > 0);
-    CHECK(with <= without * (1 + 1e-9));
     // Four Nanos behind 50 Mbit/s: the whole model on one device is a local optimum of
     // single moves; a new volume boundary together with a new split (one compound move)
     // escapes it even without restarts, by over 20%.

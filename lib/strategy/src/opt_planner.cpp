@@ -343,7 +343,22 @@ class LocalSearch {
   bool any_volume_move() {
     for (std::size_t v = 0; v < cur_.volumes.size(); ++v)
       if (move_rows(v) || add_device(v) || merge_next(v) || split_at_cut(v)) return true;
-    return move_rows_jointly() || add_thin_stripe();
+    return move_rows_jointly() || add_thin_stripe() || drop_from_volume();
+  }
+  // A device leaves one volume: its stripe goes to the stripe above or below (a device's
+  // rows can only shrink one step at a time otherwise, and each step alone may not pay).
+  bool drop_from_volume() {
+    for (std::size_t v = 0; v < cur_.volumes.size(); ++v)
+      for (std::size_t k = 0; k < cur_.stripes[v].size() && cur_.stripes[v].size() > 1; ++k)
+        for (int side : {-1, 1}) {
+          if ((side < 0 && k == 0) || (side > 0 && k + 1 == cur_.stripes[v].size())) continue;
+          Draft d = cur_;
+          auto& s = d.stripes[v];
+          s[static_cast<std::size_t>(static_cast<long>(k) + side)].rows += s[k].rows;
+          s.erase(s.begin() + static_cast<long>(k));
+          if (try_with_tails(d)) return true;
+        }
+    return false;
   }
   // Shifts the boundary between stripes k and k+1 of volume v by `dir * step` rows;
   // false if a stripe would go negative. Empty stripes are removed.
@@ -604,6 +619,8 @@ std::string OptPlanner::settings_json() const {
          ", \"row_samples\": " + std::to_string(options_.row_samples) + ", \"restarts\": " + std::to_string(options_.restarts) +
          ", \"restart_evaluations\": " + std::to_string(options_.restart_evaluations) +
          ", \"lcpss_samples\": " + std::to_string(options_.lcpss_samples) +
+         ", \"kick_evaluations\": " + std::to_string(options_.kick_evaluations) +
+         ", \"kick_search_evaluations\": " + std::to_string(options_.kick_search_evaluations) +
          ", \"given_starts\": " + std::to_string(options_.starts.size()) + ", \"start_planners\": [" + from + "]}";
 }
 
@@ -656,6 +673,27 @@ Plan OptPlanner::plan(const PlanningContext& ctx) const {
       best_draft = found;
       best_ms = found_ms;
     }
+  }
+  // Kicks (iterated local search): from the best plan, each device leaves each volume in
+  // turn and a short search follows; a better optimum replaces the best. Plans the agent
+  // finds differ from ours in which device takes which end of several volumes at once.
+  const int kick_cap = search.evals() + options_.kick_evaluations;
+  for (bool improved = true; improved && search.evals() < kick_cap;) {
+    improved = false;
+    for (std::size_t v = 0; v < best_draft.volumes.size() && !improved && search.evals() < kick_cap; ++v)
+      for (std::size_t k = 0; k < best_draft.stripes[v].size() && best_draft.stripes[v].size() > 1 && !improved; ++k) {
+        Draft d = best_draft;
+        auto& s = d.stripes[v];
+        s[k > 0 ? k - 1 : k + 1].rows += s[k].rows;
+        s.erase(s.begin() + static_cast<long>(k));
+        const double start_ms = search.cost(d);
+        const auto [found, found_ms] = search.run(d, start_ms, std::min(kick_cap, search.evals() + options_.kick_search_evaluations));
+        if (found_ms + 1e-12 < best_ms) {
+          best_draft = found;
+          best_ms = found_ms;
+          improved = true;
+        }
+      }
   }
   if (best_tiles_ms < best_ms) return best_tiles;
   return tile_pairs(ctx, to_plan(ctx, best_draft), best_ms);

@@ -16,6 +16,8 @@ struct OptOptions {
   int restarts = 6;             // local searches from the next-best split starts (by latency),
                                 // and one from DistrEdge's LC-PSS volumes (0: none of these)
   int lcpss_samples = 16;       // random splits per LC-PSS score (DistrEdge's 100 cost 10x more)
+  int kick_evaluations = 4000;  // simulator calls for the kicks after the searches (all of them)
+  int kick_search_evaluations = 300;  // the search after one kick
   // Plans to start from as well (a trained DistrEdge plan, last week's plan): row-stripe
   // plans get a local search of their own, others are kept if nothing beats them. Each
   // must be valid for the scenario; `opt` is then never worse than any of them.
