@@ -35,7 +35,9 @@ def scenario(name, description, devices, model="vgg16", shared=False, requester=
         "devices": out,
         "precision": {"activations": "fp32", "input": "uint8"},
         "input_device": ids[0],
-        "network": {"type": "wifi_star", "rates_mbps": rates, "shared_channel": shared, "latency_ms": 1.0,
+        # 1.5 ms: half the 3 ms median Wi-Fi hop round trip of Sui et al. (MobiSys 2016); 0.2 ms: one
+        # 802.11ac channel access per message (DIFS + mean backoff + preamble + block ack). docs/cost-model.md.
+        "network": {"type": "wifi_star", "rates_mbps": rates, "shared_channel": shared, "latency_ms": 1.5,
                     "overhead_ms": 0.2},
     }
 
