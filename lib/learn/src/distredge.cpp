@@ -35,6 +35,7 @@ struct Env {
   double h_max = 1, c_max = 1, f_max = 1, s_max = 1;
   std::vector<double> acc;
   std::vector<std::vector<int>> rows;  // per volume, rows per device (device order)
+  std::vector<int> prev_cut;           // row boundaries of the previous volume, per device
 
   Env(const PlanningContext& c, std::vector<LayerRange> volumes, double single_ms)
       : ctx(c), lvs(std::move(volumes)), n(c.device_count()), t_ref(single_ms) {
@@ -58,6 +59,7 @@ struct Env {
   void reset() {
     acc.assign(static_cast<std::size_t>(n), 0.0);
     rows.clear();
+    prev_cut.clear();
   }
   std::vector<float> state(std::size_t l) const {
     std::vector<float> s;
@@ -79,18 +81,35 @@ struct Env {
     std::vector<int> cut = {0};
     for (float x : a) cut.push_back(static_cast<int>(std::lround(anchor.h * (std::clamp(x, -1.0f, 1.0f) + 1.0) / 2.0)));
     cut.push_back(anchor.h);
+    // The paper's state T^{l-1}: when each device finishes its part of the previous
+    // volume, accumulating compute and the transfers its part waits for (the image from
+    // the input device for the first volume, then the rows, halos included, owned by the
+    // other devices once those finished; each transfer on an idle link, no queueing).
     std::vector<int> r(static_cast<std::size_t>(n), 0);
+    const std::vector<double> prev = acc;
     for (int d = 0; d < n; ++d) {
       r[static_cast<std::size_t>(d)] = cut[static_cast<std::size_t>(d + 1)] - cut[static_cast<std::size_t>(d)];
       if (r[static_cast<std::size_t>(d)] <= 0) continue;
       const Region want{{cut[static_cast<std::size_t>(d)], cut[static_cast<std::size_t>(d + 1)]}, {0, anchor.w}};
       const VolumeRegions vr = detail::part_regions(g, v, want, live[l]);
-      acc[static_cast<std::size_t>(d)] = detail::part_compute_ms(ctx, d, v, vr, acc[static_cast<std::size_t>(d)]);
-      if (l == 0 && d != ctx.input_device)
-        acc[static_cast<std::size_t>(d)] +=
-            ctx.network.min_transfer_ms(ctx.input_device, d, detail::part_input_bytes(g, vr, ctx.elements));
+      double ready = prev[static_cast<std::size_t>(d)];
+      if (l == 0) {
+        if (d != ctx.input_device)
+          ready = std::max(ready, ctx.network.min_transfer_ms(ctx.input_device, d, detail::part_input_bytes(g, vr, ctx.elements)));
+      } else {
+        for (const auto& [t, reg] : vr.inputs)
+          for (int p = 0; p < n; ++p) {
+            const Interval owned{prev_cut[static_cast<std::size_t>(p)], prev_cut[static_cast<std::size_t>(p + 1)]};
+            const Interval overlap = intersect(reg.rows, owned);
+            if (p == d || overlap.empty()) continue;
+            const double bytes = static_cast<double>(overlap.size()) * reg.cols.size() * g.tensor_shape(t).c * ctx.elements.of(t);
+            ready = std::max(ready, prev[static_cast<std::size_t>(p)] + ctx.network.min_transfer_ms(p, d, bytes));
+          }
+      }
+      acc[static_cast<std::size_t>(d)] = detail::part_compute_ms(ctx, d, v, vr, ready);
     }
     rows.push_back(r);
+    prev_cut = cut;
   }
   Plan plan() const {
     const std::vector<int>& last = rows.back();

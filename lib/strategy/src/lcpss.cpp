@@ -43,6 +43,7 @@ double lcpss_score(const Graph& g, const std::vector<int>& b, const LcpssOptions
   for (int s = 0; s < o.samples; ++s) {
     double data = 0, ops = 0;  // elements sent, MACs computed
     const std::vector<double> shares = random_shares(rng, o.devices);
+    std::vector<int> prev_cuts;
     for (std::size_t v = 0; v + 1 < b.size(); ++v) {
       const LayerRange range{b[v], b[v + 1]};
       const Shape anchor = g.layer(range.last - 1).out;
@@ -53,12 +54,19 @@ double lcpss_score(const Graph& g, const std::vector<int>& b, const LcpssOptions
         const Region want{{cuts[k], cuts[k + 1]}, {0, anchor.w}};
         const VolumeRegions vr = detail::part_regions(g, range, want, live);
         data = detail::part_input_bytes(g, vr, kCountElements, data);
+        // Rows the same device produced in the previous volume are already there: not transmitted.
+        if (v > 0)
+          for (const auto& [t, reg] : vr.inputs) {
+            const Interval mine = intersect(reg.rows, Interval{prev_cuts[k], prev_cuts[k + 1]});
+            data -= static_cast<double>(mine.size()) * reg.cols.size() * g.tensor_shape(t).c;
+          }
         for (int l = range.first; l < range.last; ++l) {
           const Region& r = vr.out(l);
           const Shape& out = g.layer(l).out;
           if (!r.empty()) ops += static_cast<double>(g.macs(l)) * r.rows.size() * r.cols.size() / (static_cast<double>(out.h) * out.w);
         }
       }
+      prev_cuts = cuts;
     }
     total += o.alpha * data / t_ref + (1 - o.alpha) * ops / o_ref;
   }
