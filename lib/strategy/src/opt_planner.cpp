@@ -211,37 +211,56 @@ std::vector<int> volume_points(const Graph& g) {
 }
 
 // 1. DP over cut points: best[j] = min_i best[i] + makespan of volume [points[i], points[j]),
-// each volume split by equal finish times; the tail on the output device.
-Draft dp_draft(const PlanningContext& ctx, const std::vector<int>& points, const OptOptions& o) {
+// each volume split by equal finish times; the tail on the output device (or the home device).
+std::vector<Draft> dp_drafts(const PlanningContext& ctx, const std::vector<int>& points, const OptOptions& o) {
   const int np = static_cast<int>(points.size());
-  std::vector<double> best(static_cast<std::size_t>(np), kInf);
-  std::vector<int> from(static_cast<std::size_t>(np), -1);
-  best[0] = 0;
+  // Makespan of every candidate volume [points[i], points[j]), estimated once.
+  std::vector<double> span(static_cast<std::size_t>(np * np), kInf);
   for (int j = 1; j < np; ++j)
     for (int i = std::max(0, j - o.max_volume_span); i < j; ++i) {
-      if (best[static_cast<std::size_t>(i)] == kInf) continue;
       const VolumeEstimate e =
           estimate_volume(ctx, LayerRange{points[static_cast<std::size_t>(i)], points[static_cast<std::size_t>(j)]}, o.row_samples);
-      double ms = 0;
-      equal_finish_split(ctx, e, ctx.input_device, &ms);
-      if (best[static_cast<std::size_t>(i)] + ms < best[static_cast<std::size_t>(j)]) {
-        best[static_cast<std::size_t>(j)] = best[static_cast<std::size_t>(i)] + ms;
-        from[static_cast<std::size_t>(j)] = i;
-      }
+      equal_finish_split(ctx, e, ctx.input_device, &span[static_cast<std::size_t>(i * np + j)]);
     }
-  std::vector<LayerRange> ranges;
-  for (int j = np - 1; j > 0; j = from[static_cast<std::size_t>(j)])
-    ranges.insert(ranges.begin(),
-                  LayerRange{points[static_cast<std::size_t>(from[static_cast<std::size_t>(j)])], points[static_cast<std::size_t>(j)]});
-  return equal_finish_draft(ctx, ranges, o.row_samples, result_device(ctx));
+  // best[k][j]: the least sum of makespans covering [0, points[j]) with at most k volumes
+  // (k = 0: any number). The unlimited draft first, then at most 2, 3 and 4 volumes: other
+  // basins for the search (plans of few long volumes win where halos are cheap).
+  std::vector<Draft> out;
+  for (int limit : {0, 2, 3, 4}) {
+    const int kmax = limit ? limit : np;
+    std::vector<std::vector<double>> best(static_cast<std::size_t>(kmax + 1), std::vector<double>(static_cast<std::size_t>(np), kInf));
+    std::vector<std::vector<int>> from(static_cast<std::size_t>(kmax + 1), std::vector<int>(static_cast<std::size_t>(np), -1));
+    best[0][0] = 0;
+    for (int k = 1; k <= kmax; ++k)
+      for (int j = 1; j < np; ++j)
+        for (int i = std::max(0, j - o.max_volume_span); i < j; ++i) {
+          const double v = best[static_cast<std::size_t>(k - 1)][static_cast<std::size_t>(i)] + span[static_cast<std::size_t>(i * np + j)];
+          if (v < best[static_cast<std::size_t>(k)][static_cast<std::size_t>(j)]) {
+            best[static_cast<std::size_t>(k)][static_cast<std::size_t>(j)] = v;
+            from[static_cast<std::size_t>(k)][static_cast<std::size_t>(j)] = i;
+          }
+        }
+    int k_best = 1;
+    for (int k = 1; k <= kmax; ++k)
+      if (best[static_cast<std::size_t>(k)][static_cast<std::size_t>(np - 1)] < best[static_cast<std::size_t>(k_best)][static_cast<std::size_t>(np - 1)]) k_best = k;
+    if (best[static_cast<std::size_t>(k_best)][static_cast<std::size_t>(np - 1)] == kInf) continue;
+    std::vector<LayerRange> ranges;
+    for (int j = np - 1, k = k_best; j > 0; j = from[static_cast<std::size_t>(k)][static_cast<std::size_t>(j)], --k)
+      ranges.insert(ranges.begin(), LayerRange{points[static_cast<std::size_t>(from[static_cast<std::size_t>(k)][static_cast<std::size_t>(j)])],
+                                               points[static_cast<std::size_t>(j)]});
+    out.push_back(equal_finish_draft(ctx, ranges, o.row_samples, result_device(ctx)));
+    if (ranges.size() <= 1) break;  // fewer volumes cannot differ
+  }
+  return out;
 }
 
 // 2. opt's own starting points, in this order: the DP draft; volumes ending where the
 // feature map shrinks (after each downsampling), split by equal finish times, with every
 // tail device; every device alone.
-std::vector<Draft> own_starts(const PlanningContext& ctx, const std::vector<int>& points, const Draft& dp, const OptOptions& o) {
+std::vector<Draft> own_starts(const PlanningContext& ctx, const std::vector<int>& points, const std::vector<Draft>& dp,
+                              const OptOptions& o) {
   const Graph& g = ctx.graph;
-  std::vector<Draft> starts = {dp};
+  std::vector<Draft> starts = dp;
   std::vector<LayerRange> ranges;
   int prev = 0;
   for (std::size_t j = 1; j < points.size(); ++j) {
@@ -258,6 +277,7 @@ std::vector<Draft> own_starts(const PlanningContext& ctx, const std::vector<int>
     by_scale.tail_device = t;
     starts.push_back(by_scale);
   }
+
   for (int d = 0; d < ctx.device_count(); ++d) {
     Draft alone;
     alone.volumes = {LayerRange{0, g.body_end()}};
@@ -266,6 +286,21 @@ std::vector<Draft> own_starts(const PlanningContext& ctx, const std::vector<int>
     starts.push_back(alone);
   }
   return starts;
+}
+
+// Volumes ending where the feature map shrinks, the first m of them merged into one (m = 2,
+// 3, ..): long early volumes keep the large maps' rows on their devices (no exchange) while
+// the small late maps split apart. DistrEdge's agent found plans of this shape that our other
+// starts miss (NC-xavier); each gets a search of its own.
+std::vector<Draft> merged_scale_drafts(const PlanningContext& ctx, const OptOptions& o) {
+  const std::vector<LayerRange> ranges = detail::scale_blocks(ctx.graph);
+  std::vector<Draft> out;
+  for (std::size_t m = 2; m < ranges.size(); ++m) {
+    std::vector<LayerRange> merged = {LayerRange{0, ranges[m - 1].last}};
+    merged.insert(merged.end(), ranges.begin() + static_cast<long>(m), ranges.end());
+    out.push_back(equal_finish_draft(ctx, merged, o.row_samples, result_device(ctx)));
+  }
+  return out;
 }
 
 // DistrEdge's LC-PSS volumes (few, long ones that balance data against recomputation),
@@ -342,7 +377,7 @@ class LocalSearch {
   }
   bool any_volume_move() {
     for (std::size_t v = 0; v < cur_.volumes.size(); ++v)
-      if (move_rows(v) || add_device(v) || merge_next(v) || split_at_cut(v)) return true;
+      if (move_rows(v) || add_device(v) || merge_next(v) || split_at_cut(v) || shift_boundary(v)) return true;
     return move_rows_jointly() || add_thin_stripe() || drop_from_volume();
   }
   // A device leaves one volume: its stripe goes to the stripe above or below (a device's
@@ -448,6 +483,30 @@ class LocalSearch {
       big->rows -= half;
       s.insert(big + 1, Stripe{dev, half});
       if (try_with_tails(d)) return true;
+    }
+    return false;
+  }
+  // Move the boundary between volume v and the next to a neighbouring cut point (up to
+  // three away), each volume keeping its stripes' devices and shares.
+  bool shift_boundary(std::size_t v) {
+    if (v + 1 >= cur_.volumes.size()) return false;
+    const Graph& g = ctx_.graph;
+    const int at = cur_.volumes[v].last;
+    const auto it = std::find(points_.begin(), points_.end(), at);
+    if (it == points_.end()) return false;
+    const long k = it - points_.begin();
+    for (long step : {-1L, 1L, -2L, 2L, -3L, 3L}) {
+      const long j = k + step;
+      if (j < 0 || j >= static_cast<long>(points_.size())) continue;
+      const int p = points_[static_cast<std::size_t>(j)];
+      if (p <= cur_.volumes[v].first || p >= cur_.volumes[v + 1].last) continue;
+      Draft d = cur_;
+      d.volumes[v].last = p;
+      d.volumes[v + 1].first = p;
+      d.stripes[v] = scaled_stripes(cur_.stripes[v], g.layer(at - 1).out.h, g.layer(p - 1).out.h);
+      d.stripes[v + 1] = scaled_stripes(cur_.stripes[v + 1], g.layer(cur_.volumes[v + 1].last - 1).out.h,
+                                        g.layer(d.volumes[v + 1].last - 1).out.h);
+      if (try_draft(d)) return true;
     }
     return false;
   }
@@ -627,7 +686,7 @@ std::string OptPlanner::settings_json() const {
 Plan OptPlanner::plan(const PlanningContext& ctx) const {
   const std::vector<int> points = volume_points(ctx.graph);
   LocalSearch search(ctx, points, options_);
-  const Draft dp = dp_draft(ctx, points, options_);
+  const std::vector<Draft> dp = dp_drafts(ctx, points, options_);
   std::vector<std::pair<double, Draft>> scored;
   for (const Draft& d : own_starts(ctx, points, dp, options_)) scored.emplace_back(search.cost(d), d);
   // Whole plans as starts (the start planners', the caller's): row-stripe plans join
@@ -665,6 +724,7 @@ Plan OptPlanner::plan(const PlanningContext& ctx) const {
   if (options_.restarts > 0) {
     const Draft lc = lcpss_draft(ctx, options_);
     again.emplace_back(search.cost(lc), lc);
+    for (const Draft& d : merged_scale_drafts(ctx, options_)) again.emplace_back(search.cost(d), d);
   }
   again.insert(again.end(), from_caller.begin(), from_caller.end());
   for (const auto& [start_ms, d] : again) {
