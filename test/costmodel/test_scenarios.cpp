@@ -91,15 +91,15 @@ TEST_CASE("bad scenarios get a one-line reason", "[scenario]") {
   CHECK_THAT(with([](json& j) { j["format"] = "x"; }), Catch::Contains("expected 'edgeplan.scenario/v1'"));
   CHECK_THAT(with([](json& j) { j["model"]["name"] = "vgg17"; }), Catch::Contains("unknown model 'vgg17'"));
   CHECK_THAT(with([](json& j) { j["devices"][1]["profile"] = "nope.json"; }), Catch::Contains("cannot open profile file"));
-  CHECK_THAT(with([](json& j) { j["devices"][1]["id"] = "nano"; }), Catch::Contains("used twice"));
+  CHECK_THAT(with([](json& j) { j["devices"][1]["id"] = "nano-1"; }), Catch::Contains("used twice"));
   CHECK_THAT(with([](json& j) { j["devices"] = json::array(); }), Catch::Contains("at least one device"));
   CHECK_THAT(with([](json& j) { j["input_device"] = "phone"; }), Catch::Contains("unknown device 'phone'"));
   CHECK_THAT(with([](json& j) { j["network"]["rates_mbps"] = -50; }), Catch::Contains("outside"));
-  CHECK_THAT(with([](json& j) { j["network"]["rates_mbps"] = json{{"nano", 50}}; }), Catch::Contains("no rate for device"));
+  CHECK_THAT(with([](json& j) { j["network"]["rates_mbps"] = json{{"nano-0", 50}}; }), Catch::Contains("no rate for device"));
   CHECK_THAT(with([](json& j) { j["network"]["rates_mbps"] = json{{"phone", 50}}; }), Catch::Contains("unknown device 'phone'"));
   CHECK_THAT(with([](json& j) { j["network"]["type"] = "carrier-pigeon"; }), Catch::Contains("unknown network type"));
   CHECK_THAT(with([](json& j) { j["network"]["latency_ms"] = -1; }), Catch::Contains("outside"));
-  CHECK_THAT(with([](json& j) { j["network"]["traces"] = json{{"nano", {{5, 10}, {5, 20}}}}; }), Catch::Contains("times must increase"));
+  CHECK_THAT(with([](json& j) { j["network"]["traces"] = json{{"nano-0", {{5, 10}, {5, 20}}}}; }), Catch::Contains("times must increase"));
   CHECK_THAT(with([](json& j) { j["network"]["bandwidth"] = 5; }), Catch::Contains("unknown field 'bandwidth'"));
   CHECK_THAT(with([](json& j) { j["model"]["input"] = {3, 8, 8}; }), Catch::Contains("too small"));
 }
@@ -162,11 +162,11 @@ TEST_CASE("precision and non-computing nodes: bad values get one line", "[scenar
   CHECK_THAT(with([](json& j) { j["precision"] = {{"bits", 8}}; }), Catch::Contains("unknown field 'bits'"));
   CHECK_THAT(with([](json& j) { j["precision"] = "fp16"; }), Catch::Contains("scenario.precision"));
   // The profiles are modeled at one precision; a scenario running another is refused.
-  const std::string p = base["devices"][0]["profile"];
+  const std::string p = base["devices"][1]["profile"];
   const std::string other = p.find("fp16") != std::string::npos ? "fp32" : "fp16";
   CHECK_THAT(with([&](json& j) { j["precision"] = {{"activations", other}}; }), Catch::Contains("profile but the scenario runs"));
-  CHECK_THAT(with([](json& j) { j["devices"].push_back({{"id", "camera"}}); }), Catch::Contains("\"compute\": false"));
-  CHECK_THAT(with([](json& j) { j["devices"][0]["compute"] = false; }), Catch::Contains("has no profile"));
+  CHECK_THAT(with([](json& j) { j["devices"].push_back({{"id", "phone"}}); }), Catch::Contains("\"compute\": false"));
+  CHECK_THAT(with([](json& j) { j["devices"][1]["compute"] = false; }), Catch::Contains("has no profile"));
   CHECK_THAT(with([](json& j) { j["devices"] = json::array({{{"id", "camera"}, {"compute", false}}}); }),
              Catch::Contains("no device computes"));
 }
@@ -175,7 +175,7 @@ TEST_CASE("a camera that does not compute: uint8 image and fp16 activations on t
   // Files of the test scenario: a one-device profile and a matrix network with the camera listed first.
   const std::string dir = kRoot + "/profiles/modeled";
   json j = json::parse(slurp(kRoot + "/benchmarks/scenarios/default.json"));
-  const std::string nano = j["devices"][3]["profile"];
+  const std::string nano = j["devices"][3]["profile"];  // the fp16 Nano: the scenario runs fp16
   j["devices"] = json::array({{{"id", "camera"}, {"compute", false}}, {{"id", "nano"}, {"profile", nano}}});
   j["model"] = {{"name", "alexnet"}, {"input", {3, 67, 67}}};
   j["input_device"] = "camera";

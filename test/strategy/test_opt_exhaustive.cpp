@@ -163,7 +163,7 @@ TEST_CASE("opt against an exhaustive search on real zoo models", "[planners][opt
                   c.model, to_string(c.input).c_str(), c.devices, mbps, c.max_volumes, plans, best, opt, ratio);
       INFO(c.model << " " << c.devices << " devices " << mbps << " Mbit/s: exhaustive " << best << " ms (" << plans
                    << " plans), opt " << opt << " ms");
-      CHECK(ratio <= 1.01);  // measured worst 1.0035 (vgg16 and mobilenet_v2, 100 Mbit/s)
+      CHECK(ratio <= 1.01);  // measured worst 1.0031 (mobilenet_v2, 100 Mbit/s)
     }
   }
   std::printf("exhaustive: worst opt / family optimum %.4f\n", worst);
