@@ -40,6 +40,13 @@ std::string error_of(const std::string& text) {
   return "";
 }
 
+// The error of the default scenario after `edit` ("" if it loads).
+std::string with(const std::function<void(json&)>& edit) {
+  json j = json::parse(slurp(kRoot + "/benchmarks/scenarios/default.json"));
+  edit(j);
+  return error_of(j.dump());
+}
+
 }  // namespace
 
 TEST_CASE("every profile in the repository loads, modeled ones name their sources", "[scenario]") {
@@ -80,12 +87,6 @@ TEST_CASE("every scenario in the repository loads and simulates an even plan abo
 }
 
 TEST_CASE("bad scenarios get a one-line reason", "[scenario]") {
-  const json base = json::parse(slurp(kRoot + "/benchmarks/scenarios/default.json"));
-  auto with = [&](const std::function<void(json&)>& edit) {
-    json j = base;
-    edit(j);
-    return error_of(j.dump());
-  };
   CHECK(with([](json&) {}).empty());
   CHECK_THAT(error_of("{"), Catch::Contains("malformed JSON"));
   CHECK_THAT(with([](json& j) { j["format"] = "x"; }), Catch::Contains("expected 'edgeplan.scenario/v1'"));
@@ -150,19 +151,13 @@ TEST_CASE("random plans: never below the lower bound, more bandwidth or a faster
 }
 
 TEST_CASE("precision and non-computing nodes: bad values get one line", "[scenario]") {
-  const json base = json::parse(slurp(kRoot + "/benchmarks/scenarios/default.json"));
-  auto with = [&](const std::function<void(json&)>& edit) {
-    json j = base;
-    edit(j);
-    return error_of(j.dump());
-  };
   CHECK_THAT(with([](json& j) { j["precision"] = {{"activations", "fp8"}}; }), Catch::Contains("unknown type 'fp8'"));
   CHECK_THAT(with([](json& j) { j["precision"] = {{"activations", "uint8"}}; }), Catch::Contains("unknown type 'uint8'"));
   CHECK_THAT(with([](json& j) { j["precision"] = {{"input", "rgb"}}; }), Catch::Contains("scenario.precision.input"));
   CHECK_THAT(with([](json& j) { j["precision"] = {{"bits", 8}}; }), Catch::Contains("unknown field 'bits'"));
   CHECK_THAT(with([](json& j) { j["precision"] = "fp16"; }), Catch::Contains("scenario.precision"));
   // The profiles are modeled at one precision; a scenario running another is refused.
-  const std::string p = base["devices"][1]["profile"];
+  const std::string p = json::parse(slurp(kRoot + "/benchmarks/scenarios/default.json"))["devices"][1]["profile"];
   const std::string other = p.find("fp16") != std::string::npos ? "fp32" : "fp16";
   CHECK_THAT(with([&](json& j) { j["precision"] = {{"activations", other}}; }), Catch::Contains("profile but the scenario runs"));
   CHECK_THAT(with([](json& j) { j["devices"].push_back({{"id", "phone"}}); }), Catch::Contains("\"compute\": false"));
