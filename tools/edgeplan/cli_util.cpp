@@ -62,4 +62,12 @@ std::vector<double> emulated_rates(const Scenario& s, const std::vector<int>& sc
   return rates;
 }
 
+std::string scenario_summary(const Scenario& s) {
+  const std::size_t others = s.devices.size() - static_cast<std::size_t>(s.compute_devices);
+  std::string out = s.name + ": " + s.graph.name() + " " + to_string(s.graph.input_shape()) + " on " +
+                    std::to_string(s.compute_devices) + (s.compute_devices == 1 ? " device" : " devices");
+  if (others) out += " and " + std::to_string(others) + (others == 1 ? " node that does" : " nodes that do") + " not compute";
+  return out + ", " + s.elements.summary() + ", " + s.network_summary;
+}
+
 }  // namespace edgeplan::cli

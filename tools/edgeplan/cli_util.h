@@ -28,6 +28,10 @@ void check_plan_for(const Plan& plan, const Scenario& scenario, const std::strin
 // The running edgeplan binary (what replay ranks run); throws Error if it cannot be found.
 std::string self_exe();
 
+// One line naming a scenario: "default: vgg16 3x224x224 on 4 devices and 1 node that does
+// not compute, fp16 activations, uint8 input, wifi_star, ..." (plan and simulate print it).
+std::string scenario_summary(const Scenario& s);
+
 // The per-device tbf rates that network emulation shapes a scenario's links to (its
 // calibration's link rates if calibrated), for the scenario devices listed; throws Error
 // (one line, starting with `what`) for networks it cannot reproduce: matrix, tiered,

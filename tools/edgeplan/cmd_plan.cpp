@@ -24,8 +24,7 @@ struct Args {
 // baseline (for `opt`; for a baseline: over the best other baseline), gap, planning time.
 int run_compare(const Scenario& s, const Simulator& sim) {
   const ScenarioResult r = evaluate_planners(s, sim, planner_names());
-  std::printf("scenario %s: %s %s on %zu devices, %s\n", s.name.c_str(), s.graph.name().c_str(),
-              to_string(s.graph.input_shape()).c_str(), s.devices.size(), s.network_summary.c_str());
+  std::printf("scenario %s\n", scenario_summary(s).c_str());
   std::printf("%-13s %12s %14s %21s %14s %15s\n", "planner", "latency ms", "vs single", "vs best baseline", "gap to bound",
               "planning ms");
   for (const PlannerResult& p : r.planners)

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli_util.h"
 #include "edgeplan/costmodel/sim_result_json.h"
 
 namespace edgeplan::cli {
@@ -33,8 +34,7 @@ int part_count(const Plan& p) {
 
 std::string sim_report_text(const Scenario& s, const Plan& plan, const SimResult& r) {
   std::string out;
-  out += line("scenario %s: %s %s, %zu devices, %s", s.name.c_str(), s.graph.name().c_str(),
-              to_string(s.graph.input_shape()).c_str(), s.devices.size(), s.network_summary.c_str());
+  out += line("scenario %s", scenario_summary(s).c_str());
   out += line("plan: %zu volumes, %d parts%s", plan.volumes.size(), part_count(plan),
               plan.tail ? (", tail on " + plan.tail->device).c_str() : "");
   if (std::isfinite(r.latency_ms))
@@ -48,7 +48,8 @@ std::string sim_report_text(const Scenario& s, const Plan& plan, const SimResult
               "idle ms", "memory MB", "capacity MB", "profile");
   for (std::size_t d = 0; d < r.devices.size(); ++d) {
     const DeviceUsage& u = r.devices[d];
-    std::string note = s.devices[d].profile.name + " (" + s.devices[d].profile.provenance_type + ")";
+    std::string note = s.devices[d].computes ? s.devices[d].profile.name + " (" + s.devices[d].profile.provenance_type + ")"
+                                             : std::string("(does not compute)");
     if (u.fallback_layers > 0 && !s.devices[d].profile.curves.empty())
       note += ", " + std::to_string(u.fallback_layers) + " layers from the fallback model";
     if (!u.fits) note += "  DOES NOT FIT IN MEMORY";
@@ -80,6 +81,10 @@ std::string sim_report_json(const Scenario& s, const Plan& plan, const SimResult
   j["parts"] = part_count(plan);
   j.update(json::parse(sim_result_json(r, true)));
   for (std::size_t d = 0; d < s.devices.size() && d < j["devices"].size(); ++d) {
+    if (!s.devices[d].computes) {
+      j["devices"][d]["computes"] = false;
+      continue;
+    }
     j["devices"][d]["profile"] = s.devices[d].profile.name;
     j["devices"][d]["provenance"] = s.devices[d].profile.provenance_type;
   }
