@@ -123,15 +123,7 @@ struct BlockCurve {
   std::vector<int> r;
   std::vector<double> in_bytes, out_bytes;
   std::vector<std::vector<double>> ms;  // [device][sample]
-  double at(const std::vector<double>& v, int rows) const {
-    if (rows <= 0) return 0;
-    std::size_t k = 0;
-    while (k + 1 < r.size() && r[k] < rows) ++k;
-    if (rows >= r[k]) return v[k];
-    if (k == 0) return v[0] * rows / r[0];
-    const double f = static_cast<double>(rows - r[k - 1]) / (r[k] - r[k - 1]);
-    return v[k - 1] + f * (v[k] - v[k - 1]);
-  }
+  double at(const std::vector<double>& v, int rows) const { return detail::at_rows(r, v, rows); }
 };
 
 BlockCurve block_curve(const PlanningContext& ctx, LayerRange b, int samples) {

@@ -118,15 +118,7 @@ VolumeEstimate estimate_volume(const PlanningContext& ctx, LayerRange range, int
 // find the same rows of their input already on the device and receive only the halo.
 double stripe_time(const PlanningContext& ctx, const VolumeEstimate& e, int d, int src, int r) {
   if (r <= 0) return 0;
-  // Linear interpolation between samples (r below the first sample scales linearly).
-  std::size_t k = 0;
-  while (k + 1 < e.r.size() && e.r[k] < r) ++k;
-  auto at = [&](const std::vector<double>& v) {
-    if (r >= e.r[k]) return v[k];
-    if (k == 0) return v[0] * r / e.r[0];
-    const double f = static_cast<double>(r - e.r[k - 1]) / (e.r[k] - e.r[k - 1]);
-    return v[k - 1] + f * (v[k] - v[k - 1]);
-  };
+  auto at = [&](const std::vector<double>& v) { return detail::at_rows(e.r, v, r); };
   double t = at(e.ms[static_cast<std::size_t>(d)]);
   if (e.first) {
     if (d != src) t += ctx.network.min_transfer_ms(src, d, at(e.in_bytes));
@@ -316,6 +308,12 @@ Draft lcpss_draft(const PlanningContext& ctx, const OptOptions& o) {
   return equal_finish_draft(ctx, ranges, o.row_samples, result_device(ctx));
 }
 
+// Stripe k leaves its volume; its rows go to the stripe above (or below).
+void remove_stripe(std::vector<Stripe>& s, std::size_t k, bool to_above) {
+  s[to_above ? k - 1 : k + 1].rows += s[k].rows;
+  s.erase(s.begin() + static_cast<long>(k));
+}
+
 // 3. First-improvement local search on the simulator: move the tail; move rows between
 // neighbouring stripes, coarse to fine; give an idle device half of the largest stripe;
 // merge a volume with the next; split a volume at a cut point; drop a device everywhere.
@@ -388,9 +386,7 @@ class LocalSearch {
         for (int side : {-1, 1}) {
           if ((side < 0 && k == 0) || (side > 0 && k + 1 == cur_.stripes[v].size())) continue;
           Draft d = cur_;
-          auto& s = d.stripes[v];
-          s[static_cast<std::size_t>(static_cast<long>(k) + side)].rows += s[k].rows;
-          s.erase(s.begin() + static_cast<long>(k));
+          remove_stripe(d.stripes[v], k, side < 0);
           if (try_with_tails(d)) return true;
         }
     return false;
@@ -523,18 +519,9 @@ class LocalSearch {
   }
   // Split at an interior cut point, both halves keeping the stripes' device order.
   bool split_at_cut(std::size_t v) {
-    const Graph& g = ctx_.graph;
     for (int p : points_) {
       if (p <= cur_.volumes[v].first || p >= cur_.volumes[v].last) continue;
-      const int h = g.layer(cur_.volumes[v].last - 1).out.h;
-      const std::vector<Stripe> st = cur_.stripes[v];
-      Draft d = cur_;
-      const LayerRange a{cur_.volumes[v].first, p}, b{p, cur_.volumes[v].last};
-      const std::vector<Stripe> sa = scaled_stripes(st, h, g.layer(p - 1).out.h);
-      d.volumes[v] = b;
-      d.volumes.insert(d.volumes.begin() + static_cast<long>(v), a);
-      d.stripes.insert(d.stripes.begin() + static_cast<long>(v), sa);
-      if (try_with_tails(d)) return true;
+      if (try_with_tails(split_volume(cur_, v, p))) return true;
     }
     return false;
   }
@@ -551,12 +538,7 @@ class LocalSearch {
       const std::size_t stride = (inside.size() + 23) / 24;
       for (std::size_t i = 0; i < inside.size(); i += std::max<std::size_t>(1, stride)) {
         const int p = inside[i];
-        Draft base = cur_;
-        const LayerRange a{cur_.volumes[v].first, p}, b{p, cur_.volumes[v].last};
-        base.volumes[v] = b;
-        base.volumes.insert(base.volumes.begin() + static_cast<long>(v), a);
-        base.stripes.insert(base.stripes.begin() + static_cast<long>(v), scaled_stripes(cur_.stripes[v], g.layer(b.last - 1).out.h,
-                                                                                            g.layer(a.last - 1).out.h));
+        const Draft base = split_volume(cur_, v, p);
         for (std::size_t half : {v, v + 1})
           for (int dev = 0; dev < ctx_.device_count(); ++dev) {
             const auto& st = base.stripes[half];
@@ -578,6 +560,18 @@ class LocalSearch {
       }
     }
     return false;
+  }
+  // Volume v of d cut at cut point p into [first, p) and [p, last); the first half gets the
+  // stripes rescaled to its height (same devices, same order), the second keeps them.
+  Draft split_volume(const Draft& d, std::size_t v, int p) const {
+    const Graph& g = ctx_.graph;
+    Draft out = d;
+    const LayerRange a{d.volumes[v].first, p}, b{p, d.volumes[v].last};
+    out.volumes[v] = b;
+    out.volumes.insert(out.volumes.begin() + static_cast<long>(v), a);
+    out.stripes.insert(out.stripes.begin() + static_cast<long>(v),
+                       scaled_stripes(d.stripes[v], g.layer(b.last - 1).out.h, g.layer(p - 1).out.h));
+    return out;
   }
   // Stripes of a volume of height h rescaled to height ha, keeping the device order.
   static std::vector<Stripe> scaled_stripes(const std::vector<Stripe>& st, int h, int ha) {
@@ -602,8 +596,7 @@ class LocalSearch {
         for (std::size_t k = 0; k < st.size(); ++k)
           if (st[k].device == dev && st.size() > 1) {
             present = true;
-            st[k > 0 ? k - 1 : k + 1].rows += st[k].rows;
-            st.erase(st.begin() + static_cast<long>(k));
+            remove_stripe(st, k, k > 0);
             break;
           }
       if (present && try_with_tails(d)) return true;
@@ -743,9 +736,7 @@ Plan OptPlanner::plan(const PlanningContext& ctx) const {
     for (std::size_t v = 0; v < best_draft.volumes.size() && !improved && search.evals() < kick_cap; ++v)
       for (std::size_t k = 0; k < best_draft.stripes[v].size() && best_draft.stripes[v].size() > 1 && !improved; ++k) {
         Draft d = best_draft;
-        auto& s = d.stripes[v];
-        s[k > 0 ? k - 1 : k + 1].rows += s[k].rows;
-        s.erase(s.begin() + static_cast<long>(k));
+        remove_stripe(d.stripes[v], k, k > 0);
         const double start_ms = search.cost(d);
         const auto [found, found_ms] = search.run(d, start_ms, std::min(kick_cap, search.evals() + options_.kick_search_evaluations));
         if (found_ms + 1e-12 < best_ms) {

@@ -84,6 +84,16 @@ void add_row_volume(const PlanningContext& ctx, Plan& plan, LayerRange range, co
   plan.volumes.push_back(std::move(v));
 }
 
+double at_rows(const std::vector<int>& r, const std::vector<double>& v, int rows) {
+  if (rows <= 0) return 0;
+  std::size_t k = 0;
+  while (k + 1 < r.size() && r[k] < rows) ++k;
+  if (rows >= r[k]) return v[k];
+  if (k == 0) return v[0] * rows / r[0];
+  const double f = static_cast<double>(rows - r[k - 1]) / (r[k] - r[k - 1]);
+  return v[k - 1] + f * (v[k] - v[k - 1]);
+}
+
 double ms_per_byte(const PlanningContext& ctx, int a, int b) {
   if (a == b) return 0;
   return (ctx.network.min_transfer_ms(a, b, 1e6) - ctx.network.min_transfer_ms(a, b, 0)) / 1e6;

@@ -31,6 +31,10 @@ Plan empty_plan(const PlanningContext& ctx, int tail_device);
 void add_row_volume(const PlanningContext& ctx, Plan& plan, LayerRange range, const std::vector<int>& order,
                     const std::vector<int>& rows);
 
+// A quantity sampled at increasing row counts `r` (values `v`), at `rows`: linear between
+// samples, linear to 0 below the first, the last value beyond the last; 0 for rows <= 0.
+double at_rows(const std::vector<int>& r, const std::vector<double>& v, int rows);
+
 // Milliseconds per byte from a to b on an idle network (latency excluded; 0 when a == b).
 double ms_per_byte(const PlanningContext& ctx, int a, int b);
 
