@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "edgeplan/costmodel/scenario.h"
+#include "edgeplan/onnx/onnx_model.h"
 #include "edgeplan/jsonio/atomic_file.h"
 #include "edgeplan/model/error.h"
 #include "edgeplan/plan/plan.h"
@@ -22,6 +23,13 @@ std::vector<std::string> split_commas(const std::string& text) {
     pos = comma + 1;
   }
   return out;
+}
+
+Scenario load_scenario_with_model(const std::string& path, const std::string& model, const std::string& input) {
+  Scenario s = load_scenario_file(path);
+  if (!model.empty()) s.graph = load_model(model, optional_shape(input));
+  else if (!input.empty()) s.graph = load_model(s.graph.origin().empty() ? s.graph.name() : s.graph.origin().onnx_path, optional_shape(input));
+  return s;
 }
 
 void write_file_atomic(const std::string& path, const std::string& text) { jsonio::write_file_atomic<Error>(path, text); }

@@ -38,6 +38,10 @@ std::string scenario_summary(const Scenario& s);
 // traced, or a shared Wi-Fi channel.
 std::vector<double> emulated_rates(const Scenario& s, const std::vector<int>& scenario_index, const std::string& what);
 
+// Loads a scenario; a non-empty `model` (zoo name or .onnx file) replaces the scenario's
+// model, at `input` (CxHxW) if given.
+Scenario load_scenario_with_model(const std::string& path, const std::string& model, const std::string& input);
+
 // Writes text to `path` atomically (temporary file + rename); throws edgeplan::Error.
 void write_file_atomic(const std::string& path, const std::string& text);
 

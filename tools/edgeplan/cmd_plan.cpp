@@ -15,7 +15,7 @@ namespace edgeplan::cli {
 namespace {
 
 struct Args {
-  std::string scenario, planner, output, svg;
+  std::string scenario, planner, output, svg, model, input;
   std::vector<std::string> starts;
   bool compare = false;
 };
@@ -40,6 +40,8 @@ Runner add_plan(CLI::App& app) {
   auto a = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("plan", "Plan a scenario with a planner and write the plan (JSON), or compare all planners");
   cmd->add_option("--scenario", a->scenario, "Scenario file (edgeplan.scenario/v1)")->required();
+  cmd->add_option("--model", a->model, "Plan this model instead of the scenario's: a zoo name or an .onnx file");
+  cmd->add_option("--input", a->input, "Input size CxHxW instead of the scenario's");
   CLI::Option* planner =
       cmd->add_option("--planner", a->planner, "Planner name, with settings if any (e.g. opt, opt:restarts=0, distredge:episodes=4000)");
   CLI::Option* start = cmd->add_option("--start", a->starts, "opt only: a plan file to start from as well (repeatable), e.g. a trained DistrEdge plan");
@@ -49,7 +51,7 @@ Runner add_plan(CLI::App& app) {
   planner->needs(output);
   output->needs(planner);
   return [a] {
-    const Scenario s = load_scenario_file(a->scenario);
+    const Scenario s = load_scenario_with_model(a->scenario, a->model, a->input);
     const Simulator sim(s);
     if (a->compare) return run_compare(s, sim);
     if (a->planner.empty() || a->output.empty()) throw Error("plan needs --planner NAME and -o FILE (or --compare)");

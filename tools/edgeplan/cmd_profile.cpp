@@ -14,6 +14,7 @@
 #include "edgeplan/compute/machine.h"
 #include "commands.h"
 #include "edgeplan/model/zoo.h"
+#include "edgeplan/onnx/onnx_model.h"
 #include "edgeplan/replay/cpu_quota.h"
 #include "edgeplan/runtime/executor_overhead.h"
 #include "edgeplan/runtime/layer_profiler.h"
@@ -37,7 +38,7 @@ std::vector<Graph> selected_models(const Args& a) {
   if (a.all_models) {
     for (const auto& n : zoo_model_names()) graphs.push_back(build_model(n));
   } else {
-    graphs.push_back(build_model(a.model, optional_shape(a.input)));
+    graphs.push_back(load_model(a.model, optional_shape(a.input)));
   }
   return graphs;
 }

@@ -4,6 +4,7 @@
 #include "cli_util.h"
 #include "commands.h"
 #include "edgeplan/model/zoo.h"
+#include "edgeplan/onnx/onnx_model.h"
 #include "edgeplan/runtime/cpu_executor.h"
 #include "edgeplan/strategy/simple_plans.h"
 
@@ -51,7 +52,7 @@ int cmd_verify(const VerifyArgs& a) {
   }
   if (a.model.empty()) throw Error("verify needs --plan FILE or --model NAME (see --help)");
   if (a.random_plans == 0 && a.even_split == 0) throw Error("with --model, give --random-plans N or --even-split N");
-  const Graph g = build_model(a.model, optional_shape(a.input));
+  const Graph g = load_model(a.model, optional_shape(a.input));
   const CpuExecutor exec(g, opt);
   exec.run_monolithic();  // warm-up, so neither timed run pays for first-touch allocation
   std::printf("model %s, input %s, weight seed %llu, tolerance %.1e (relative to the output's max |value|)\n",
@@ -79,7 +80,7 @@ Runner add_verify(CLI::App& app) {
   auto va = std::make_shared<VerifyArgs>();
   CLI::App* verify = app.add_subcommand("verify", "Run a plan partitioned on the CPU and compare with the monolithic run");
   verify->add_option("--plan", va->plan_path, "Plan file (edgeplan.plan/v1 JSON)");
-  verify->add_option("--model", va->model, "Zoo model to test with generated plans");
+  verify->add_option("--model", va->model, "Zoo model or .onnx file to test with generated plans");
   verify->add_option("--input", va->input, "Input size CxHxW for --model (default: the model's)");
   CLI::Option* random = verify->add_option("--random-plans", va->random_plans, "Number of random plans to verify")->check(CLI::Range(1, 100000));
   verify->add_option("--even-split", va->even_split, "Split every layer evenly over N devices")->check(CLI::Range(1, 4096))->excludes(random);

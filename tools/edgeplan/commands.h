@@ -20,5 +20,7 @@ Runner add_replay(CLI::App& app);
 Runner add_replay_rank(CLI::App& app);
 Runner add_calibrate_network(CLI::App& app);
 Runner add_replay_summary(CLI::App& app);
+Runner add_export(CLI::App& app);
+Runner add_infer(CLI::App& app);
 
 }  // namespace edgeplan::cli

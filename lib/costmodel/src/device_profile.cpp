@@ -13,6 +13,8 @@ std::string layer_signature(const Graph& graph, int index) {
     s += " k" + std::to_string(l.win_h.kernel) + "x" + std::to_string(l.win_w.kernel) + " s" +
          std::to_string(l.win_h.stride) + "x" + std::to_string(l.win_w.stride) + " p" + std::to_string(l.win_h.pad) +
          "x" + std::to_string(l.win_w.pad);
+    if (!l.win_h.symmetric() || !l.win_w.symmetric())
+      s += " e" + std::to_string(l.win_h.end_pad()) + "x" + std::to_string(l.win_w.end_pad());
   }
   if (l.kind == LayerKind::Conv)
     s += " d" + std::to_string(l.win_h.dilation) + "x" + std::to_string(l.win_w.dilation) + " g" +
@@ -21,6 +23,8 @@ std::string layer_signature(const Graph& graph, int index) {
   if (l.ceil_mode) s += " ceil";
   if (l.kind == LayerKind::AvgPool && !l.count_include_pad) s += " excl";
   if (l.kind == LayerKind::Upsample || l.kind == LayerKind::Reorg) s += " f" + std::to_string(l.win_h.stride);
+  if (l.kind == LayerKind::HardSigmoid || l.kind == LayerKind::Clip)
+    s += " a" + std::to_string(l.alpha) + " b" + std::to_string(l.beta);
   s += " in";
   for (std::size_t i = 0; i < l.inputs.size(); ++i) s += (i ? "+" : "") + to_string(graph.tensor_shape(l.inputs[i]));
   return s + " out" + to_string(l.out);

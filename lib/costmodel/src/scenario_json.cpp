@@ -8,6 +8,7 @@
 #include "edgeplan/costmodel/scenario.h"
 #include "edgeplan/jsonio/fields.h"
 #include "edgeplan/model/zoo.h"
+#include "edgeplan/onnx/onnx_model.h"
 
 namespace edgeplan {
 
@@ -219,8 +220,13 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir) {
   const std::string format = jio::string_at<E>(j, "format", w);
   if (format != kScenarioFormat) throw E("scenario: format is '" + format + "', expected '" + kScenarioFormat + "'");
   const json& model = jio::object_at<E>(j, "model", w);
-  jio::only_keys<E>(model, {"name", "input"}, "scenario.model");
-  const std::string model_name = jio::string_at<E>(model, "name", "scenario.model");
+  jio::only_keys<E>(model, {"name", "onnx", "input"}, "scenario.model");
+  if (model.contains("name") == model.contains("onnx"))
+    throw E("scenario.model: give either \"name\" (a zoo model) or \"onnx\" (a file, relative to the scenario)");
+  const bool onnx = model.contains("onnx");
+  const std::string model_name = jio::string_at<E>(model, onnx ? "onnx" : "name", "scenario.model");
+  if (onnx && !is_onnx_path(model_name)) throw E("scenario.model.onnx: '" + model_name + "' does not end in .onnx");
+  if (!onnx && is_onnx_path(model_name)) throw E("scenario.model.name: '" + model_name + "' is a file; write it as \"onnx\"");
   std::optional<Shape> input;
   if (model.contains("input")) {
     const json& in = model["input"];
@@ -234,7 +240,7 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir) {
   }
   Graph graph = [&] {
     try {
-      return build_model(model_name, input);
+      return load_model(model_name, input, base_dir);
     } catch (const ModelError& e) {
       throw E(std::string("scenario.model: ") + e.what());
     }

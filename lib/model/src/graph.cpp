@@ -17,7 +17,7 @@ Window square(int kernel, int stride, int pad, int dilation = 1) { return Window
 
 int window_output_extent(const Window& w, int in, bool ceil_mode) {
   const int span = w.dilation * (w.kernel - 1) + 1;
-  int out = floor_div(in + 2 * w.pad - span + (ceil_mode ? w.stride - 1 : 0), w.stride) + 1;
+  int out = floor_div(in + w.pad + w.end_pad() - span + (ceil_mode ? w.stride - 1 : 0), w.stride) + 1;
   // PyTorch: the last window must start inside the input or its left padding.
   if (ceil_mode && out > 0 && (out - 1) * w.stride >= in + w.pad) --out;
   return out;
@@ -32,7 +32,7 @@ void Graph::throw_bad_tensor(int tensor) { throw ModelError("tensor id " + std::
 
 Shape Graph::infer_shape(const Layer& l) const {
   const std::size_t n_in = l.inputs.size();
-  const bool multi = l.kind == LayerKind::Add || l.kind == LayerKind::Concat;
+  const bool multi = l.kind == LayerKind::Add || l.kind == LayerKind::Mul || l.kind == LayerKind::Concat;
   if (multi ? n_in < 2 : n_in != 1)
     throw ModelError("layer '" + l.name + "': " + to_string(l.kind) + " takes " + (multi ? "two or more inputs" : "one input"));
   for (int t : l.inputs)
@@ -48,7 +48,8 @@ Shape Graph::infer_shape(const Layer& l) const {
       if (l.groups <= 0 || in.c % l.groups != 0 || l.out_channels <= 0 || l.out_channels % l.groups != 0)
         throw fail("channels not divisible by groups");
       if (l.win_h.kernel <= 0 || l.win_h.stride <= 0 || l.win_h.pad < 0 || l.win_h.dilation <= 0 ||
-          l.win_w.kernel <= 0 || l.win_w.stride <= 0 || l.win_w.pad < 0 || l.win_w.dilation <= 0)
+          l.win_w.kernel <= 0 || l.win_w.stride <= 0 || l.win_w.pad < 0 || l.win_w.dilation <= 0 ||
+          l.win_h.end_pad() < 0 || l.win_w.end_pad() < 0)
         throw fail("invalid window");
       out = Shape{l.out_channels, window_output_extent(l.win_h, in.h, false), window_output_extent(l.win_w, in.w, false)};
       break;
@@ -57,7 +58,8 @@ Shape Graph::infer_shape(const Layer& l) const {
     case LayerKind::AvgPool:
       if (l.win_h.kernel <= 0 || l.win_h.stride <= 0 || l.win_h.pad < 0 || 2 * l.win_h.pad > l.win_h.kernel ||
           l.win_w.kernel <= 0 || l.win_w.stride <= 0 || l.win_w.pad < 0 || 2 * l.win_w.pad > l.win_w.kernel ||
-          l.win_h.dilation != 1 || l.win_w.dilation != 1)
+          l.win_h.end_pad() < 0 || 2 * l.win_h.end_pad() > l.win_h.kernel || l.win_w.end_pad() < 0 ||
+          2 * l.win_w.end_pad() > l.win_w.kernel || l.win_h.dilation != 1 || l.win_w.dilation != 1)
         throw fail("invalid pooling window (padding must be at most half the kernel)");
       out = Shape{in.c, window_output_extent(l.win_h, in.h, l.ceil_mode), window_output_extent(l.win_w, in.w, l.ceil_mode)};
       break;
@@ -65,10 +67,18 @@ Shape Graph::infer_shape(const Layer& l) const {
     case LayerKind::ReLU:
     case LayerKind::ReLU6:
     case LayerKind::LeakyReLU:
+    case LayerKind::Sigmoid:
+    case LayerKind::HardSigmoid:
+    case LayerKind::HardSwish:
+      break;
+    case LayerKind::Clip:
+      if (!(l.alpha <= l.beta)) throw fail("clip minimum above its maximum");
       break;
     case LayerKind::Add:
+    case LayerKind::Mul:
       for (int t : l.inputs)
-        if (tensor_shape(t) != in) throw fail("add of different shapes " + to_string(tensor_shape(t)));
+        if (tensor_shape(t) != in)
+          throw fail(std::string(to_string(l.kind)) + " of different shapes " + to_string(tensor_shape(t)));
       break;
     case LayerKind::Concat:
       out.c = 0;
@@ -260,6 +270,41 @@ std::int64_t Graph::params(int index) const {
     default:
       return 0;
   }
+}
+
+void Graph::set_weights(std::shared_ptr<const ModelWeights> weights) {
+  if (weights) {
+    if (static_cast<int>(weights->layers.size()) != size())
+      throw ModelError("model '" + name_ + "': weights for " + std::to_string(weights->layers.size()) + " layers, the graph has " +
+                       std::to_string(size()));
+    for (int i = 0; i < size(); ++i) {
+      const Layer& l = layer(i);
+      const LayerParams& p = weights->layers[static_cast<std::size_t>(i)];
+      const Shape& in = tensor_shape(l.inputs[0]);
+      auto expect = [&](const std::vector<float>& v, std::int64_t n, const char* what) {
+        if (static_cast<std::int64_t>(v.size()) != n)
+          throw ModelError("layer '" + l.name + "': " + what + " has " + std::to_string(v.size()) + " values, expected " +
+                           std::to_string(n));
+      };
+      std::int64_t weight = 0, bias = 0, channels = 0;
+      if (l.kind == LayerKind::Conv) {
+        weight = std::int64_t{l.out_channels} * (in.c / l.groups) * l.win_h.kernel * l.win_w.kernel;
+        bias = l.bias ? l.out_channels : 0;
+      } else if (l.kind == LayerKind::Linear) {
+        weight = std::int64_t{l.out_channels} * in.c;
+        bias = l.bias ? l.out_channels : 0;
+      } else if (l.kind == LayerKind::BatchNorm) {
+        channels = in.c;
+      }
+      expect(p.weight, weight, "weight");
+      expect(p.bias, bias, "bias");
+      expect(p.gamma, channels, "scale");
+      expect(p.beta, channels, "shift");
+      expect(p.mean, channels, "running mean");
+      expect(p.var, channels, "running variance");
+    }
+  }
+  weights_ = std::move(weights);
 }
 
 std::int64_t Graph::total_macs() const {

@@ -20,6 +20,11 @@ const char* to_string(LayerKind kind) {
     case LayerKind::AdaptiveAvgPool: return "adaptive_avgpool";
     case LayerKind::Flatten: return "flatten";
     case LayerKind::Linear: return "linear";
+    case LayerKind::Sigmoid: return "sigmoid";
+    case LayerKind::HardSigmoid: return "hard_sigmoid";
+    case LayerKind::HardSwish: return "hard_swish";
+    case LayerKind::Clip: return "clip";
+    case LayerKind::Mul: return "mul";
   }
   return "unknown";
 }
@@ -33,6 +38,22 @@ bool Layer::is_spatial() const {
       return false;
     default:
       return true;
+  }
+}
+
+bool Layer::is_pointwise() const {
+  switch (kind) {
+    case LayerKind::BatchNorm:
+    case LayerKind::ReLU:
+    case LayerKind::ReLU6:
+    case LayerKind::LeakyReLU:
+    case LayerKind::Sigmoid:
+    case LayerKind::HardSigmoid:
+    case LayerKind::HardSwish:
+    case LayerKind::Clip:
+      return true;
+    default:
+      return false;
   }
 }
 

@@ -34,7 +34,12 @@ Interval input_interval(const Layer& layer, Axis axis, const Interval& out, int 
     case LayerKind::ReLU:
     case LayerKind::ReLU6:
     case LayerKind::LeakyReLU:
+    case LayerKind::Sigmoid:
+    case LayerKind::HardSigmoid:
+    case LayerKind::HardSwish:
+    case LayerKind::Clip:
     case LayerKind::Add:
+    case LayerKind::Mul:
     case LayerKind::Concat:
       in = out;
       break;

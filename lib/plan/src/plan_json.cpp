@@ -56,8 +56,16 @@ Plan plan_from_json(const json& j) {
     throw PlanError("plan: format is '" + format + "', expected '" + std::string(kPlanFormat) + "'");
   Plan p;
   const json& model = object_at(j, "model", top);
-  only_keys(model, {"name", "input"}, "plan.model");
+  only_keys(model, {"name", "input", "onnx", "sha256"}, "plan.model");
   p.model = string_at(model, "name", "plan.model");
+  if (model.contains("onnx")) {
+    p.model_onnx = string_at(model, "onnx", "plan.model");
+    p.model_sha256 = string_at(model, "sha256", "plan.model");
+    if (p.model_sha256.size() != 64 || p.model_sha256.find_first_not_of("0123456789abcdef") != std::string::npos)
+      throw PlanError("plan.model.sha256: must be 64 lower-case hex digits");
+  } else if (model.contains("sha256")) {
+    throw PlanError("plan.model.sha256: given without \"onnx\"");
+  }
   const json& in = field(model, "input", "plan.model");
   if (!in.is_array() || in.size() != 3) throw PlanError("plan.model.input: must be [C, H, W]");
   int dims[3];
@@ -142,6 +150,10 @@ std::string plan_to_json(const Plan& p) {
   json j;
   j["format"] = kPlanFormat;
   j["model"] = {{"name", p.model}, {"input", {p.input.c, p.input.h, p.input.w}}};
+  if (!p.model_onnx.empty()) {
+    j["model"]["onnx"] = p.model_onnx;
+    j["model"]["sha256"] = p.model_sha256;
+  }
   j["devices"] = p.devices;
   json vols = json::array();
   std::optional<Graph> graph;

@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <set>
 
-#include "edgeplan/model/zoo.h"
+#include "edgeplan/onnx/onnx_model.h"
 #include "edgeplan/plan/plan.h"
 
 namespace edgeplan {
@@ -58,15 +58,31 @@ void check_parts_tile(const Volume& v, const Shape& anchor, const std::string& w
 
 Graph plan_graph(const Plan& plan) {
   try {
-    return build_model(plan.model, plan.input);
+    if (plan.model_onnx.empty()) return load_model(plan.model, plan.input);
+    Graph g = load_model(plan.model_onnx, plan.input);
+    if (!plan.model_sha256.empty() && g.origin().sha256 != plan.model_sha256)
+      throw PlanError("plan is for the ONNX file '" + plan.model_onnx + "' with SHA-256 " + plan.model_sha256 +
+                      ", but that file now has " + g.origin().sha256);
+    return g;
   } catch (const ModelError& e) {
     throw PlanError(e.what());
   }
 }
 
+void set_plan_model(Plan& plan, const Graph& graph) {
+  plan.model = graph.name();
+  plan.input = graph.input_shape();
+  plan.model_onnx = graph.origin().onnx_path;
+  plan.model_sha256 = graph.origin().sha256;
+}
+
 void validate_plan(const Plan& plan, const Graph& graph) {
   if (plan.model != graph.name())
     throw PlanError("plan is for model '" + plan.model + "' but was checked against '" + graph.name() + "'");
+  if (plan.model_sha256 != graph.origin().sha256)
+    throw PlanError("plan is for " + (plan.model_sha256.empty() ? std::string("the zoo model") : "the ONNX file with SHA-256 " + plan.model_sha256) +
+                    " but was checked against " +
+                    (graph.origin().sha256.empty() ? std::string("the zoo model") : "the ONNX file with SHA-256 " + graph.origin().sha256));
   if (plan.input != graph.input_shape())
     throw PlanError("plan input " + to_string(plan.input) + " differs from the model's " +
                     to_string(graph.input_shape()));

@@ -7,8 +7,18 @@ namespace F = torch::nn::functional;
 
 torch::Tensor run_layer_full(const Layer& l, const LayerWeights& w, const std::vector<torch::Tensor>& in) {
   const torch::Tensor& x = in.at(0);
+  if ((l.kind == LayerKind::MaxPool || l.kind == LayerKind::AvgPool) && (!l.win_h.symmetric() || !l.win_w.symmetric())) {
+    // libtorch pools pad symmetrically only: the region kernel (explicit border padding and
+    // divisors) computes the whole map; ONNX Runtime checks it (test_onnx).
+    const Shape s{static_cast<int>(x.size(1)), static_cast<int>(x.size(2)), static_cast<int>(x.size(3))};
+    return run_layer_region(l, w, {Slice{x, full_region(s)}}, {s}, full_region(l.out));
+  }
   switch (l.kind) {
     case LayerKind::Conv:
+      if (!l.win_h.symmetric() || !l.win_w.symmetric())  // libtorch pads symmetrically: pad first
+        return torch::conv2d(F::pad(x, F::PadFuncOptions({l.win_w.pad, l.win_w.end_pad(), l.win_h.pad, l.win_h.end_pad()})),
+                             w.weight, w.bias, {l.win_h.stride, l.win_w.stride}, std::vector<std::int64_t>{0, 0},
+                             {l.win_h.dilation, l.win_w.dilation}, l.groups);
       return torch::conv2d(x, w.weight, w.bias, {l.win_h.stride, l.win_w.stride}, {l.win_h.pad, l.win_w.pad},
                            {l.win_h.dilation, l.win_w.dilation}, l.groups);
     case LayerKind::BatchNorm:
@@ -16,6 +26,15 @@ torch::Tensor run_layer_full(const Layer& l, const LayerWeights& w, const std::v
     case LayerKind::ReLU: return torch::relu(x);
     case LayerKind::ReLU6: return torch::hardtanh(x, 0.0, 6.0);
     case LayerKind::LeakyReLU: return torch::leaky_relu(x, l.alpha);
+    case LayerKind::Sigmoid: return torch::sigmoid(x);
+    case LayerKind::HardSigmoid: return torch::clamp(x * l.alpha + l.beta, 0.0, 1.0);
+    case LayerKind::HardSwish: return torch::hardswish(x);
+    case LayerKind::Clip: return torch::clamp(x, l.alpha, l.beta);
+    case LayerKind::Mul: {
+      torch::Tensor s = x.clone();
+      for (std::size_t i = 1; i < in.size(); ++i) s.mul_(in[i]);
+      return s;
+    }
     case LayerKind::MaxPool:
       return torch::max_pool2d(x, {l.win_h.kernel, l.win_w.kernel}, {l.win_h.stride, l.win_w.stride},
                                {l.win_h.pad, l.win_w.pad}, {1, 1}, l.ceil_mode);

@@ -26,7 +26,44 @@ torch::Tensor seeded_uniform(std::uint64_t seed, at::IntArrayRef sizes, float lo
   return t;
 }
 
+namespace {
+
+torch::Tensor from_values(const std::vector<float>& v, at::IntArrayRef sizes) {
+  if (v.empty()) return {};
+  return torch::from_blob(const_cast<float*>(v.data()), sizes, torch::kFloat32).clone();
+}
+
+// The file's parameters (checked against the shapes by Graph::set_weights).
+LayerWeights stored_layer_weights(const Graph& graph, int i) {
+  const Layer& l = graph.layer(i);
+  const Shape& in = graph.tensor_shape(l.inputs[0]);
+  const LayerParams& p = graph.weights()->layers.at(static_cast<std::size_t>(i));
+  LayerWeights w;
+  if (l.kind == LayerKind::Conv) {
+    w.weight = from_values(p.weight, {l.out_channels, in.c / l.groups, l.win_h.kernel, l.win_w.kernel});
+    w.bias = from_values(p.bias, {l.out_channels});
+  } else if (l.kind == LayerKind::Linear) {
+    w.weight = from_values(p.weight, {l.out_channels, in.c});
+    w.bias = from_values(p.bias, {l.out_channels});
+  } else if (l.kind == LayerKind::BatchNorm) {
+    w.gamma = from_values(p.gamma, {in.c});
+    w.beta = from_values(p.beta, {in.c});
+    w.running_mean = from_values(p.mean, {in.c});
+    w.running_var = from_values(p.var, {in.c});
+  }
+  return w;
+}
+
+std::vector<float> values(const torch::Tensor& t) {
+  if (!t.defined()) return {};
+  const torch::Tensor c = t.contiguous();
+  return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
+}  // namespace
+
 LayerWeights make_layer_weights(const Graph& graph, int i, std::uint64_t seed) {
+  if (graph.weights()) return stored_layer_weights(graph, i);
   const Layer& l = graph.layer(i);
   const Shape& in = graph.tensor_shape(l.inputs[0]);
   // Each tensor of each layer gets its own stream.
@@ -56,4 +93,33 @@ std::vector<LayerWeights> make_weights(const Graph& graph, std::uint64_t seed) {
   return out;
 }
 
+torch::Tensor model_input(const Graph& graph, const ExecutorOptions& o) {
+  const Shape& s = graph.input_shape();
+  if (!o.input.empty()) {
+    if (static_cast<std::int64_t>(o.input.size()) != s.elements())
+      throw std::invalid_argument("input data has " + std::to_string(o.input.size()) + " values, the model's input " +
+                                  to_string(s) + " needs " + std::to_string(s.elements()));
+    return from_values(o.input, {1, s.c, s.h, s.w});
+  }
+  return seeded_uniform(o.input_seed * 0x9E3779B97F4A7C15ULL + 0x1234, {1, s.c, s.h, s.w}, -1.0f, 1.0f);
+}
+
 }  // namespace edgeplan::detail
+
+namespace edgeplan {
+
+ModelWeights model_weights(const Graph& graph, std::uint64_t seed) {
+  ModelWeights out;
+  for (int i = 0; i < graph.size(); ++i) {
+    const detail::LayerWeights w = detail::make_layer_weights(graph, i, seed);
+    out.layers.push_back(LayerParams{detail::values(w.weight), detail::values(w.bias), detail::values(w.gamma),
+                                     detail::values(w.beta), detail::values(w.running_mean), detail::values(w.running_var)});
+  }
+  return out;
+}
+
+std::vector<float> model_input_values(const Graph& graph, const ExecutorOptions& options) {
+  return detail::values(detail::model_input(graph, options));
+}
+
+}  // namespace edgeplan

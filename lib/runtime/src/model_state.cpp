@@ -14,8 +14,7 @@ ModelState::ModelState(const Graph& g, const ExecutorOptions& o, bool all_weight
   weights.resize(static_cast<std::size_t>(graph.size()));
   has_weights.assign(static_cast<std::size_t>(graph.size()), 0);
   if (all_weights) ensure_weights(LayerRange{0, graph.size()});
-  const Shape& s = graph.input_shape();
-  input = seeded_uniform(o.input_seed * 0x9E3779B97F4A7C15ULL + 0x1234, {1, s.c, s.h, s.w}, -1.0f, 1.0f);
+  input = model_input(graph, o);
   last_use.assign(static_cast<std::size_t>(graph.size() + 1), -1);
   for (int i = 0; i < graph.size(); ++i)
     for (int t : graph.layer(i).inputs) last_use[static_cast<std::size_t>(t + 1)] = i;

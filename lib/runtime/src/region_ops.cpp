@@ -35,7 +35,7 @@ torch::Tensor avg_divisors(const Layer& l, const Window& w, const Interval& out,
   float* p = d.data_ptr<float>();
   for (int o = out.begin; o < out.end; ++o) {
     const int start = o * w.stride - w.pad;
-    const int end = std::min(start + w.kernel, extent + w.pad);
+    const int end = std::min(start + w.kernel, extent + w.end_pad());
     const int clipped = std::min(end, extent) - std::max(start, 0);
     p[o - out.begin] = static_cast<float>(l.count_include_pad ? end - start : clipped);
   }
@@ -89,10 +89,19 @@ torch::Tensor run_layer_region(const Layer& l, const LayerWeights& w, const std:
       for (const Slice& sl : in) parts.push_back(crop(sl, out));
       return torch::cat(parts, 1);
     }
+    case LayerKind::Mul: {
+      torch::Tensor prod = crop(x, out).clone();
+      for (std::size_t i = 1; i < in.size(); ++i) prod.mul_(crop(in[i], out));
+      return prod;
+    }
     case LayerKind::BatchNorm:
     case LayerKind::ReLU:
     case LayerKind::ReLU6:
     case LayerKind::LeakyReLU:
+    case LayerKind::Sigmoid:
+    case LayerKind::HardSigmoid:
+    case LayerKind::HardSwish:
+    case LayerKind::Clip:
       return run_layer_full(l, w, {crop(x, out)});
     default:
       throw std::logic_error("layer '" + l.name + "' cannot run on a region");

@@ -30,8 +30,7 @@ struct Draft {
 
 Plan to_plan(const PlanningContext& ctx, const Draft& d) {
   Plan p;
-  p.model = ctx.graph.name();
-  p.input = ctx.graph.input_shape();
+  set_plan_model(p, ctx.graph);
   p.devices = ctx.device_ids;
   for (std::size_t v = 0; v < d.volumes.size(); ++v) {
     Volume vol;

@@ -62,8 +62,7 @@ double range_ms(const PlanningContext& ctx, int device, LayerRange range) {
 
 Plan empty_plan(const PlanningContext& ctx, int tail_device) {
   Plan p;
-  p.model = ctx.graph.name();
-  p.input = ctx.graph.input_shape();
+  set_plan_model(p, ctx.graph);
   p.devices = ctx.device_ids;
   if (ctx.graph.body_end() < ctx.graph.size())
     p.tail = Tail{LayerRange{ctx.graph.body_end(), ctx.graph.size()}, ctx.device_ids[static_cast<std::size_t>(tail_device)]};

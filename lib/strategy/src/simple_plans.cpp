@@ -68,8 +68,7 @@ std::vector<LayerRange> per_layer_volumes(const Graph& graph) {
 Plan make_even_plan(const Graph& graph, const std::vector<std::string>& devices, const std::vector<LayerRange>& volumes) {
   if (devices.empty()) throw PlanError("an even split needs at least one device");
   Plan p;
-  p.model = graph.name();
-  p.input = graph.input_shape();
+  set_plan_model(p, graph);
   p.devices = devices;
   for (const LayerRange& r : volumes) {
     Volume v;
@@ -89,8 +88,7 @@ Plan make_random_plan(const Graph& graph, std::uint64_t seed, const RandomPlanOp
   const int body = graph.body_end();
   const int max_parts = std::max(1, options.max_parts);
   Plan p;
-  p.model = graph.name();
-  p.input = graph.input_shape();
+  set_plan_model(p, graph);
   p.devices = numbered_devices(max_parts);
   const int n_vol = uniform_int(rng, 1, std::max(1, std::min(options.max_volumes, body)));
   std::vector<int> bounds = distinct_sorted(rng, 1, body - 1, n_vol - 1);

@@ -1,10 +1,12 @@
 // A CNN as a DAG of layers in topological order, with shape, MAC and parameter inference.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "edgeplan/model/layer.h"
+#include "edgeplan/model/weights.h"
 
 namespace edgeplan {
 
@@ -75,6 +77,13 @@ class Graph {
   std::int64_t total_macs() const;
   std::int64_t total_params() const;
 
+  // Parameters read from a file (nullptr for zoo models, whose weights come from a seed).
+  // Checked against the layers' shapes; throws ModelError naming the layer on a mismatch.
+  void set_weights(std::shared_ptr<const ModelWeights> weights);
+  const ModelWeights* weights() const { return weights_.get(); }
+  const ModelOrigin& origin() const { return origin_; }
+  void set_origin(ModelOrigin origin) { origin_ = std::move(origin); }
+
  private:
   Shape infer_shape(const Layer& layer) const;
   [[noreturn]] static void throw_bad_tensor(int tensor);
@@ -82,6 +91,8 @@ class Graph {
   std::string name_;
   Shape input_;
   std::vector<Layer> layers_;
+  std::shared_ptr<const ModelWeights> weights_;
+  ModelOrigin origin_;
 };
 
 // Output extent of a sliding window over `in` cells, PyTorch's rule (ceil mode included).

@@ -23,6 +23,11 @@ enum class LayerKind {
   AdaptiveAvgPool,  // C x H x W -> C x out_h x out_w (PyTorch's bin rule)
   Flatten,          // C x H x W -> (C*H*W) x 1 x 1
   Linear,           // fully connected
+  Sigmoid,
+  HardSigmoid,      // max(0, min(1, alpha * x + beta)) (ONNX; PyTorch: alpha 1/6, beta 0.5)
+  HardSwish,        // x * relu6(x + 3) / 6
+  Clip,             // min(max(x, alpha), beta); ReLU6 is the [0, 6] case
+  Mul,              // element-wise product of all inputs (same shapes)
 };
 
 const char* to_string(LayerKind kind);
@@ -34,8 +39,12 @@ constexpr int kModelInput = -1;
 struct Window {
   int kernel = 1;
   int stride = 1;
-  int pad = 0;       // zero (or -inf for max pool) padding on each side
+  int pad = 0;       // zero (or -inf for max pool) padding before the first cell
   int dilation = 1;
+  int pad_end = -1;  // padding after the last cell; -1: the same as `pad` (symmetric)
+
+  int end_pad() const { return pad_end < 0 ? pad : pad_end; }
+  bool symmetric() const { return end_pad() == pad; }
 };
 
 struct Layer {
@@ -51,7 +60,8 @@ struct Layer {
   bool bias = false;           // Conv, Linear
   bool ceil_mode = false;      // MaxPool, AvgPool
   bool count_include_pad = true;  // AvgPool
-  float alpha = 0.0f;          // LeakyReLU slope
+  float alpha = 0.0f;          // LeakyReLU slope; HardSigmoid alpha; Clip minimum
+  float beta = 0.0f;           // HardSigmoid beta; Clip maximum
   float eps = 1e-5f;           // BatchNorm
   int out_h = 0, out_w = 0;    // AdaptiveAvgPool target
 
@@ -61,6 +71,8 @@ struct Layer {
   // layer can be split by row / column ranges (everything before the classifier tail).
   bool is_spatial() const;
   bool is_windowed() const { return kind == LayerKind::Conv || kind == LayerKind::MaxPool || kind == LayerKind::AvgPool; }
+  // Element-wise with one input: every output cell reads the same cell of the input.
+  bool is_pointwise() const;
 };
 
 }  // namespace edgeplan

@@ -43,13 +43,15 @@ struct Tail {
 struct Plan {
   std::string model;
   Shape input;
+  std::string model_onnx;    // the ONNX file the model was imported from ("" for a zoo model)
+  std::string model_sha256;  // that file's SHA-256: a plan never runs on another file by mistake
   std::vector<std::string> devices;
   std::vector<Volume> volumes;
   std::optional<Tail> tail;        // absent when the model has no tail (e.g. yolov2)
   std::string predicted_json;      // the optional "predicted" object, kept verbatim ("" if absent)
 
   bool operator==(const Plan& o) const {
-    return model == o.model && input == o.input && devices == o.devices && volumes == o.volumes && tail == o.tail &&
+    return model == o.model && input == o.input && model_onnx == o.model_onnx && model_sha256 == o.model_sha256 && devices == o.devices && volumes == o.volumes && tail == o.tail &&
            predicted_json == o.predicted_json;
   }
 };
@@ -59,8 +61,12 @@ struct Plan {
 // Throws PlanError with a one-line reason.
 void validate_plan(const Plan& plan, const Graph& graph);
 
-// Builds the plan's zoo model (model name + input); throws PlanError if it cannot.
+// Builds the plan's model: the zoo model (name + input), or the ONNX file it names, checked
+// against the SHA-256 the plan recorded. Throws PlanError if it cannot.
 Graph plan_graph(const Plan& plan);
+
+// Records in a plan which model it is for (name, input, ONNX file and its SHA-256).
+void set_plan_model(Plan& plan, const Graph& graph);
 
 // Parses edgeplan.plan/v1 JSON text and validates it against its model. Throws PlanError
 // (one line) on malformed JSON, wrong format, unknown model or any inconsistency.

@@ -15,7 +15,13 @@ struct ExecutorOptions {
   std::uint64_t weight_seed = 1;  // deterministic pseudo-random weights per layer
   std::uint64_t input_seed = 7;   // deterministic pseudo-random input image
   int threads = 0;                // intra-op threads for libtorch; 0 keeps libtorch's default
+  std::vector<float> input;       // the image (C*H*W, row-major) instead of the seeded one
 };
+
+// Every layer's weights as the executor uses them: the graph's own (imported) or seeded.
+ModelWeights model_weights(const Graph& graph, std::uint64_t seed);
+// The image a run with these options starts from (C*H*W, row-major).
+std::vector<float> model_input_values(const Graph& graph, const ExecutorOptions& options);
 
 // Difference between a partitioned and a monolithic result. The relative error is the max
 // absolute difference divided by the max absolute value of the monolithic result (a

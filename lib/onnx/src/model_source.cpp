@@ -1,0 +1,61 @@
+// What users name as a model: a zoo name, or an .onnx file (read, hashed, imported).
+#include <openssl/evp.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "edgeplan/model/zoo.h"
+#include "edgeplan/onnx/onnx_model.h"
+
+namespace edgeplan {
+
+namespace fs = std::filesystem;
+
+std::string sha256_hex(const std::string& bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (!EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr)) throw Error("SHA-256 failed");
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 15];
+  }
+  return out;
+}
+
+bool is_onnx_path(const std::string& spec) {
+  return spec.size() > 5 && spec.compare(spec.size() - 5, 5, ".onnx") == 0;
+}
+
+Graph import_onnx_file(const std::string& path, std::optional<Shape> input) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) throw OnnxError("ONNX model '" + path + "': no such file");
+  std::ifstream f(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  if (!f && !f.eof()) throw OnnxError("ONNX model '" + path + "': cannot read the file");
+  const std::string bytes = ss.str();
+  std::string stem = fs::path(path).stem().string();
+  if (stem.empty()) stem = "model";
+  Graph g = [&] {
+    try {
+      return import_onnx(bytes, stem, input);
+    } catch (const OnnxError& e) {
+      throw OnnxError("ONNX model '" + path + "': " + e.what());
+    }
+  }();
+  // Absolute, so that a plan naming the file works from any directory.
+  g.set_origin(ModelOrigin{fs::absolute(path).lexically_normal().string(), sha256_hex(bytes)});
+  return g;
+}
+
+Graph load_model(const std::string& spec, std::optional<Shape> input, const std::string& base_dir) {
+  if (!is_onnx_path(spec)) return build_model(spec, input);
+  fs::path p(spec);
+  if (p.is_relative() && !base_dir.empty()) p = fs::path(base_dir) / p;
+  return import_onnx_file(p.lexically_normal().string(), input);
+}
+
+}  // namespace edgeplan
