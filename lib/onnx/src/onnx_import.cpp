@@ -110,8 +110,9 @@ class Importer {
     int dims[4];
     for (int d = 0; d < 4; ++d) {
       const auto& dim = tt.shape().dim(d);
-      dims[d] = dim.has_dim_value() ? static_cast<int>(std::clamp<std::int64_t>(dim.dim_value(), -1, 1 << 24)) : 0;
-      if (dim.has_dim_value() && dims[d] <= 0) throw E("input '" + vi.name() + "' has a non-positive dimension");
+      if (dim.has_dim_value() && (dim.dim_value() <= 0 || dim.dim_value() > (1 << 16)))
+        throw E("input '" + vi.name() + "' has dimension " + std::to_string(dim.dim_value()) + " (edgeplan takes 1 to 65536)");
+      dims[d] = dim.has_dim_value() ? static_cast<int>(dim.dim_value()) : 0;
     }
     if (dims[0] > 1) throw E("input '" + vi.name() + "' has batch " + std::to_string(dims[0]) + "; edgeplan plans batch 1");
     if (dims[1] == 0) throw E("input '" + vi.name() + "' has a symbolic channel count");
@@ -659,7 +660,10 @@ class Importer {
     }
     if (infer >= 0 && known > 0 && total % known == 0) out[static_cast<std::size_t>(infer)] = total / known;
     std::int64_t prod = 1;
-    for (auto d : out) prod *= d;
+    for (auto d : out) {
+      if (d <= 0 || prod > total / d) throw E(where(n) + ": cannot reshape " + dims_text(in) + " to " + dims_text(t.i));
+      prod *= d;
+    }
     if (prod != total) throw E(where(n) + ": cannot reshape " + dims_text(in) + " to " + dims_text(t.i));
     return out;
   }
@@ -833,7 +837,8 @@ class Importer {
     const std::string nm = attr_string(n, "nearest_mode", "round_prefer_floor");
     for (int a = 0; a < 2; ++a) {
       const int in = a ? s.w : s.h, f = factor[a];
-      for (int o = 0; o < in * f; ++o) {
+      // The rule is periodic in o away from the borders: check both ends, 64 cells each.
+      for (int o = 0; o < in * f; o = (o + 1 == 64 * f && in > 128) ? (in - 64) * f : o + 1) {
         double src;
         if (ct == "asymmetric") src = static_cast<double>(o) / f;
         else if (ct == "half_pixel" || ct == "pytorch_half_pixel") src = (o + 0.5) / f - 0.5;
