@@ -326,3 +326,44 @@ TEST_CASE("plan --start: opt refines a given plan, a plan for another scenario i
                 "plan --scenario " + dir + "jetsons-1gbit.json --compare --start " + tmp / "start.json"});
   CHECK_FALSE(std::ifstream(tmp / "never.json").good());
 }
+
+TEST_CASE("export, infer and --model FILE.onnx: a plan of an imported model, bad input refused with one line", "[cli][onnx]") {
+  const TempDir tmp;
+  const std::string onnx = tmp / "res.onnx";
+  const Run e = run("export --model resnet18 --input 3x64x64 -o " + onnx);
+  INFO(e.out);
+  REQUIRE(e.code == 0);
+  CHECK(e.out.find("MB (opset 14)") != std::string::npos);
+  const Run m = run("models --model " + onnx + " --layers");
+  REQUIRE(m.code == 0);
+  CHECK(m.out.find("res 3x64x64: 69 layers (66 spatial)") != std::string::npos);
+  CHECK(m.out.find("global_avgpool") != std::string::npos);
+
+  // The same image through the zoo model and its ONNX export: the same output bytes.
+  REQUIRE(run("infer --model resnet18 --input 3x64x64 --save-image " + tmp / "img.f32" + " -o " + tmp / "zoo.f32").code == 0);
+  const Run i = run("infer --model " + onnx + " --image " + tmp / "img.f32" + " -o " + tmp / "onnx.f32");
+  INFO(i.out);
+  REQUIRE(i.code == 0);
+  CHECK(read_text(tmp / "zoo.f32") == read_text(tmp / "onnx.f32"));
+  CHECK(read_text(tmp / "onnx.f32").size() == 1000 * 4);
+
+  const std::string scenario = std::string(EDGEPLAN_SOURCE_DIR) + "/benchmarks/scenarios/default.json";
+  const Run p = run("plan --scenario " + scenario + " --model " + onnx + " --planner opt -o " + tmp / "plan.json");
+  INFO(p.out);
+  REQUIRE(p.code == 0);
+  CHECK(read_text(tmp / "plan.json").find("\"sha256\"") != std::string::npos);
+  CHECK(run("verify --plan " + tmp / "plan.json").code == 0);
+  CHECK(run("simulate --scenario " + scenario + " --model " + onnx + " --plan " + tmp / "plan.json").code == 0);
+  // The zoo model at the same size is another model: its scenario refuses the plan.
+  CHECK(run("simulate --scenario " + scenario + " --model resnet18 --input 3x64x64 --plan " + tmp / "plan.json").code != 0);
+
+  write(tmp / "short.f32", "abcd");
+  write(tmp / "bad.onnx", "not a model");
+  check_refused({"export --model alexnet --format tflite -o " + tmp / "x.onnx", "export --model alexnet --input 3x67x67 -o " + tmp / "x.onnx",
+                 "infer --model " + onnx + " --image " + tmp / "short.f32" + " -o " + tmp / "o.f32",
+                 "infer --model " + tmp / "bad.onnx" + " -o " + tmp / "o.f32", "models --model " + tmp / "missing.onnx",
+                 "verify --model " + tmp / "bad.onnx" + " --random-plans 1"},
+                true);
+  CHECK_FALSE(std::ifstream(tmp / "x.onnx").good());
+  CHECK_FALSE(std::ifstream(tmp / "o.f32").good());
+}

@@ -101,3 +101,59 @@ TEST_CASE("the classifier tail runs after the stitched body", "[layers]") {
     g.relu("r", x);
   });
 }
+
+namespace {
+
+int add_kind(Graph& g, const std::string& name, LayerKind kind, std::vector<int> inputs, float alpha = 0, float beta = 0) {
+  Layer l;
+  l.name = name;
+  l.kind = kind;
+  l.inputs = std::move(inputs);
+  l.alpha = alpha;
+  l.beta = beta;
+  return g.add(std::move(l));
+}
+
+int add_window(Graph& g, const std::string& name, LayerKind kind, int input, Window h, Window w, int out_channels = 0,
+               bool ceil_mode = false, bool count_include_pad = true) {
+  Layer l;
+  l.name = name;
+  l.kind = kind;
+  l.inputs = {input};
+  l.win_h = h;
+  l.win_w = w;
+  l.out_channels = out_channels;
+  l.bias = kind == LayerKind::Conv;
+  l.ceil_mode = ceil_mode;
+  l.count_include_pad = count_include_pad;
+  return g.add(std::move(l));
+}
+
+}  // namespace
+
+TEST_CASE("the kinds ONNX import brings: sigmoid, hard sigmoid, hard swish, clip, mul, asymmetric padding", "[layers]") {
+  check_split_exact("gates", Shape{3, 13, 11}, [](Graph& g) {
+    const int a = g.conv("a", kModelInput, 4, 3, 1, 1);
+    const int s = add_kind(g, "sig", LayerKind::Sigmoid, {g.conv("s0", a, 4, 3, 1, 1)});
+    const int h = add_kind(g, "hsw", LayerKind::HardSwish, {a});
+    const int m = add_kind(g, "mul", LayerKind::Mul, {h, s, a});
+    const int c = add_kind(g, "clip", LayerKind::Clip, {g.conv("c0", m, 4, 3, 1, 1)}, -0.3f, 0.4f);
+    add_kind(g, "hsig", LayerKind::HardSigmoid, {c}, 0.3f, 0.45f);
+  });
+  // TF-style SAME padding: one row / column more after than before (and the reverse).
+  check_split_exact("conv_same_upper_s2", Shape{3, 16, 15}, [](Graph& g) {
+    add_window(g, "c", LayerKind::Conv, kModelInput, Window{3, 2, 0, 1, 1}, Window{4, 2, 2, 1, 1}, 4);
+  });
+  check_split_exact("conv_asym_dilated", Shape{2, 17, 12}, [](Graph& g) {
+    add_window(g, "c", LayerKind::Conv, kModelInput, Window{3, 1, 3, 2, 0}, Window{3, 1, 0, 2, 2}, 3);
+  });
+  check_split_exact("maxpool_asym_ceil", Shape{3, 15, 14}, [](Graph& g) {
+    add_window(g, "p", LayerKind::MaxPool, kModelInput, Window{3, 2, 0, 1, 1}, Window{3, 2, 1, 1, 0}, 0, true);
+  });
+  check_split_exact("avgpool_asym_excl", Shape{3, 13, 16}, [](Graph& g) {
+    add_window(g, "p", LayerKind::AvgPool, kModelInput, Window{3, 2, 1, 1, 0}, Window{2, 2, 0, 1, 1}, 0, false, false);
+  });
+  check_split_exact("avgpool_asym_incl_ceil", Shape{3, 13, 16}, [](Graph& g) {
+    add_window(g, "p", LayerKind::AvgPool, kModelInput, Window{3, 2, 0, 1, 1}, Window{3, 2, 1, 1, 0}, 0, true, true);
+  });
+}

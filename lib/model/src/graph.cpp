@@ -63,16 +63,10 @@ Shape Graph::infer_shape(const Layer& l) const {
         throw fail("invalid pooling window (padding must be at most half the kernel)");
       out = Shape{in.c, window_output_extent(l.win_h, in.h, l.ceil_mode), window_output_extent(l.win_w, in.w, l.ceil_mode)};
       break;
-    case LayerKind::BatchNorm:
-    case LayerKind::ReLU:
-    case LayerKind::ReLU6:
-    case LayerKind::LeakyReLU:
-    case LayerKind::Sigmoid:
-    case LayerKind::HardSigmoid:
-    case LayerKind::HardSwish:
-      break;
     case LayerKind::Clip:
       if (!(l.alpha <= l.beta)) throw fail("clip minimum above its maximum");
+      break;
+    default:  // element-wise: the input's shape
       break;
     case LayerKind::Add:
     case LayerKind::Mul:

@@ -30,20 +30,16 @@ Interval input_interval(const Layer& layer, Axis axis, const Interval& out, int 
       in.begin = out.begin * w.stride;
       in.end = out.end * w.stride;
       break;
-    case LayerKind::BatchNorm:
-    case LayerKind::ReLU:
-    case LayerKind::ReLU6:
-    case LayerKind::LeakyReLU:
-    case LayerKind::Sigmoid:
-    case LayerKind::HardSigmoid:
-    case LayerKind::HardSwish:
-    case LayerKind::Clip:
     case LayerKind::Add:
     case LayerKind::Mul:
     case LayerKind::Concat:
       in = out;
       break;
     default:
+      if (layer.is_pointwise()) {
+        in = out;
+        break;
+      }
       throw ModelError("layer '" + layer.name + "' (" + to_string(layer.kind) + ") has no row/column receptive field");
   }
   return intersect(in, Interval{0, in_extent});

@@ -94,16 +94,8 @@ torch::Tensor run_layer_region(const Layer& l, const LayerWeights& w, const std:
       for (std::size_t i = 1; i < in.size(); ++i) prod.mul_(crop(in[i], out));
       return prod;
     }
-    case LayerKind::BatchNorm:
-    case LayerKind::ReLU:
-    case LayerKind::ReLU6:
-    case LayerKind::LeakyReLU:
-    case LayerKind::Sigmoid:
-    case LayerKind::HardSigmoid:
-    case LayerKind::HardSwish:
-    case LayerKind::Clip:
-      return run_layer_full(l, w, {crop(x, out)});
     default:
+      if (l.is_pointwise()) return run_layer_full(l, w, {crop(x, out)});
       throw std::logic_error("layer '" + l.name + "' cannot run on a region");
   }
 }
