@@ -2,17 +2,20 @@
 // each operator mapped to the layer it means, one-line errors for what is refused, plans that
 // remember their file, and mutated files that load or fail cleanly (no libtorch: the
 // sanitizer job runs these too).
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <random>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "../temp_dir.h"
 #include "edgeplan/costmodel/scenario.h"
 #include "edgeplan/costmodel/simulator.h"
 #include "edgeplan/model/zoo.h"
 #include "edgeplan/onnx/onnx_model.h"
+#include "edgeplan/onnx/plan_export.h"
 #include "edgeplan/plan/plan.h"
 #include "edgeplan/strategy/simple_plans.h"
 #include "onnx_builder.h"
@@ -419,4 +422,56 @@ TEST_CASE("mutated ONNX files load or fail with a one-line OnnxError", "[onnx][f
   }
   INFO(loaded << " of " << n << " mutated files still loaded");
   CHECK(loaded < n);
+}
+
+TEST_CASE("a plan exports as one ONNX model per part whose inputs are exactly the rows its messages bring", "[onnx][parts]") {
+  const Graph g = build_model("resnet18", Shape{3, 45, 39});
+  const ModelWeights w = synthetic_weights(g);
+  RandomPlanOptions ro;
+  ro.max_parts = 4;
+  ro.tile_probability = 0.5;
+  for (std::uint64_t seed = 0; seed < 6; ++seed) {
+    const Plan p = make_random_plan(g, seed, ro);
+    std::vector<std::string> devices = p.devices;
+    devices.push_back("camera");
+    const PlanExport out = export_plan_onnx(g, w, p, devices, static_cast<int>(devices.size()) - 1, 0);
+    const auto manifest = nlohmann::json::parse(out.files.back().bytes);
+    REQUIRE(out.files.back().name == "manifest.json");
+    CHECK(manifest["format"] == kPartsFormat);
+    std::size_t parts = 0;
+    for (const Volume& v : p.volumes) parts += v.parts.size();
+    CHECK(manifest["tasks"].size() == parts + 1);  // and the tail
+    CHECK(out.files.size() == parts + 2);
+    for (std::size_t i = 0; i + 1 < out.files.size(); ++i) {
+      onnx::ModelProto m;
+      CHECK(m.ParseFromString(out.files[i].bytes));
+      CHECK(out.files[i].name == manifest["tasks"][i]["file"]);
+    }
+    // Every input cell of every task arrives by exactly one message (no gap, no double send).
+    for (const auto& task : manifest["tasks"]) {
+      for (const auto& in : task["inputs"]) {
+        const int r0 = in["rows"][0], r1 = in["rows"][1], c0 = in["cols"][0], c1 = in["cols"][1];
+        std::vector<int> hits(static_cast<std::size_t>((r1 - r0) * (c1 - c0)), 0);
+        for (const auto& m : manifest["messages"]) {
+          if (m["to"] != task["id"] || m["tensor"] != in["tensor"]) continue;
+          CHECK(m["to_device"] == task["device"]);
+          for (int r = m["rows"][0]; r < m["rows"][1].get<int>(); ++r)
+            for (int c = m["cols"][0]; c < m["cols"][1].get<int>(); ++c) {
+              REQUIRE(r >= r0);
+              REQUIRE(r < r1);
+              REQUIRE(c >= c0);
+              REQUIRE(c < c1);
+              ++hits[static_cast<std::size_t>((r - r0) * (c1 - c0) + (c - c0))];
+            }
+        }
+        INFO("task " << task["id"] << " tensor " << in["tensor"]);
+        CHECK(std::count(hits.begin(), hits.end(), 1) == static_cast<long>(hits.size()));
+      }
+    }
+    CHECK(manifest["image"]["device"] == "camera");
+    CHECK(manifest["result"]["tensor"] == g.size() - 1);
+  }
+  // A plan of another model is refused with one line.
+  const Plan other = make_even_plan(build_model("alexnet"), {"a"}, {LayerRange{0, 13}});
+  CHECK_THROWS_AS(export_plan_onnx(g, w, other, {"a"}, 0, 0), PlanError);
 }

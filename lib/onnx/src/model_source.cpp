@@ -3,7 +3,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "edgeplan/model/zoo.h"
 #include "edgeplan/onnx/onnx_model.h"
@@ -32,11 +31,12 @@ bool is_onnx_path(const std::string& spec) {
 Graph import_onnx_file(const std::string& path, std::optional<Shape> input) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) throw OnnxError("ONNX model '" + path + "': no such file");
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  if (!f && !f.eof()) throw OnnxError("ONNX model '" + path + "': cannot read the file");
-  const std::string bytes = ss.str();
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
+  const std::streamoff size = f ? static_cast<std::streamoff>(f.tellg()) : -1;
+  if (size < 0) throw OnnxError("ONNX model '" + path + "': cannot read the file");
+  std::string bytes(static_cast<std::size_t>(size), '\0');
+  f.seekg(0);
+  if (!f.read(bytes.data(), size)) throw OnnxError("ONNX model '" + path + "': cannot read the file");
   std::string stem = fs::path(path).stem().string();
   if (stem.empty()) stem = "model";
   Graph g = [&] {

@@ -269,6 +269,14 @@ class Importer {
     if (v.kind != Value::Kind::Const) throw E(where(n) + ": its " + what + " must be a constant (an initializer)");
     return *v.c;
   }
+  // A constant's floats for a layer's parameters: moved out when this node is its only reader
+  // (the usual case; it saves a copy of every weight), copied otherwise.
+  std::vector<float> take_floats(const onnx::NodeProto& n, int k) {
+    Value& v = input(n, k);
+    if (uses_[n.input(k)] == 1 && v.c.use_count() == 1) return std::move(v.c->f);
+    return v.c->f;
+  }
+
   // The feature map a value stands for, materializing a pending MatMul; refuses the rest.
   int map_of(Value& v, const std::string& what) {
     switch (v.kind) {
@@ -440,11 +448,11 @@ class Importer {
       throw E(where(n) + ": weight " + dims_text(w.dims) + " with group " + std::to_string(groups) + " does not fit " + std::to_string(s.c) +
               " input channels");
     LayerParams p;
-    p.weight = w.f;
+    p.weight = take_floats(n, 1);
     if (has_input(n, 2)) {
       const Const& b = const_input(n, 2, "bias");
       if (b.is_int || b.count() != w.dims[0]) throw E(where(n) + ": its bias must hold " + std::to_string(w.dims[0]) + " floats");
-      p.bias = b.f;
+      p.bias = take_floats(n, 2);
       l.bias = true;
     }
     set_map(n, add_layer(std::move(l), std::move(p)));
@@ -461,7 +469,7 @@ class Importer {
     for (int k = 0; k < 4; ++k) {
       const Const& t = const_input(n, k + 1, names[k]);
       if (t.is_int || t.count() != c) throw E(where(n) + ": its " + names[k] + " must hold " + std::to_string(c) + " floats");
-      *dst[k] = t.f;
+      *dst[k] = take_floats(n, k + 1);
     }
     Layer l;
     l.name = layer_name(n);
@@ -726,11 +734,15 @@ class Importer {
     if (in_f != s.c) throw E(where(n) + ": weight " + dims_text(w.dims) + " does not take " + std::to_string(s.c) + " inputs");
     const float alpha = attr_float(n, "alpha", 1.0f), beta = attr_float(n, "beta", 1.0f);
     LayerParams p;
-    p.weight.resize(static_cast<std::size_t>(in_f * out_f));
-    for (std::int64_t o = 0; o < out_f; ++o)
-      for (std::int64_t i = 0; i < in_f; ++i)
-        p.weight[static_cast<std::size_t>(o * in_f + i)] =
-            alpha * w.f[static_cast<std::size_t>(trans_b ? o * in_f + i : i * out_f + o)];
+    if (trans_b && alpha == 1.0f) {
+      p.weight = take_floats(n, 1);  // already [out, in]
+    } else {
+      p.weight.resize(static_cast<std::size_t>(in_f * out_f));
+      for (std::int64_t o = 0; o < out_f; ++o)
+        for (std::int64_t i = 0; i < in_f; ++i)
+          p.weight[static_cast<std::size_t>(o * in_f + i)] =
+              alpha * w.f[static_cast<std::size_t>(trans_b ? o * in_f + i : i * out_f + o)];
+    }
     Layer l;
     l.name = layer_name(n);
     l.kind = LayerKind::Linear;
