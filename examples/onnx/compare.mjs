@@ -3,27 +3,18 @@
 // usage: node compare.mjs MODEL.onnx IMAGE.f32 EXPECTED.f32 [TOLERANCE]
 // Relative error = max |difference| / max |expected| (edgeplan verify's definition).
 // Exit 0 within tolerance, 1 above it, 2 on bad usage, 77 when onnxruntime-node is missing.
-import fs from 'node:fs';
+import { loadOrt, readFloats, relativeError, sessionOptions } from './common.mjs';
 
-let ort;
-try {
-  ort = (await import('onnxruntime-node')).default;
-} catch (e) {
-  console.error(`onnxruntime-node is not installed (run scripts/install-deps.sh): ${e.message.split('\n')[0]}`);
-  process.exit(77);
-}
+const ort = await loadOrt();
 
 const [model, imagePath, expectedPath, tol = '1e-4'] = process.argv.slice(2);
 if (!model || !imagePath || !expectedPath) {
   console.error('usage: node compare.mjs MODEL.onnx IMAGE.f32 EXPECTED.f32 [TOLERANCE]');
   process.exit(2);
 }
-const floats = (p) => {
-  const b = fs.readFileSync(p);
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-};
+const floats = readFloats;
 
-const session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, graphOptimizationLevel: 'disabled' });
+const session = await ort.InferenceSession.create(model, sessionOptions);
 const meta = session.inputMetadata[0] ?? session.inputMetadata[session.inputNames[0]];
 const image = floats(imagePath);
 let dims = meta && meta.shape ? meta.shape.map((d) => (typeof d === 'number' ? d : 1)) : null;
@@ -40,12 +31,7 @@ if (got.length !== want.length) {
   console.error(`ONNX Runtime gave ${got.length} values, the expected file holds ${want.length}`);
   process.exit(1);
 }
-let maxAbs = 0, maxRef = 0;
-for (let i = 0; i < got.length; i++) {
-  maxAbs = Math.max(maxAbs, Math.abs(got[i] - want[i]));
-  maxRef = Math.max(maxRef, Math.abs(want[i]));
-}
-const rel = maxRef > 0 ? maxAbs / maxRef : maxAbs;
+const { maxAbs, rel } = relativeError(got, want);
 const ok = rel <= Number(tol);
 console.log(`${model}: ONNX Runtime ${ort.env.versions ? ort.env.versions.common : ''} ${got.length} values in ${ms.toFixed(1)} ms; ` +
             `max abs error ${maxAbs.toExponential(3)}, max rel error ${rel.toExponential(3)} (tolerance ${tol}) ${ok ? 'PASS' : 'FAIL'}`);

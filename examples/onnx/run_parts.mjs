@@ -9,13 +9,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-let ort;
-try {
-  ort = (await import('onnxruntime-node')).default;
-} catch (e) {
-  console.error(`onnxruntime-node is not installed (run scripts/install-deps.sh): ${e.message.split('\n')[0]}`);
-  process.exit(77);
-}
+import { loadOrt, relativeError, sessionOptions } from './common.mjs';
+
+const ort = await loadOrt();
 const [dir, model, tol = '1e-4'] = process.argv.slice(2);
 if (!dir || !model) {
   console.error('usage: node run_parts.mjs DIR MODEL.onnx [TOLERANCE]');
@@ -27,7 +23,7 @@ const fail = (why) => {
 };
 const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
 if (manifest.format !== 'edgeplan.onnx-parts/v1') fail(`manifest format is ${manifest.format}`);
-const options = { intraOpNumThreads: 1, graphOptimizationLevel: 'disabled' };
+const options = sessionOptions;
 
 // A device's copy of one tensor: the whole map's storage, and which cells it holds.
 const shapeOf = (t) => {
@@ -112,12 +108,7 @@ const result = take(manifest.result.device, manifest.result.tensor, [0, rh], [0,
 const whole = await ort.InferenceSession.create(model, options);
 const ref = (await whole.run({ [whole.inputNames[0]]: new ort.Tensor('float32', image, [1, C, H, W]) }))[whole.outputNames[0]].data;
 if (ref.length !== result.length) fail(`the stitched result has ${result.length} values, the whole model gives ${ref.length}`);
-let maxAbs = 0, maxRef = 0;
-for (let i = 0; i < ref.length; i++) {
-  maxAbs = Math.max(maxAbs, Math.abs(ref[i] - result[i]));
-  maxRef = Math.max(maxRef, Math.abs(ref[i]));
-}
-const rel = maxRef > 0 ? maxAbs / maxRef : maxAbs;
+const { maxAbs, rel } = relativeError(result, ref);
 const ok = rel <= Number(tol);
 console.log(`${dir}: ${manifest.tasks.length} ONNX models on ${manifest.devices.length} devices (${ms.toFixed(1)} ms, one after another), ` +
             `${messages} messages, ${(crossBytes / 1e6).toFixed(3)} MB between devices (fp32); result ${rc}x${rh}x${rw} vs ` +

@@ -354,6 +354,13 @@ TEST_CASE("export, infer and --model FILE.onnx: a plan of an imported model, bad
   CHECK(read_text(tmp / "plan.json").find("\"sha256\"") != std::string::npos);
   CHECK(run("verify --plan " + tmp / "plan.json").code == 0);
   CHECK(run("simulate --scenario " + scenario + " --model " + onnx + " --plan " + tmp / "plan.json").code == 0);
+  const Run x = run("export --plan " + tmp / "plan.json" + " --scenario " + scenario + " -o " + tmp / "parts");
+  INFO(x.out);
+  REQUIRE(x.code == 0);
+  CHECK(read_text(tmp / "parts/manifest.json").find("edgeplan.onnx-parts/v1") != std::string::npos);
+  CHECK(std::ifstream(tmp / "parts/tail.onnx").good());
+  check_refused({"export --plan " + tmp / "plan.json" + " -o " + tmp / "parts", "export --plan " + tmp / "plan.json" + " --model resnet18 -o " + tmp / "p2",
+                 "export -o " + tmp / "p3"});
   // The zoo model at the same size is another model: its scenario refuses the plan.
   CHECK(run("simulate --scenario " + scenario + " --model resnet18 --input 3x64x64 --plan " + tmp / "plan.json").code != 0);
 
