@@ -386,6 +386,7 @@ class Importer {
   void node(const onnx::NodeProto& n) {
     if (!n.domain().empty() && n.domain() != "ai.onnx")
       throw E(where(n) + " is from operator domain '" + n.domain() + "'; edgeplan supports only the default domain");
+    if (n.output_size() < 1 || n.output(0).empty()) throw E(where(n) + " has no output");
     const std::string& op = n.op_type();
     if (op == "Conv") return conv(n);
     if (op == "BatchNormalization") return batch_norm(n);
@@ -434,7 +435,7 @@ class Importer {
     l.inputs = {x};
     std::vector<std::int64_t> kernel = attr_ints(n, "kernel_shape");
     if (kernel.empty()) kernel = {w.dims[2], w.dims[3]};
-    if (kernel[0] != w.dims[2] || kernel[1] != w.dims[3]) throw E(where(n) + ": kernel_shape disagrees with the weight's shape");
+    if (kernel.size() != 2 || kernel[0] != w.dims[2] || kernel[1] != w.dims[3]) throw E(where(n) + ": kernel_shape disagrees with the weight's shape");
     windows(n, s.h + pre[0] + pre[2], s.w + pre[1] + pre[3], kernel, l);
     l.win_h.pad += pre[0];
     l.win_h.pad_end = l.win_h.end_pad() + pre[2];
