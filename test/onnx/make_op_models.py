@@ -120,8 +120,24 @@ def constants(outdir):
     b.save(out, outdir, 11)
 
 
+def shuffle(outdir):
+    """ShuffleNet's unit: Split along channels, a branch, Concat, channel shuffle, a channel Slice."""
+    b = Builder("ops_shuffle", 3, 13, 10)
+    x = b.op("Relu", [b.conv("image", 3, 8, 3, pads=[1, 1, 1, 1])])
+    halves = [b.t("half"), b.t("half")]
+    b.nodes.append(helper.make_node("Split", [x, b.const(np.array([4, 4], np.int64))], halves, name="split", axis=1))
+    y = b.op("Relu", [b.conv(halves[1], 4, 4, 3, pads=[1, 1, 1, 1])])
+    c = b.op("Concat", [halves[0], y], axis=1)
+    r = b.op("Reshape", [c, b.const(np.array([1, 2, 4, 13, 10], np.int64))])
+    r = b.op("Transpose", [r], perm=[0, 2, 1, 3, 4])
+    r = b.op("Reshape", [r, b.const(np.array([1, 8, 13, 10], np.int64))])
+    s = b.op("Slice", [r, b.const(np.array([2], np.int64)), b.const(np.array([7], np.int64)), b.const(np.array([1], np.int64))])
+    out = b.conv(s, 5, 6, 3, strides=[2, 2])
+    b.save(out, outdir, 13)
+
+
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit(__doc__)
-    for make in (convs, upsampling, constants):
+    for make in (convs, upsampling, constants, shuffle):
         make(sys.argv[1])

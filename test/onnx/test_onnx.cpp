@@ -247,6 +247,31 @@ TEST_CASE("each ONNX operator imports as the layer it means", "[onnx]") {
     CHECK(g.layer(1).win_h.stride == 3);
     CHECK(g.layer(1).win_w.stride == 2);
   }
+  SECTION("Split, channel shuffle and a channel Slice") {
+    OnnxBuilder b({1, 6, 5, 4});
+    auto* split = b.node("Split", {"x", b.ints({2, 4})});
+    split->add_output("second");
+    OnnxBuilder::attr(split, "axis", std::int64_t{1});
+    const std::string first = b.last();
+    b.node("Concat", {"second", first});
+    OnnxBuilder::attr(b.model().mutable_graph()->mutable_node(1), "axis", std::int64_t{1});
+    b.node("Reshape", {b.last(), b.ints({1, 3, 2, 5, 4})});
+    OnnxBuilder::attr(b.node("Transpose", {b.last()}), "perm", std::vector<std::int64_t>{0, 2, 1, 3, 4});
+    b.node("Reshape", {b.last(), b.ints({1, 6, 5, 4})});
+    b.node("Slice", {b.last(), b.ints({1}), b.ints({-1}), b.ints({1})});
+    const Graph g = import_onnx(b.bytes(), "m");
+    REQUIRE(g.size() == 5);
+    CHECK(g.layer(0).kind == LayerKind::ChannelSlice);
+    CHECK(g.layer(0).out == Shape{2, 5, 4});
+    CHECK(g.layer(1).channel_begin == 2);
+    CHECK(g.layer(1).out_channels == 4);
+    CHECK(g.layer(2).inputs == std::vector<int>{1, 0});
+    CHECK(g.layer(3).kind == LayerKind::ChannelShuffle);
+    CHECK(g.layer(3).groups == 3);
+    CHECK(g.layer(4).kind == LayerKind::ChannelSlice);
+    CHECK(g.layer(4).channel_begin == 1);
+    CHECK(g.layer(4).out == Shape{4, 5, 4});
+  }
   SECTION("a symbolic height and width take the size the user gives") {
     OnnxBuilder b({1, 3, 0, 0});
     b.node("Relu", {"x"});

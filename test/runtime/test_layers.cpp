@@ -153,6 +153,25 @@ TEST_CASE("the kinds ONNX import brings: sigmoid, hard sigmoid, hard swish, clip
   check_split_exact("avgpool_asym_excl", Shape{3, 13, 16}, [](Graph& g) {
     add_window(g, "p", LayerKind::AvgPool, kModelInput, Window{3, 2, 1, 1, 0}, Window{2, 2, 0, 1, 1}, 0, false, false);
   });
+  check_split_exact("split_shuffle", Shape{6, 11, 9}, [](Graph& g) {
+    const int a = g.conv("a", kModelInput, 8, 3, 1, 1);
+    Layer lo;
+    lo.name = "lo";
+    lo.kind = LayerKind::ChannelSlice;
+    lo.inputs = {a};
+    lo.out_channels = 3;
+    const int l0 = g.add(lo);
+    lo.name = "hi";
+    lo.channel_begin = 3;
+    lo.out_channels = 5;
+    const int l1 = g.add(lo);
+    Layer sh;
+    sh.name = "shuffle";
+    sh.kind = LayerKind::ChannelShuffle;
+    sh.inputs = {g.concat("cat", {g.conv("b", l1, 5, 3, 2, 1), g.max_pool("p", l0, 3, 2, 1)})};
+    sh.groups = 2;
+    g.conv("c", g.add(sh), 4, 3, 1, 1);
+  });
   check_split_exact("avgpool_asym_incl_ceil", Shape{3, 13, 16}, [](Graph& g) {
     add_window(g, "p", LayerKind::AvgPool, kModelInput, Window{3, 2, 0, 1, 1}, Window{3, 2, 1, 1, 0}, 0, true, true);
   });

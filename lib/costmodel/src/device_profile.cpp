@@ -23,6 +23,8 @@ std::string layer_signature(const Graph& graph, int index) {
   if (l.ceil_mode) s += " ceil";
   if (l.kind == LayerKind::AvgPool && !l.count_include_pad) s += " excl";
   if (l.kind == LayerKind::Upsample || l.kind == LayerKind::Reorg) s += " f" + std::to_string(l.win_h.stride);
+  if (l.kind == LayerKind::ChannelSlice) s += " from" + std::to_string(l.channel_begin);
+  if (l.kind == LayerKind::ChannelShuffle) s += " g" + std::to_string(l.groups);
   if (l.kind == LayerKind::HardSigmoid || l.kind == LayerKind::Clip)
     s += " a" + std::to_string(l.alpha) + " b" + std::to_string(l.beta);
   s += " in";

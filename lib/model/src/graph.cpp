@@ -66,6 +66,15 @@ Shape Graph::infer_shape(const Layer& l) const {
     case LayerKind::Clip:
       if (!(l.alpha <= l.beta)) throw fail("clip minimum above its maximum");
       break;
+    case LayerKind::ChannelSlice:
+      if (l.channel_begin < 0 || l.out_channels <= 0 || l.channel_begin > in.c - l.out_channels)
+        throw fail("channels [" + std::to_string(l.channel_begin) + ", " + std::to_string(l.channel_begin + l.out_channels) +
+                   ") are not all in the input");
+      out.c = l.out_channels;
+      break;
+    case LayerKind::ChannelShuffle:
+      if (l.groups <= 0 || in.c % l.groups != 0) throw fail("channels not divisible by the shuffle's groups");
+      break;
     default:  // element-wise: the input's shape
       break;
     case LayerKind::Add:

@@ -25,6 +25,8 @@ const char* to_string(LayerKind kind) {
     case LayerKind::HardSwish: return "hard_swish";
     case LayerKind::Clip: return "clip";
     case LayerKind::Mul: return "mul";
+    case LayerKind::ChannelSlice: return "channel_slice";
+    case LayerKind::ChannelShuffle: return "channel_shuffle";
   }
   return "unknown";
 }
@@ -51,6 +53,8 @@ bool Layer::is_pointwise() const {
     case LayerKind::HardSigmoid:
     case LayerKind::HardSwish:
     case LayerKind::Clip:
+    case LayerKind::ChannelSlice:
+    case LayerKind::ChannelShuffle:
       return true;
     default:
       return false;

@@ -37,12 +37,12 @@ struct Const {
 
 // What a value name stands for while the nodes are read.
 struct Value {
-  enum class Kind { Map, Const, PendingPad, PendingMatMul, Unshuffle6D, Unshuffle6DT } kind = Kind::Map;
+  enum class Kind { Map, Const, PendingPad, PendingMatMul, Unshuffle6D, Unshuffle6DT, Shuffle5D, Shuffle5DT } kind = Kind::Map;
   int tensor = kModelInput;  // Map and the pending kinds: the feature map they derive from
   int rank = 4;              // Map: the ONNX rank (4, or 2 after flattening)
   std::shared_ptr<Const> c;  // Const; PendingMatMul: the weight [in, out]
   int pads[4] = {0, 0, 0, 0};  // PendingPad: h begin, w begin, h end, w end
-  int factor = 0;            // Unshuffle: the block size
+  int factor = 0;            // Unshuffle: the block size; Shuffle: the groups
   std::string name;          // PendingMatMul: the node's name
 };
 
@@ -289,7 +289,7 @@ class Importer {
       }
       case Value::Kind::Const: throw E(what + ": element-wise work on constants is not supported (only weights may be constant)");
       case Value::Kind::PendingPad: throw E(what + ": a Pad is supported only as the zero padding of a following Conv");
-      default: throw E(what + ": a Reshape/Transpose other than pixel-unshuffle (space-to-depth) is not supported");
+      default: throw E(what + ": a Reshape/Transpose other than pixel-unshuffle (space-to-depth) or channel shuffle is not supported");
     }
   }
   int map_tensor(const std::string& name, const std::string& what) { return map_of(value(name, what), what); }
@@ -302,10 +302,10 @@ class Importer {
     rank_[tensor] = rank;
     set(n, v);
   }
-  void set(const onnx::NodeProto& n, const Value& v) {
-    if (n.output_size() < 1 || n.output(0).empty()) throw E(where(n) + " has no output");
-    if (values_.count(n.output(0))) throw E(where(n) + " writes '" + n.output(0) + "', which another node already produced");
-    values_[n.output(0)] = v;
+  void set(const onnx::NodeProto& n, const Value& v, int k = 0) {
+    if (n.output_size() <= k || n.output(k).empty()) throw E(where(n) + " has no output " + std::to_string(k + 1));
+    if (values_.count(n.output(k))) throw E(where(n) + " writes '" + n.output(k) + "', which another node already produced");
+    values_[n.output(k)] = v;
   }
   void set_const(const onnx::NodeProto& n, Const c) {
     Value v;
@@ -410,6 +410,8 @@ class Importer {
     if (op == "Constant") return constant(n);
     if (op == "Pad") return pad(n);
     if (op == "Resize") return resize(n);
+    if (op == "Split") return split(n);
+    if (op == "Slice") return slice(n);
     if (op == "Shape" || op == "Gather" || op == "Unsqueeze" || op == "Cast") return shape_arith(n);
     std::string list;
     for (const auto& s : onnx_supported_ops()) list += (list.empty() ? "" : ", ") + s;
@@ -680,6 +682,20 @@ class Importer {
   void reshape(const onnx::NodeProto& n) {
     Value& v = input(n, 0);
     if (v.kind == Value::Kind::Const) return shape_arith(n);
+    if (v.kind == Value::Kind::Shuffle5DT) {
+      const Shape& s = graph_.tensor_shape(v.tensor);
+      const int g = v.factor;
+      const std::vector<std::int64_t> want = {1, s.c, s.h, s.w};
+      if (reshape_target(n, {1, s.c / g, g, s.h, s.w}) != want)
+        throw E(where(n) + ": a Reshape/Transpose other than pixel-unshuffle (space-to-depth) or channel shuffle is not supported");
+      Layer l;
+      l.name = layer_name(n);
+      l.kind = LayerKind::ChannelShuffle;
+      l.inputs = {v.tensor};
+      l.groups = g;
+      set_map(n, add_layer(std::move(l)));
+      return;
+    }
     if (v.kind == Value::Kind::Unshuffle6DT) {
       const Shape& s = graph_.tensor_shape(v.tensor);
       const int f = v.factor;
@@ -700,6 +716,13 @@ class Importer {
     const std::vector<std::int64_t> out = reshape_target(n, in);
     if (out == in) return set_map(n, x, v.rank);
     if (out == std::vector<std::int64_t>{1, s.elements()}) return add_flatten(n, x);
+    if (out.size() == 5 && out[0] == 1 && out[1] >= 2 && out[1] * out[2] == s.c && out[3] == s.h && out[4] == s.w) {
+      Value u;
+      u.kind = Value::Kind::Shuffle5D;
+      u.tensor = x;
+      u.factor = static_cast<int>(out[1]);
+      return set(n, u);
+    }
     if (out.size() == 6 && out[0] == 1 && out[1] == s.c && out[3] == out[5] && out[3] >= 2 && out[2] * out[3] == s.h &&
         out[4] * out[5] == s.w) {
       Value u;
@@ -719,7 +742,89 @@ class Importer {
       u.kind = Value::Kind::Unshuffle6DT;
       return set(n, u);
     }
-    throw E(where(n) + ": Transpose is supported only inside pixel-unshuffle (Reshape [1,C,H/s,s,W/s,s], perm [0,1,3,5,2,4], Reshape)");
+    if (v.kind == Value::Kind::Shuffle5D && attr_ints(n, "perm") == std::vector<std::int64_t>{0, 2, 1, 3, 4}) {
+      Value u = v;
+      u.kind = Value::Kind::Shuffle5DT;
+      return set(n, u);
+    }
+    throw E(where(n) + ": Transpose is supported only inside pixel-unshuffle (Reshape [1,C,H/s,s,W/s,s], perm [0,1,3,5,2,4], Reshape)"
+                       " and channel shuffle (Reshape [1,g,C/g,H,W], perm [0,2,1,3,4], Reshape)");
+  }
+
+  int add_channel_slice(const std::string& name, int x, std::int64_t begin, std::int64_t count) {
+    Layer l;
+    l.name = name;
+    l.kind = LayerKind::ChannelSlice;
+    l.inputs = {x};
+    l.channel_begin = static_cast<int>(begin);
+    l.out_channels = static_cast<int>(count);
+    return add_layer(std::move(l));
+  }
+
+  // Split along channels: one channel slice per output.
+  void split(const onnx::NodeProto& n) {
+    const int x = map_input(n, 0);
+    const int c = graph_.tensor_shape(x).c;
+    std::int64_t axis = attr_int(n, "axis", 0);
+    if (axis < 0) axis += 4;
+    if (axis != 1) throw E(where(n) + ": only Split along channels (axis 1) is supported");
+    std::vector<std::int64_t> sizes = attr_ints(n, "split");
+    if (has_input(n, 1)) {
+      const Const& sp = const_input(n, 1, "split sizes");
+      if (!sp.is_int) throw E(where(n) + ": its split sizes must be int64");
+      sizes = sp.i;
+    }
+    const int outputs = n.output_size();
+    if (sizes.empty()) {
+      if (outputs < 1 || c % outputs) throw E(where(n) + ": " + std::to_string(c) + " channels do not split evenly " + std::to_string(outputs) + " ways");
+      sizes.assign(static_cast<std::size_t>(outputs), c / outputs);
+    }
+    if (static_cast<int>(sizes.size()) != outputs) throw E(where(n) + ": " + std::to_string(sizes.size()) + " split sizes for " + std::to_string(outputs) + " outputs");
+    std::int64_t begin = 0;
+    for (int k = 0; k < outputs; ++k) {
+      const std::int64_t size = sizes[static_cast<std::size_t>(k)];
+      if (size <= 0 || begin + size > c) throw E(where(n) + ": split sizes " + dims_text(sizes) + " do not fit " + std::to_string(c) + " channels");
+      if (n.output(k).empty()) throw E(where(n) + " has an unnamed output");
+      Value v;
+      v.tensor = add_channel_slice(layer_name(n) + "." + std::to_string(k), x, begin, size);
+      rank_[v.tensor] = 4;
+      set(n, v, k);
+      begin += size;
+    }
+    if (begin != c) throw E(where(n) + ": split sizes " + dims_text(sizes) + " do not add up to " + std::to_string(c) + " channels");
+  }
+
+  // Slice of a map along channels (x[:, a:b]); Slice of a 1-D constant is shape arithmetic.
+  void slice(const onnx::NodeProto& n) {
+    Value& v = input(n, 0);
+    const Const& starts = const_input(n, 1, "starts");
+    const Const& ends = const_input(n, 2, "ends");
+    std::vector<std::int64_t> axes = {0};
+    if (has_input(n, 3)) axes = const_input(n, 3, "axes").i;
+    if (has_input(n, 4)) {
+      const Const& steps = const_input(n, 4, "steps");
+      for (auto st : steps.i)
+        if (st != 1) throw E(where(n) + ": only Slice with step 1 is supported");
+    }
+    if (!starts.is_int || !ends.is_int || starts.count() != 1 || ends.count() != 1 || axes.size() != 1)
+      throw E(where(n) + ": only a Slice along one axis is supported");
+    auto clamp = [](std::int64_t i, std::int64_t extent) { return std::clamp<std::int64_t>(i < 0 ? i + extent : i, 0, extent); };
+    if (v.kind == Value::Kind::Const) {
+      Const c = *v.c;
+      if (c.dims.size() != 1 || axes[0] != 0) throw E(where(n) + ": only Slice of 1-D constants is supported");
+      const std::int64_t len = c.count(), b = clamp(starts.i[0], len), e = std::max(b, clamp(ends.i[0], len));
+      if (c.is_int) c.i = std::vector<std::int64_t>(c.i.begin() + b, c.i.begin() + e);
+      else c.f = std::vector<float>(c.f.begin() + b, c.f.begin() + e);
+      c.dims = {e - b};
+      return set_const(n, std::move(c));
+    }
+    const int x = map_of(v, where(n));
+    const int ch = graph_.tensor_shape(x).c;
+    const std::int64_t axis = axes[0] < 0 ? axes[0] + v.rank : axes[0];
+    if (v.rank != 4 || axis != 1) throw E(where(n) + ": only Slice along channels (axis 1) of a map is supported (cropping rows or columns is not)");
+    const std::int64_t b = clamp(starts.i[0], ch), e = clamp(ends.i[0], ch);
+    if (e <= b) throw E(where(n) + ": the slice [" + std::to_string(starts.i[0]) + ", " + std::to_string(ends.i[0]) + ") of " + std::to_string(ch) + " channels is empty");
+    set_map(n, add_channel_slice(layer_name(n), x, b, e - b));
   }
 
   void gemm(const onnx::NodeProto& n) {
@@ -955,8 +1060,9 @@ const std::vector<std::string>& onnx_supported_ops() {
   static const std::vector<std::string> ops = {
       "Add", "AveragePool", "BatchNormalization", "Cast (constants)", "Clip", "Concat", "Constant", "Dropout", "Flatten",
       "Gather (constants)", "Gemm", "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "MatMul",
-      "MaxPool", "Mul", "Pad (zero, before Conv)", "ReduceMean (H, W)", "Relu", "Reshape (flatten, pixel-unshuffle)",
-      "Resize (nearest, integer factors)", "Shape", "Sigmoid", "Sum", "Transpose (pixel-unshuffle)", "Unsqueeze (constants)"};
+      "MaxPool", "Mul", "Pad (zero, before Conv)", "ReduceMean (H, W)", "Relu", "Reshape (flatten, pixel-unshuffle, channel shuffle)",
+      "Resize (nearest, integer factors)", "Shape", "Sigmoid", "Slice (channels)", "Split (channels)", "Sum",
+      "Transpose (pixel-unshuffle, channel shuffle)", "Unsqueeze (constants)"};
   return ops;
 }
 

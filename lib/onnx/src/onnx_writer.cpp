@@ -115,6 +115,24 @@ void OnnxWriter::activation(const Layer& l, const LayerParams& p, const std::str
   }
 }
 
+void OnnxWriter::channel_op(const Layer& l, const std::string& in, const std::string& out, std::int64_t channels,
+                            std::int64_t h, std::int64_t w) {
+  const std::string pre = fresh(l.name);
+  if (l.kind == LayerKind::ChannelSlice) {
+    node("Slice", l.name,
+         {in, init_int(pre + ".starts", {l.channel_begin}), init_int(pre + ".ends", {l.channel_begin + l.out_channels}),
+          init_int(pre + ".axes", {1})},
+         out);
+    return;
+  }
+  // PyTorch's channel_shuffle: view (g, C/g), transpose, flatten back.
+  const std::int64_t g = l.groups;
+  const std::string r5 = fresh(pre + ".r5"), t5 = fresh(pre + ".t5");
+  node("Reshape", fresh(l.name), {in, init_int(fresh(pre + ".shape5"), {1, g, channels / g, h, w})}, r5);
+  ints(node("Transpose", fresh(l.name), {r5}, t5), "perm", {0, 2, 1, 3, 4});
+  node("Reshape", l.name, {t5, init_int(fresh(pre + ".shape4"), {1, channels, h, w})}, out);
+}
+
 void OnnxWriter::full_layer(const Graph& g, const ModelWeights& w, int i, const std::vector<std::string>& in,
                             const std::string& out) {
   const Layer& l = g.layer(i);
@@ -126,6 +144,7 @@ void OnnxWriter::full_layer(const Graph& g, const ModelWeights& w, int i, const 
     ints(n, "strides", {l.win_h.stride, l.win_w.stride});
     ints(n, "pads", {l.win_h.pad, l.win_w.pad, l.win_h.end_pad(), l.win_w.end_pad()});
   };
+  if (l.moves_channels()) return channel_op(l, in[0], out, s.c, s.h, s.w);
   if (l.is_pointwise()) return activation(l, p, in[0], out, s.c);
   switch (l.kind) {
     case LayerKind::Conv: {
@@ -217,6 +236,7 @@ void OnnxWriter::region_layer(const Graph& g, const ModelWeights& w, int i, cons
   const LayerParams& p = w.layers.at(static_cast<std::size_t>(i));
   const Shape& s = g.tensor_shape(l.inputs[0]);
   const std::string pre = fresh(l.name);
+  if (l.moves_channels()) return channel_op(l, crop(in[0], have[0], want), out, s.c, want.rows.size(), want.cols.size());
   if (l.is_pointwise()) return activation(l, p, crop(in[0], have[0], want), out, s.c);
   if (l.is_windowed()) {
     // The window over `want` reads virtual cells [b, e) per axis; the real ones are cut out,

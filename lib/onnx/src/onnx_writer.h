@@ -49,6 +49,8 @@ class OnnxWriter {
  private:
   std::string fresh(const std::string& base) { return base + "." + std::to_string(++count_); }
   void activation(const Layer& l, const LayerParams& p, const std::string& in, const std::string& out, int channels);
+  // A channel slice or shuffle of a [1, channels, h, w] tensor.
+  void channel_op(const Layer& l, const std::string& in, const std::string& out, std::int64_t channels, std::int64_t h, std::int64_t w);
 
   onnx::ModelProto model_;
   onnx::GraphProto* graph_ = nullptr;

@@ -28,6 +28,8 @@ enum class LayerKind {
   HardSwish,        // x * relu6(x + 3) / 6
   Clip,             // min(max(x, alpha), beta); ReLU6 is the [0, 6] case
   Mul,              // element-wise product of all inputs (same shapes)
+  ChannelSlice,     // channels [channel_begin, channel_begin + out_channels) of the input (ONNX Split / Slice)
+  ChannelShuffle,   // ShuffleNet's shuffle: C = groups x C/g, transposed to C/g x groups
 };
 
 const char* to_string(LayerKind kind);
@@ -55,8 +57,9 @@ struct Layer {
   // Sliding-window parameters per axis (Conv, MaxPool, AvgPool); stride is the factor
   // for Upsample and Reorg.
   Window win_h, win_w;
-  int out_channels = 0;        // Conv, Linear
-  int groups = 1;              // Conv
+  int out_channels = 0;        // Conv, Linear, ChannelSlice
+  int channel_begin = 0;       // ChannelSlice
+  int groups = 1;              // Conv, ChannelShuffle
   bool bias = false;           // Conv, Linear
   bool ceil_mode = false;      // MaxPool, AvgPool
   bool count_include_pad = true;  // AvgPool
@@ -71,8 +74,10 @@ struct Layer {
   // layer can be split by row / column ranges (everything before the classifier tail).
   bool is_spatial() const;
   bool is_windowed() const { return kind == LayerKind::Conv || kind == LayerKind::MaxPool || kind == LayerKind::AvgPool; }
-  // Element-wise with one input: every output cell reads the same cell of the input.
+  // One input, and every output cell (row, col) reads only the same cell of it (element-wise
+  // kinds, and the channel slices and shuffles): the halo math passes regions through.
   bool is_pointwise() const;
+  bool moves_channels() const { return kind == LayerKind::ChannelSlice || kind == LayerKind::ChannelShuffle; }
 };
 
 }  // namespace edgeplan
