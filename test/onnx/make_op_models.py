@@ -109,11 +109,16 @@ def upsampling(outdir):
 
 
 def constants(outdir):
-    """Weights from Constant nodes, opset 11 Clip, a body without a head (the output is a map)."""
+    """Weights from Constant nodes, opset 11 Clip, input normalization and other per-channel
+    constants (Sub, Mul, Add, constant minus map), a body without a head (the output is a map)."""
     b = Builder("ops_constants", 2, 15, 16)
+    x = b.op("Sub", ["image", b.const(np.array([0.1, -0.2], np.float32).reshape(1, 2, 1, 1))])
+    x = b.op("Mul", [x, b.const(np.array([1.5, 0.75], np.float32).reshape(2, 1, 1))])
     w = b.t("c")
     b.nodes.append(helper.make_node("Constant", [], [w], value=numpy_helper.from_array(rng.standard_normal((5, 2, 3, 3)).astype(np.float32))))
-    x = b.op("Conv", ["image", w], kernel_shape=[3, 3], pads=[0, 1, 2, 1], strides=[1, 2])
+    x = b.op("Conv", [x, w], kernel_shape=[3, 3], pads=[0, 1, 2, 1], strides=[1, 2])
+    x = b.op("Add", [b.const(np.float32(0.05)), x])
+    x = b.op("Sub", [b.const(np.float32(0.3)), x])
     x = b.op("Clip", [x, b.const(np.float32(-0.5)), b.const(np.float32(0.7))])
     x = b.op("MaxPool", [x], kernel_shape=[2, 3], strides=[2, 2], pads=[0, 1, 1, 1])
     out = b.op("Relu", [x])

@@ -272,6 +272,27 @@ TEST_CASE("each ONNX operator imports as the layer it means", "[onnx]") {
     CHECK(g.layer(4).channel_begin == 1);
     CHECK(g.layer(4).out == Shape{4, 5, 4});
   }
+  SECTION("Mul, Add and Sub by a per-channel constant or a scalar are one affine layer each") {
+    OnnxBuilder b({1, 2, 4, 4});
+    b.node("Sub", {"x", b.weight({1, 2, 1, 1}, {0.5f, -1.0f})});
+    b.node("Mul", {b.last(), b.weight({2, 1, 1}, {2.0f, 3.0f})});
+    b.node("Add", {b.weight({}, {0.25f}), b.last()});
+    b.node("Sub", {b.weight({1}, {1.0f}), b.last()});
+    const Graph g = import_onnx(b.bytes(), "m");
+    REQUIRE(g.size() == 4);
+    const auto& p = g.weights()->layers;
+    for (int i = 0; i < 4; ++i) CHECK(g.layer(i).kind == LayerKind::Affine);
+    CHECK(p[0].gamma == std::vector<float>{1, 1});
+    CHECK(p[0].beta == std::vector<float>{-0.5f, 1.0f});
+    CHECK(p[1].gamma == std::vector<float>{2, 3});
+    CHECK(p[1].beta == std::vector<float>{0, 0});
+    CHECK(p[2].beta == std::vector<float>{0.25f, 0.25f});
+    CHECK(p[3].gamma == std::vector<float>{-1, -1});
+    CHECK(p[3].beta == std::vector<float>{1, 1});
+    OnnxBuilder w({1, 2, 4, 4});
+    w.node("Add", {"x", w.weight({2}, {1, 2})});  // broadcasts along columns, not channels
+    CHECK(contains(import_error(w.bytes()), "only a scalar or one value per channel"));
+  }
   SECTION("a symbolic height and width take the size the user gives") {
     OnnxBuilder b({1, 3, 0, 0});
     b.node("Relu", {"x"});

@@ -138,7 +138,7 @@ TEST_CASE("the kinds ONNX import brings: sigmoid, hard sigmoid, hard swish, clip
     const int h = add_kind(g, "hsw", LayerKind::HardSwish, {a});
     const int m = add_kind(g, "mul", LayerKind::Mul, {h, s, a});
     const int c = add_kind(g, "clip", LayerKind::Clip, {g.conv("c0", m, 4, 3, 1, 1)}, -0.3f, 0.4f);
-    add_kind(g, "hsig", LayerKind::HardSigmoid, {c}, 0.3f, 0.45f);
+    add_kind(g, "affine", LayerKind::Affine, {add_kind(g, "hsig", LayerKind::HardSigmoid, {c}, 0.3f, 0.45f)});
   });
   // TF-style SAME padding: one row / column more after than before (and the reverse).
   check_split_exact("conv_same_upper_s2", Shape{3, 16, 15}, [](Graph& g) {

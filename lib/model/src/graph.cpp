@@ -269,6 +269,7 @@ std::int64_t Graph::params(int index) const {
     case LayerKind::Linear:
       return std::int64_t{in.c} * l.out_channels + (l.bias ? l.out_channels : 0);
     case LayerKind::BatchNorm:
+    case LayerKind::Affine:
       return 2 * std::int64_t{in.c};
     default:
       return 0;
@@ -296,15 +297,16 @@ void Graph::set_weights(std::shared_ptr<const ModelWeights> weights) {
       } else if (l.kind == LayerKind::Linear) {
         weight = std::int64_t{l.out_channels} * in.c;
         bias = l.bias ? l.out_channels : 0;
-      } else if (l.kind == LayerKind::BatchNorm) {
+      } else if (l.kind == LayerKind::BatchNorm || l.kind == LayerKind::Affine) {
         channels = in.c;
       }
+      const std::int64_t stats = l.kind == LayerKind::BatchNorm ? channels : 0;
       expect(p.weight, weight, "weight");
       expect(p.bias, bias, "bias");
       expect(p.gamma, channels, "scale");
       expect(p.beta, channels, "shift");
-      expect(p.mean, channels, "running mean");
-      expect(p.var, channels, "running variance");
+      expect(p.mean, stats, "running mean");
+      expect(p.var, stats, "running variance");
     }
   }
   weights_ = std::move(weights);

@@ -27,6 +27,7 @@ const char* to_string(LayerKind kind) {
     case LayerKind::Mul: return "mul";
     case LayerKind::ChannelSlice: return "channel_slice";
     case LayerKind::ChannelShuffle: return "channel_shuffle";
+    case LayerKind::Affine: return "affine";
   }
   return "unknown";
 }
@@ -55,6 +56,7 @@ bool Layer::is_pointwise() const {
     case LayerKind::Clip:
     case LayerKind::ChannelSlice:
     case LayerKind::ChannelShuffle:
+    case LayerKind::Affine:
       return true;
     default:
       return false;

@@ -396,7 +396,7 @@ class Importer {
     if (op == "LeakyRelu") return unary(n, LayerKind::LeakyReLU, attr_float(n, "alpha", 0.01f));
     if (op == "HardSigmoid") return unary(n, LayerKind::HardSigmoid, attr_float(n, "alpha", 0.2f), attr_float(n, "beta", 0.5f));
     if (op == "Clip") return clip(n);
-    if (op == "Add" || op == "Sum" || op == "Mul") return elementwise(n);
+    if (op == "Add" || op == "Sum" || op == "Mul" || op == "Sub") return elementwise(n);
     if (op == "MaxPool" || op == "AveragePool") return pool(n);
     if (op == "GlobalAveragePool") return global_pool(n, 4);
     if (op == "ReduceMean") return reduce_mean(n);
@@ -525,6 +525,10 @@ class Importer {
         }
       }
     }
+    // A map and a per-channel constant: an affine layer (x * scale + shift).
+    if (n.input_size() == 2 && (input(n, 0).kind == Value::Kind::Const) != (input(n, 1).kind == Value::Kind::Const))
+      return affine(n);
+    if (n.op_type() == "Sub") throw E(where(n) + ": Sub of two maps is not supported (only a map minus a per-channel constant, or the reverse)");
     std::vector<int> ins;
     int rank = 4;
     for (int k = 0; k < n.input_size(); ++k) {
@@ -548,6 +552,49 @@ class Importer {
     l.kind = mul ? LayerKind::Mul : LayerKind::Add;
     l.inputs = ins;
     set_map(n, add_layer(std::move(l)), rank);
+  }
+
+  // Mul / Add / Sub of a map and a constant that is one value per channel ([C,1,1],
+  // [1,C,1,1]) or a scalar: exact as x * scale + shift (a negation and adding zero change nothing).
+  void affine(const onnx::NodeProto& n) {
+    const int k = input(n, 0).kind == Value::Kind::Const ? 0 : 1;  // the constant's position
+    Value& mv = input(n, 1 - k);
+    const int x = map_of(mv, where(n));
+    if (mv.rank != 4) throw E(where(n) + ": " + n.op_type() + " of a vector by a constant is not supported");
+    const Const& c = const_input(n, k, "constant operand");
+    const int ch = graph_.tensor_shape(x).c;
+    std::int64_t ones = 0;
+    for (auto d : c.dims) ones += d == 1;
+    const bool scalar = c.count() == 1 && ones == static_cast<std::int64_t>(c.dims.size()) && c.dims.size() <= 4;
+    const bool per_channel = (c.dims == std::vector<std::int64_t>{ch, 1, 1}) || (c.dims == std::vector<std::int64_t>{1, ch, 1, 1});
+    if (!scalar && !per_channel)
+      throw E(where(n) + ": " + n.op_type() + " with a constant operand of shape " + dims_text(c.dims) +
+              " is not supported (only a scalar or one value per channel, [C,1,1] or [1,C,1,1])");
+    std::vector<float> v(static_cast<std::size_t>(ch));
+    for (int i = 0; i < ch; ++i) {
+      const std::size_t j = scalar ? 0 : static_cast<std::size_t>(i);
+      v[static_cast<std::size_t>(i)] = c.is_int ? static_cast<float>(c.i[j]) : c.f[j];
+    }
+    LayerParams p;
+    const std::string& op = n.op_type();
+    if (op == "Mul") {
+      p.gamma = v;
+      p.beta.assign(v.size(), 0.0f);
+    } else if (op == "Add" || op == "Sum") {
+      p.gamma.assign(v.size(), 1.0f);
+      p.beta = v;
+    } else if (k == 1) {  // x - c
+      p.gamma.assign(v.size(), 1.0f);
+      for (float f : v) p.beta.push_back(-f);
+    } else {  // c - x
+      p.gamma.assign(v.size(), -1.0f);
+      p.beta = v;
+    }
+    Layer l;
+    l.name = layer_name(n);
+    l.kind = LayerKind::Affine;
+    l.inputs = {x};
+    set_map(n, add_layer(std::move(l), std::move(p)));
   }
 
   void pool(const onnx::NodeProto& n) {
@@ -1061,7 +1108,7 @@ const std::vector<std::string>& onnx_supported_ops() {
       "Add", "AveragePool", "BatchNormalization", "Cast (constants)", "Clip", "Concat", "Constant", "Dropout", "Flatten",
       "Gather (constants)", "Gemm", "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "MatMul",
       "MaxPool", "Mul", "Pad (zero, before Conv)", "ReduceMean (H, W)", "Relu", "Reshape (flatten, pixel-unshuffle, channel shuffle)",
-      "Resize (nearest, integer factors)", "Shape", "Sigmoid", "Slice (channels)", "Split (channels)", "Sum",
+      "Resize (nearest, integer factors)", "Shape", "Sigmoid", "Slice (channels)", "Split (channels)", "Sub (per-channel constant)", "Sum",
       "Transpose (pixel-unshuffle, channel shuffle)", "Unsqueeze (constants)"};
   return ops;
 }

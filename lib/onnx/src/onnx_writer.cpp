@@ -95,6 +95,12 @@ void OnnxWriter::activation(const Layer& l, const LayerParams& p, const std::str
                 out),
            "epsilon", l.eps);
       return;
+    case LayerKind::Affine: {
+      const std::string scaled = fresh(pre + ".scaled");
+      node("Mul", fresh(l.name), {in, init_float(pre + ".scale", p.gamma, {1, channels, 1, 1})}, scaled);
+      node("Add", l.name, {scaled, init_float(pre + ".shift", p.beta, {1, channels, 1, 1})}, out);
+      return;
+    }
     case LayerKind::ReLU: node("Relu", l.name, {in}, out); return;
     case LayerKind::Sigmoid: node("Sigmoid", l.name, {in}, out); return;
     case LayerKind::HardSwish: node("HardSwish", l.name, {in}, out); return;

@@ -30,6 +30,7 @@ torch::Tensor run_layer_full(const Layer& l, const LayerWeights& w, const std::v
     case LayerKind::HardSigmoid: return torch::clamp(x * l.alpha + l.beta, 0.0, 1.0);
     case LayerKind::HardSwish: return torch::hardswish(x);
     case LayerKind::Clip: return torch::clamp(x, l.alpha, l.beta);
+    case LayerKind::Affine: return x * w.gamma.reshape({1, -1, 1, 1}) + w.beta.reshape({1, -1, 1, 1});
     case LayerKind::ChannelSlice: return x.narrow(1, l.channel_begin, l.out_channels).contiguous();
     case LayerKind::ChannelShuffle: {
       const std::int64_t c = x.size(1), h = x.size(2), wd = x.size(3);

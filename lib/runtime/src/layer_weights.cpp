@@ -45,6 +45,9 @@ LayerWeights stored_layer_weights(const Graph& graph, int i) {
   } else if (l.kind == LayerKind::Linear) {
     w.weight = from_values(p.weight, {l.out_channels, in.c});
     w.bias = from_values(p.bias, {l.out_channels});
+  } else if (l.kind == LayerKind::Affine) {
+    w.gamma = from_values(p.gamma, {in.c});
+    w.beta = from_values(p.beta, {in.c});
   } else if (l.kind == LayerKind::BatchNorm) {
     w.gamma = from_values(p.gamma, {in.c});
     w.beta = from_values(p.beta, {in.c});
@@ -78,6 +81,9 @@ LayerWeights make_layer_weights(const Graph& graph, int i, std::uint64_t seed) {
     const float b = std::sqrt(6.0f / static_cast<float>(in.c));
     w.weight = seeded_uniform(base + 1, {l.out_channels, in.c}, -b, b);
     if (l.bias) w.bias = seeded_uniform(base + 2, {l.out_channels}, -0.1f, 0.1f);
+  } else if (l.kind == LayerKind::Affine) {
+    w.gamma = seeded_uniform(base + 3, {in.c}, 0.5f, 1.5f);
+    w.beta = seeded_uniform(base + 4, {in.c}, -0.2f, 0.2f);
   } else if (l.kind == LayerKind::BatchNorm) {
     w.gamma = seeded_uniform(base + 3, {in.c}, 0.5f, 1.5f);
     w.beta = seeded_uniform(base + 4, {in.c}, -0.2f, 0.2f);

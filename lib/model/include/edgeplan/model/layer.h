@@ -30,6 +30,7 @@ enum class LayerKind {
   Mul,              // element-wise product of all inputs (same shapes)
   ChannelSlice,     // channels [channel_begin, channel_begin + out_channels) of the input (ONNX Split / Slice)
   ChannelShuffle,   // ShuffleNet's shuffle: C = groups x C/g, transposed to C/g x groups
+  Affine,           // x * scale[c] + shift[c]: an ONNX Mul / Add / Sub by a per-channel constant
 };
 
 const char* to_string(LayerKind kind);

@@ -7,7 +7,8 @@
 namespace edgeplan {
 
 // One layer's parameters, row-major as ONNX and PyTorch store them. Conv: weight
-// [out, in/groups, kh, kw]; Linear: weight [out, in]; BatchNorm: gamma, beta, mean, var [C].
+// [out, in/groups, kh, kw]; Linear: weight [out, in]; BatchNorm: gamma, beta, mean, var [C];
+// Affine: gamma (scale) and beta (shift) [C].
 // A vector is empty where the layer has no such parameter.
 struct LayerParams {
   std::vector<float> weight, bias;
