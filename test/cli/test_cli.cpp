@@ -354,7 +354,7 @@ TEST_CASE("export, infer and --model FILE.onnx: a plan of an imported model, bad
   CHECK(read_text(tmp / "plan.json").find("\"sha256\"") != std::string::npos);
   CHECK(run("verify --plan " + tmp / "plan.json").code == 0);
   CHECK(run("simulate --scenario " + scenario + " --model " + onnx + " --plan " + tmp / "plan.json").code == 0);
-  const Run x = run("export --plan " + tmp / "plan.json" + " --scenario " + scenario + " -o " + tmp / "parts");
+  const Run x = run("export --plan " + tmp / "plan.json" + " --scenario " + scenario + " -o " + tmp / "parts/");
   INFO(x.out);
   REQUIRE(x.code == 0);
   CHECK(read_text(tmp / "parts/manifest.json").find("edgeplan.onnx-parts/v1") != std::string::npos);

@@ -42,7 +42,8 @@ void write_folder(const std::string& dir, const std::vector<ExportedFile>& files
   std::error_code ec;
   if (fs::exists(dir, ec) && !(fs::is_directory(dir, ec) && fs::is_empty(dir, ec)))
     throw Error("-o: '" + dir + "' exists and is not an empty folder");
-  const fs::path target = fs::absolute(dir).lexically_normal();
+  fs::path target = fs::absolute(dir).lexically_normal();
+  if (target.filename().empty()) target = target.parent_path();  // "parts/" names the folder "parts"
   const fs::path tmp = target.parent_path() / (target.filename().string() + ".tmp-" + std::to_string(::getpid()));
   fs::remove_all(tmp, ec);
   if (!fs::create_directories(tmp, ec)) throw Error("-o: cannot create a folder beside '" + dir + "': " + ec.message());
