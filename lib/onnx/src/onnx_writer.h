@@ -35,7 +35,6 @@ class OnnxWriter {
   static void text(onnx::NodeProto* n, const char* name, const std::string& v);
 
   // Layer `i` over whole maps, reading `inputs` (one name per layer input), writing `out`.
-  // Returns true when the result is a vector ([1, N], after flatten or fully connected).
   void full_layer(const Graph& g, const ModelWeights& w, int i, const std::vector<std::string>& inputs, const std::string& out);
 
   // Layer `i`'s output region `want` from input tensors that hold the regions `have` (one per
