@@ -46,6 +46,12 @@ TEST_CASE("input interval of a single layer", "[region]") {
   relu.kind = LayerKind::ReLU;
   CHECK(input_interval(relu, Axis::Rows, {2, 5}, 9) == Interval{2, 5});
   CHECK(input_interval(c33, Axis::Rows, {5, 5}, 16).empty());
+  // Mul by a per-channel vector: the map's own rows, the whole vector (extent 1).
+  Layer mul;
+  mul.kind = LayerKind::Mul;
+  CHECK(input_interval(mul, Axis::Rows, {4, 7}, 9) == Interval{4, 7});
+  CHECK(input_interval(mul, Axis::Rows, {4, 7}, 1) == Interval{0, 1});
+  CHECK(input_interval(mul, Axis::Cols, {0, 1}, 1) == Interval{0, 1});
   Layer fc;
   fc.kind = LayerKind::Linear;
   CHECK_THROWS_AS(input_interval(fc, Axis::Rows, {0, 1}, 1), ModelError);

@@ -67,6 +67,17 @@ TEST_CASE("inconsistent layers are rejected with a message naming the layer", "[
   CHECK_THROWS_AS(g.max_pool("mp", a, 2, 2, 2), ModelError);
   CHECK_THROWS_AS(g.relu("r", 42), ModelError);
   CHECK_THROWS_AS(Graph("neg", Shape{3, 0, 8}), ModelError);
+  // Mul broadcasts only a per-channel vector of the map's channels, in any position.
+  const int v4 = g.global_avg_pool("gap", a);
+  Layer m;
+  m.name = "scale";
+  m.kind = LayerKind::Mul;
+  m.inputs = {v4, a};
+  CHECK(g.tensor_shape(g.add(m)) == Shape{4, 8, 8});
+  m.inputs = {b, g.global_avg_pool("gap5", b), b};
+  CHECK(g.tensor_shape(g.add(m)) == Shape{5, 8, 8});
+  m.inputs = {a, g.global_avg_pool("gap5b", b)};
+  CHECK_THROWS_WITH(g.add(m), Catch::Contains("scale") && Catch::Contains("per-channel vector"));
 }
 
 TEST_CASE("live outputs and external inputs of a volume", "[shape]") {

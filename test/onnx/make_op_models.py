@@ -141,8 +141,33 @@ def shuffle(outdir):
     b.save(out, outdir, 13)
 
 
+def squeeze_excitation(outdir):
+    """Squeeze-and-excitation as torchvision's MobileNetV3 (GlobalAveragePool, 1x1 convolutions,
+    HardSigmoid, Mul) and EfficientNet (ReduceMean, SiLU as x * sigmoid(x), Sigmoid, the vector
+    first in Mul) export it, inside the body: spatial barriers before a classifier head."""
+    b = Builder("ops_se", 3, 21, 17)
+    x = b.op("HardSwish", [b.bn(b.conv("image", 3, 8, 3, strides=[2, 2], pads=[1, 1, 1, 1], bias=False), 8)])
+    s = b.op("GlobalAveragePool", [x])
+    s = b.op("Relu", [b.conv(s, 8, 4, 1)])
+    s = b.op("HardSigmoid", [b.conv(s, 4, 8, 1)], alpha=1.0 / 6, beta=0.5)
+    x = b.op("Mul", [x, s])
+    y = b.conv(x, 8, 8, 3, group=8, pads=[1, 1, 1, 1])
+    y = b.op("Mul", [y, b.op("Sigmoid", [y])])                      # SiLU
+    s = b.op("ReduceMean", [y], axes=[2, 3], keepdims=1)
+    s = b.conv(s, 8, 2, 1)
+    s = b.op("Mul", [s, b.op("Sigmoid", [s])])
+    s = b.op("Sigmoid", [b.conv(s, 2, 8, 1)])
+    y = b.op("Mul", [s, y])                                          # the vector first
+    y = b.op("Add", [b.conv(y, 8, 8, 1), x])
+    y = b.op("MaxPool", [y], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+    g = b.op("GlobalAveragePool", [b.conv(y, 8, 12, 1)])           # the classifier's pooling
+    f = b.op("Flatten", [g], axis=1)
+    out = b.op("Gemm", [f, b.const(rng.standard_normal((6, 12)).astype(np.float32))], transB=1)
+    b.save(out, outdir, 14)
+
+
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit(__doc__)
-    for make in (convs, upsampling, constants, shuffle):
+    for make in (convs, upsampling, constants, shuffle, squeeze_excitation):
         make(sys.argv[1])

@@ -293,6 +293,41 @@ TEST_CASE("each ONNX operator imports as the layer it means", "[onnx]") {
     w.node("Add", {"x", w.weight({2}, {1, 2})});  // broadcasts along columns, not channels
     CHECK(contains(import_error(w.bytes()), "only a scalar or one value per channel"));
   }
+  SECTION("squeeze-and-excitation: the pooling is a whole-map window inside the body, a spatial barrier") {
+    OnnxBuilder b({1, 4, 7, 5});
+    b.conv("x", 4, 4, 3, {1, 1, 1, 1});
+    const std::string x = b.last();
+    b.node("GlobalAveragePool", {x});
+    b.conv(b.last(), 4, 2, 1);
+    b.node("Relu", {b.last()});
+    b.conv(b.last(), 2, 4, 1);
+    b.node("Sigmoid", {b.last()});
+    b.node("Mul", {b.last(), x});  // the vector first
+    const std::string y = b.last();
+    OnnxBuilder::attr(b.node("ReduceMean", {y}), "axes", std::vector<std::int64_t>{2, 3});
+    b.node("Mul", {y, b.last()});
+    b.node("GlobalAveragePool", {b.last()});  // the classifier's pooling stays the tail
+    b.node("Flatten", {b.last()});
+    const Graph g = import_onnx(b.bytes(), "m");
+    REQUIRE(g.size() == 11);
+    CHECK(g.body_end() == 9);
+    for (int i : {1, 7}) {
+      CHECK(g.layer(i).kind == LayerKind::AvgPool);
+      CHECK(g.layer(i).win_h.kernel == 7);
+      CHECK(g.layer(i).win_w.kernel == 5);
+      CHECK(g.layer(i).out == Shape{4, 1, 1});
+    }
+    CHECK(g.layer(6).kind == LayerKind::Mul);
+    CHECK(g.layer(6).out == Shape{4, 7, 5});
+    CHECK(g.layer(9).kind == LayerKind::GlobalAvgPool);
+    // One row after the barrier needs every row before it: the volume's input is the whole image.
+    const VolumeRegions vr = required_regions(g, LayerRange{0, 9}, {{8, Region{Interval{3, 4}, Interval{0, 5}}}});
+    CHECK(vr.inputs.at(kModelInput) == full_region(g.input_shape()));
+    // After the barrier, only the halo: the volume from the first Mul needs rows 3 and the vector.
+    const VolumeRegions after = required_regions(g, LayerRange{6, 7}, {{6, Region{Interval{3, 4}, Interval{1, 2}}}});
+    CHECK(after.inputs.at(5) == Region{Interval{0, 1}, Interval{0, 1}});
+    CHECK(after.inputs.at(0) == Region{Interval{3, 4}, Interval{1, 2}});
+  }
   SECTION("a symbolic height and width take the size the user gives") {
     OnnxBuilder b({1, 3, 0, 0});
     b.node("Relu", {"x"});
@@ -314,13 +349,21 @@ TEST_CASE("what the importer refuses, it names in one line", "[onnx]") {
   CHECK(contains(msg, "(Softmax)"));
   CHECK(contains(msg, "supported: Add"));
 
-  // Squeeze-and-excitation: a per-channel scale needs the whole map.
+  // Squeeze-and-excitation through a fully connected layer (not torchvision's 1x1 convolutions).
   OnnxBuilder se({1, 4, 6, 6});
   se.node("GlobalAveragePool", {"x"});
-  se.conv(se.last(), 4, 4, 1);
+  se.node("Flatten", {se.last()});
+  OnnxBuilder::attr(se.node("Gemm", {se.last(), se.weight({4, 4})}), "transB", std::int64_t{1});
   se.node("Sigmoid", {se.last()});
+  se.node("Reshape", {se.last(), se.ints({1, 4, 1, 1})});
   se.node("Mul", {"x", se.last()});
-  CHECK(contains(import_error(se.bytes()), "squeeze-and-excitation"));
+  INFO(import_error(se.bytes()));
+  CHECK(contains(import_error(se.bytes()), "squeeze-and-excitation is supported with 1x1 convolutions"));
+  // Only Mul broadcasts a vector over a map.
+  OnnxBuilder add_vec({1, 4, 6, 6});
+  add_vec.node("GlobalAveragePool", {"x"});
+  add_vec.node("Add", {"x", add_vec.last()});
+  CHECK(contains(import_error(add_vec.bytes()), "broadcasting is supported only for Mul"));
 
   OnnxBuilder old({1, 2, 5, 5}, 9);
   old.node("Relu", {"x"});

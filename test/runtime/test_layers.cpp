@@ -172,6 +172,16 @@ TEST_CASE("the kinds ONNX import brings: sigmoid, hard sigmoid, hard swish, clip
     sh.groups = 2;
     g.conv("c", g.add(sh), 4, 3, 1, 1);
   });
+  // Squeeze-and-excitation: a pooling over the whole map, 1x1 layers, then the map scaled by
+  // the vector (either operand first); every part needs every row before the pooling.
+  check_split_exact("squeeze_excitation", Shape{3, 14, 11}, [](Graph& g) {
+    const int a = g.conv("a", kModelInput, 4, 3, 1, 1);
+    const int sq = add_window(g, "squeeze", LayerKind::AvgPool, a, Window{14, 14, 0, 1, -1}, Window{11, 11, 0, 1, -1}, 0);
+    const int s = add_kind(g, "gate", LayerKind::Sigmoid, {g.conv("fc", g.relu("r", g.conv("fc0", sq, 2, 1)), 4, 1)});
+    const int m = add_kind(g, "scale", LayerKind::Mul, {a, s});
+    const int b = g.conv("b", m, 4, 3, 2, 1);
+    add_kind(g, "scale2", LayerKind::Mul, {s, b, s});
+  });
   check_split_exact("avgpool_asym_incl_ceil", Shape{3, 13, 16}, [](Graph& g) {
     add_window(g, "p", LayerKind::AvgPool, kModelInput, Window{3, 2, 0, 1, 1}, Window{3, 2, 1, 1, 0}, 0, true, true);
   });

@@ -78,10 +78,19 @@ Shape Graph::infer_shape(const Layer& l) const {
     default:  // element-wise: the input's shape
       break;
     case LayerKind::Add:
-    case LayerKind::Mul:
       for (int t : l.inputs)
-        if (tensor_shape(t) != in)
-          throw fail(std::string(to_string(l.kind)) + " of different shapes " + to_string(tensor_shape(t)));
+        if (tensor_shape(t) != in) throw fail("add of different shapes " + to_string(tensor_shape(t)));
+      break;
+    case LayerKind::Mul:
+      // Maps of one shape, or a map scaled by per-channel vectors C x 1 x 1 (squeeze-and-
+      // excitation): the output is the map's shape.
+      for (int t : l.inputs)
+        if (tensor_shape(t).h * tensor_shape(t).w > out.h * out.w) out = tensor_shape(t);
+      for (int t : l.inputs) {
+        const Shape& s = tensor_shape(t);
+        if (s != out && !(s.c == out.c && s.h == 1 && s.w == 1))
+          throw fail("mul of " + to_string(s) + " and " + to_string(out) + " (only equal shapes, or a map and a per-channel vector)");
+      }
       break;
     case LayerKind::Concat:
       out.c = 0;

@@ -30,8 +30,11 @@ Interval input_interval(const Layer& layer, Axis axis, const Interval& out, int 
       in.begin = out.begin * w.stride;
       in.end = out.end * w.stride;
       break;
-    case LayerKind::Add:
     case LayerKind::Mul:
+      // A per-channel vector (extent 1) scales every cell of the map: each part needs all of it.
+      in = in_extent == 1 ? Interval{0, 1} : out;
+      break;
+    case LayerKind::Add:
     case LayerKind::Concat:
       in = out;
       break;

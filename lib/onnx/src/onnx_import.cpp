@@ -72,6 +72,7 @@ class Importer {
     if (t != graph_.size() - 1)
       throw E("the graph output '" + out + "' is not the last layer computed: layers after it are unused");
     check_output_shape(graph_proto_.output(0));
+    mark_squeezes();
     check_tail();
     auto w = std::make_shared<ModelWeights>();
     w->layers = std::move(params_);
@@ -136,6 +137,56 @@ class Importer {
     for (int d = 1; d < sh.dim_size(); ++d)
       if (sh.dim(d).has_dim_value() && sh.dim(d).dim_value() != want[static_cast<std::size_t>(d)])
         throw E("the file declares output '" + vi.name() + "' with another shape than the layers compute (" + to_string(o) + ")");
+  }
+
+  // Squeeze-and-excitation: a global pooling whose vector, through 1x1 layers, scales a map
+  // again is a spatial barrier, not the start of the classifier. It becomes the same mean as
+  // an average pooling whose window is the whole map, so the body goes on past it and the
+  // halo math says what it is: any row after it needs every row of the pooled map.
+  void mark_squeezes() {
+    std::vector<bool> squeeze(static_cast<std::size_t>(graph_.size()), false);
+    bool any = false;
+    for (int i = 0; i < graph_.size(); ++i) {
+      const Layer& l = graph_.layer(i);
+      if (l.kind != LayerKind::Mul) continue;
+      for (int t : l.inputs) {
+        const Shape& s = graph_.tensor_shape(t);
+        if (s.h != 1 || s.w != 1 || (l.out.h == 1 && l.out.w == 1)) continue;
+        // Walk back through the vector's 1x1 producers to the poolings that made it.
+        std::vector<int> todo = {t};
+        std::vector<bool> seen(static_cast<std::size_t>(graph_.size()), false);
+        while (!todo.empty()) {
+          const int v = todo.back();
+          todo.pop_back();
+          if (v == kModelInput || seen[static_cast<std::size_t>(v)]) continue;
+          seen[static_cast<std::size_t>(v)] = true;
+          const Layer& p = graph_.layer(v);
+          if (p.kind == LayerKind::GlobalAvgPool) {
+            squeeze[static_cast<std::size_t>(v)] = any = true;
+            continue;
+          }
+          if (!p.is_spatial())
+            throw E("layer '" + p.name + "' (" + to_string(p.kind) + ") computes the per-channel vector that '" + l.name +
+                    "' scales a map by: squeeze-and-excitation is supported with 1x1 convolutions (as torchvision exports it), not through " +
+                    to_string(p.kind));
+          for (int u : p.inputs)
+            if (graph_.tensor_shape(u).h == 1 && graph_.tensor_shape(u).w == 1) todo.push_back(u);
+        }
+      }
+    }
+    if (!any) return;
+    Graph g(graph_.name(), graph_.input_shape());
+    for (int i = 0; i < graph_.size(); ++i) {
+      Layer l = graph_.layer(i);
+      if (squeeze[static_cast<std::size_t>(i)]) {
+        const Shape& in = graph_.tensor_shape(l.inputs[0]);
+        l.kind = LayerKind::AvgPool;
+        l.win_h = Window{in.h, in.h, 0, 1, -1};
+        l.win_w = Window{in.w, in.w, 0, 1, -1};
+      }
+      g.add(std::move(l));
+    }
+    graph_ = std::move(g);
   }
 
   // No spatial layer may follow the first non-spatial one: the tail runs whole on one device.
@@ -542,10 +593,10 @@ class Importer {
     for (int t : ins) {
       const Shape& s = graph_.tensor_shape(t);
       if (s == s0) continue;
-      if ((s.h == 1 && s.w == 1 && s.c == s0.c) || (s0.h == 1 && s0.w == 1 && s.c == s0.c))
-        throw E(where(n) + ": scaling a " + to_string(s0.h == 1 ? s : s0) +
-                " map by a per-channel vector (squeeze-and-excitation) needs the whole map before any row: such blocks are not supported yet");
-      throw E(where(n) + ": " + n.op_type() + " of maps " + to_string(s0) + " and " + to_string(s) + " (broadcasting is not supported)");
+      // A map scaled by a per-channel vector that the network computed (squeeze-and-excitation).
+      if (mul && rank == 4 && s.c == s0.c && ((s.h == 1 && s.w == 1) || (s0.h == 1 && s0.w == 1))) continue;
+      throw E(where(n) + ": " + n.op_type() + " of maps " + to_string(s0) + " and " + to_string(s) +
+              " (broadcasting is supported only for Mul by a per-channel vector [1,C,1,1])");
     }
     Layer l;
     l.name = layer_name(n);
@@ -762,6 +813,8 @@ class Importer {
     const std::vector<std::int64_t> in = out_dims(x);
     const std::vector<std::int64_t> out = reshape_target(n, in);
     if (out == in) return set_map(n, x, v.rank);
+    // A vector [1,C] back to [1,C,1,1]: the same C x 1 x 1 tensor, of rank 4 again.
+    if (in.size() == 2 && out == std::vector<std::int64_t>{1, s.c, 1, 1}) return set_map(n, x, 4);
     if (out == std::vector<std::int64_t>{1, s.elements()}) return add_flatten(n, x);
     if (out.size() == 5 && out[0] == 1 && out[1] >= 2 && out[1] * out[2] == s.c && out[3] == s.h && out[4] == s.w) {
       Value u;

@@ -286,8 +286,11 @@ void OnnxWriter::region_layer(const Graph& g, const ModelWeights& w, int i, cons
     case LayerKind::Add:
     case LayerKind::Mul:
     case LayerKind::Concat: {
-      std::vector<std::string> parts;
-      for (std::size_t k = 0; k < in.size(); ++k) parts.push_back(crop(in[k], have[k], want));
+      std::vector<std::string> parts;  // each operand's own cells (a per-channel vector whole, ONNX broadcasts it)
+      for (std::size_t k = 0; k < in.size(); ++k) {
+        const Shape& sk = g.tensor_shape(l.inputs[k]);
+        parts.push_back(crop(in[k], have[k], Region{input_interval(l, Axis::Rows, want.rows, sk.h), input_interval(l, Axis::Cols, want.cols, sk.w)}));
+      }
       return full_layer(g, w, i, parts, out);
     }
     case LayerKind::Upsample: {

@@ -36,9 +36,9 @@ torch::Tensor run_layer_full(const Layer& l, const LayerWeights& w, const std::v
       const std::int64_t c = x.size(1), h = x.size(2), wd = x.size(3);
       return x.reshape({1, l.groups, c / l.groups, h, wd}).transpose(1, 2).reshape({1, c, h, wd});
     }
-    case LayerKind::Mul: {
-      torch::Tensor s = x.clone();
-      for (std::size_t i = 1; i < in.size(); ++i) s.mul_(in[i]);
+    case LayerKind::Mul: {  // out of place: a per-channel vector may come first and broadcast
+      torch::Tensor s = x;
+      for (std::size_t i = 1; i < in.size(); ++i) s = s * in[i];
       return s;
     }
     case LayerKind::MaxPool:

@@ -89,9 +89,13 @@ torch::Tensor run_layer_region(const Layer& l, const LayerWeights& w, const std:
       for (const Slice& sl : in) parts.push_back(crop(sl, out));
       return torch::cat(parts, 1);
     }
-    case LayerKind::Mul: {
-      torch::Tensor prod = crop(x, out).clone();
-      for (std::size_t i = 1; i < in.size(); ++i) prod.mul_(crop(in[i], out));
+    case LayerKind::Mul: {  // each operand's own cells: a per-channel vector is read whole and broadcast
+      auto operand = [&](std::size_t i) {
+        const Shape& si = shapes.at(i);
+        return crop(in[i], Region{input_interval(l, Axis::Rows, out.rows, si.h), input_interval(l, Axis::Cols, out.cols, si.w)});
+      };
+      torch::Tensor prod = operand(0);
+      for (std::size_t i = 1; i < in.size(); ++i) prod = prod * operand(i);
       return prod;
     }
     default:

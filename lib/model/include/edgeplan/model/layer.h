@@ -27,7 +27,7 @@ enum class LayerKind {
   HardSigmoid,      // max(0, min(1, alpha * x + beta)) (ONNX; PyTorch: alpha 1/6, beta 0.5)
   HardSwish,        // x * relu6(x + 3) / 6
   Clip,             // min(max(x, alpha), beta); ReLU6 is the [0, 6] case
-  Mul,              // element-wise product of all inputs (same shapes)
+  Mul,              // element-wise product of all inputs (same shapes, or per-channel vectors C x 1 x 1 broadcast: SE)
   ChannelSlice,     // channels [channel_begin, channel_begin + out_channels) of the input (ONNX Split / Slice)
   ChannelShuffle,   // ShuffleNet's shuffle: C = groups x C/g, transposed to C/g x groups
   Affine,           // x * scale[c] + shift[c]: an ONNX Mul / Add / Sub by a per-channel constant
