@@ -166,8 +166,22 @@ def squeeze_excitation(outdir):
     b.save(out, outdir, 14)
 
 
+def arithmetic(outdir):
+    """Hard-swish as exporters before opset 14 write it (x * clip(x + 3, 0, 6) / 6), Sub of two
+    maps, Div by a per-channel constant."""
+    b = Builder("ops_arith", 3, 12, 13)
+    x = b.conv("image", 3, 6, 3, pads=[1, 0, 1, 0])
+    h = b.op("Clip", [b.op("Add", [x, b.const(np.float32(3))]), b.const(np.float32(0)), b.const(np.float32(6))])
+    h = b.op("Div", [b.op("Mul", [x, h]), b.const(np.float32(6))])
+    d = b.op("Sub", [h, b.conv(x, 6, 6, 1)])
+    e = b.op("Div", [d, b.const(np.array([0.5, 2, -4, 1.5, 3, 0.25], np.float32).reshape(1, 6, 1, 1))])
+    e = b.op("Sub", [b.conv(e, 6, 6, 3, strides=[2, 2]), b.op("MaxPool", [e], kernel_shape=[3, 3], strides=[2, 2])])
+    out = b.op("Relu", [e])
+    b.save(out, outdir, 11)
+
+
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit(__doc__)
-    for make in (convs, upsampling, constants, shuffle, squeeze_excitation):
+    for make in (convs, upsampling, constants, shuffle, squeeze_excitation, arithmetic):
         make(sys.argv[1])

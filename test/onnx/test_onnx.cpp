@@ -293,6 +293,33 @@ TEST_CASE("each ONNX operator imports as the layer it means", "[onnx]") {
     w.node("Add", {"x", w.weight({2}, {1, 2})});  // broadcasts along columns, not channels
     CHECK(contains(import_error(w.bytes()), "only a scalar or one value per channel"));
   }
+  SECTION("Div by a constant is a scale by its inverse; Sub of two maps adds the negation") {
+    OnnxBuilder b({1, 2, 4, 4});
+    b.node("Div", {"x", b.weight({1, 2, 1, 1}, {4.0f, -0.5f})});
+    const std::string d = b.last();
+    b.node("Relu", {d});
+    b.node("Sub", {d, b.last()});
+    const Graph g = import_onnx(b.bytes(), "m");
+    REQUIRE(g.size() == 4);
+    const auto& p = g.weights()->layers;
+    CHECK(g.layer(0).kind == LayerKind::Affine);
+    CHECK(p[0].gamma == std::vector<float>{0.25f, -2.0f});
+    CHECK(g.layer(2).kind == LayerKind::Affine);  // -relu
+    CHECK(g.layer(2).inputs == std::vector<int>{1});
+    CHECK(p[2].gamma == std::vector<float>{-1, -1});
+    CHECK(g.layer(3).kind == LayerKind::Add);
+    CHECK(g.layer(3).inputs == std::vector<int>{0, 2});
+    OnnxBuilder rev({1, 2, 4, 4});
+    rev.node("Div", {rev.weight({}, {1.0f}), "x"});
+    CHECK(contains(import_error(rev.bytes()), "Div of a constant by a map"));
+    OnnxBuilder maps({1, 2, 4, 4});
+    maps.node("Relu", {"x"});
+    maps.node("Div", {"x", maps.last()});
+    CHECK(contains(import_error(maps.bytes()), "Div is supported only for a map divided by a scalar or per-channel constant"));
+    OnnxBuilder zero({1, 2, 4, 4});
+    zero.node("Div", {"x", zero.weight({2, 1, 1}, {1.0f, 0.0f})});
+    CHECK(contains(import_error(zero.bytes()), "Div by zero"));
+  }
   SECTION("squeeze-and-excitation: the pooling is a whole-map window inside the body, a spatial barrier") {
     OnnxBuilder b({1, 4, 7, 5});
     b.conv("x", 4, 4, 3, {1, 1, 1, 1});

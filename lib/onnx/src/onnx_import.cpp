@@ -447,7 +447,7 @@ class Importer {
     if (op == "LeakyRelu") return unary(n, LayerKind::LeakyReLU, attr_float(n, "alpha", 0.01f));
     if (op == "HardSigmoid") return unary(n, LayerKind::HardSigmoid, attr_float(n, "alpha", 0.2f), attr_float(n, "beta", 0.5f));
     if (op == "Clip") return clip(n);
-    if (op == "Add" || op == "Sum" || op == "Mul" || op == "Sub") return elementwise(n);
+    if (op == "Add" || op == "Sum" || op == "Mul" || op == "Sub" || op == "Div") return elementwise(n);
     if (op == "MaxPool" || op == "AveragePool") return pool(n);
     if (op == "GlobalAveragePool") return global_pool(n, 4);
     if (op == "ReduceMean") return reduce_mean(n);
@@ -579,7 +579,7 @@ class Importer {
     // A map and a per-channel constant: an affine layer (x * scale + shift).
     if (n.input_size() == 2 && (input(n, 0).kind == Value::Kind::Const) != (input(n, 1).kind == Value::Kind::Const))
       return affine(n);
-    if (n.op_type() == "Sub") throw E(where(n) + ": Sub of two maps is not supported (only a map minus a per-channel constant, or the reverse)");
+    if (n.op_type() == "Div") throw E(where(n) + ": Div is supported only for a map divided by a scalar or per-channel constant");
     std::vector<int> ins;
     int rank = 4;
     for (int k = 0; k < n.input_size(); ++k) {
@@ -597,6 +597,19 @@ class Importer {
       if (mul && rank == 4 && s.c == s0.c && ((s.h == 1 && s.w == 1) || (s0.h == 1 && s0.w == 1))) continue;
       throw E(where(n) + ": " + n.op_type() + " of maps " + to_string(s0) + " and " + to_string(s) +
               " (broadcasting is supported only for Mul by a per-channel vector [1,C,1,1])");
+    }
+    if (n.op_type() == "Sub") {
+      // a - b as a + (-b): negation is exact, so the sum is the same float as the difference.
+      if (graph_.tensor_shape(ins[1]) != s0) throw E(where(n) + ": Sub of maps of different shapes is not supported");
+      const int c = s0.c;
+      Layer neg;
+      neg.name = layer_name(n) + ".neg";
+      neg.kind = LayerKind::Affine;
+      neg.inputs = {ins[1]};
+      LayerParams p;
+      p.gamma.assign(static_cast<std::size_t>(c), -1.0f);
+      p.beta.assign(static_cast<std::size_t>(c), 0.0f);
+      ins[1] = add_layer(std::move(neg), std::move(p));
     }
     Layer l;
     l.name = layer_name(n);
@@ -634,6 +647,12 @@ class Importer {
     } else if (op == "Add" || op == "Sum") {
       p.gamma.assign(v.size(), 1.0f);
       p.beta = v;
+    } else if (op == "Div") {  // x / c as x * (1/c): at most one rounding from ONNX's division
+      if (k == 0) throw E(where(n) + ": Div of a constant by a map is not supported");
+      for (float f : v)
+        if (f == 0.0f || !std::isfinite(1.0f / f)) throw E(where(n) + ": Div by zero (or by a denormal constant)");
+      for (float f : v) p.gamma.push_back(1.0f / f);
+      p.beta.assign(v.size(), 0.0f);
     } else if (k == 1) {  // x - c
       p.gamma.assign(v.size(), 1.0f);
       for (float f : v) p.beta.push_back(-f);
@@ -1158,10 +1177,10 @@ class Importer {
 
 const std::vector<std::string>& onnx_supported_ops() {
   static const std::vector<std::string> ops = {
-      "Add", "AveragePool", "BatchNormalization", "Cast (constants)", "Clip", "Concat", "Constant", "Dropout", "Flatten",
+      "Add", "AveragePool", "BatchNormalization", "Cast (constants)", "Clip", "Concat", "Constant", "Div (by a constant)", "Dropout", "Flatten",
       "Gather (constants)", "Gemm", "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "MatMul",
       "MaxPool", "Mul", "Pad (zero, before Conv)", "ReduceMean (H, W)", "Relu", "Reshape (flatten, pixel-unshuffle, channel shuffle)",
-      "Resize (nearest, integer factors)", "Shape", "Sigmoid", "Slice (channels)", "Split (channels)", "Sub (per-channel constant)", "Sum",
+      "Resize (nearest, integer factors)", "Shape", "Sigmoid", "Slice (channels)", "Split (channels)", "Sub", "Sum",
       "Transpose (pixel-unshuffle, channel shuffle)", "Unsqueeze (constants)"};
   return ops;
 }
