@@ -84,6 +84,14 @@ AxisOwn axis_own(const Layer& layer, const Window& w, int out_extent, int in_ext
       a.m = in_extent;  // one output position reads the whole input
       std::fill(a.own.begin(), a.own.end(), a.m);
       break;
+    case LayerKind::Mul:
+      // A per-channel vector (extent 1) broadcast over the map: all outputs share its one
+      // position, so each owns only 1/extent of it.
+      if (in_extent == 1 && out_extent > 1) {
+        a.m = 1.0 / out_extent;
+        std::fill(a.own.begin(), a.own.end(), a.m);
+      }
+      break;
     default:  // element-wise kinds and Linear: the same position
       break;
   }
@@ -131,8 +139,8 @@ void mark_inputs(const Layer& layer, const Mask& out, Mask& in) {
           for (int r = 0; r < in.h; ++r)
             for (int c = 0; c < in.w; ++c) in.set(r, c);
           break;
-        default:
-          in.set(i, j);
+        default:  // the same position; a broadcast vector (1x1 under a larger map) its only one
+          in.set(in.h == 1 ? 0 : i, in.w == 1 ? 0 : j);
           break;
       }
     }
