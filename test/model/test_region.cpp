@@ -46,6 +46,18 @@ TEST_CASE("input interval of a single layer", "[region]") {
   relu.kind = LayerKind::ReLU;
   CHECK(input_interval(relu, Axis::Rows, {2, 5}, 9) == Interval{2, 5});
   CHECK(input_interval(c33, Axis::Rows, {5, 5}, 16).empty());
+  // Transposed convolution: output o is uncropped position u = o + pad, reached by input i
+  // through tap j when u = i*s + j*d.
+  const Layer t3 = windowed(LayerKind::ConvTranspose, 3, 2, 1);
+  CHECK(input_interval(t3, Axis::Rows, {4, 7}, 10) == Interval{2, 4});  // u 5..7: i = 2 (j 1), 3 (j 1)
+  CHECK(input_interval(t3, Axis::Rows, {0, 1}, 10) == Interval{0, 1});  // u 1: i = 0 (j 1)
+  CHECK(input_interval(t3, Axis::Rows, {19, 20}, 10) == Interval{9, 10});  // output padding row: i = 9 (j 2)
+  const Layer t4 = windowed(LayerKind::ConvTranspose, 4, 2, 1);
+  CHECK(input_interval(t4, Axis::Rows, {0, 1}, 8) == Interval{0, 1});
+  CHECK(input_interval(t4, Axis::Rows, {5, 6}, 8) == Interval{2, 4});  // u 6: i = 3 (j 0), 2 (j 2)
+  const Layer t1 = windowed(LayerKind::ConvTranspose, 1, 2, 0);
+  CHECK(input_interval(t1, Axis::Rows, {1, 2}, 8).empty());  // between the taps: only the bias
+  CHECK(input_interval(t1, Axis::Rows, {1, 5}, 8) == Interval{1, 3});
   // Mul by a per-channel vector: the map's own rows, the whole vector (extent 1).
   Layer mul;
   mul.kind = LayerKind::Mul;

@@ -67,6 +67,22 @@ TEST_CASE("inconsistent layers are rejected with a message naming the layer", "[
   CHECK_THROWS_AS(g.max_pool("mp", a, 2, 2, 2), ModelError);
   CHECK_THROWS_AS(g.relu("r", 42), ModelError);
   CHECK_THROWS_AS(Graph("neg", Shape{3, 0, 8}), ModelError);
+  // Transposed convolution: s*(in-1) + d*(k-1) + 1 + extra - pads; output padding below the stride.
+  Layer t;
+  t.name = "up";
+  t.kind = LayerKind::ConvTranspose;
+  t.inputs = {a};
+  t.out_channels = 6;
+  t.groups = 2;
+  t.win_h = Window{3, 2, 1, 1, -1};
+  t.win_h.extra = 1;
+  t.win_w = Window{4, 3, 0, 2, 2};
+  const int up = g.add(t);
+  CHECK(g.tensor_shape(up) == Shape{6, 16, 26});  // 2*7 + 2*1 + 1 + 1 - 1 - 1; 3*7 + 3*2 + 1 - 0 - 2
+  CHECK(g.macs(up) == 4 * 8 * 8 * 3 * 3 * 4);     // every input cell scatters a kernel per output channel of its group
+  CHECK(g.params(up) == 6 * 2 * 3 * 4);          // out x in/groups x kernel, no bias
+  t.win_h.extra = 2;
+  CHECK_THROWS_WITH(g.add(t), Catch::Contains("output padding must be below the stride"));
   // Mul broadcasts only a per-channel vector of the map's channels, in any position.
   const int v4 = g.global_avg_pool("gap", a);
   Layer m;

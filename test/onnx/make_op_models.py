@@ -180,8 +180,26 @@ def arithmetic(outdir):
     b.save(out, outdir, 11)
 
 
+def transposed(outdir):
+    """ConvTranspose as PyTorch exports it: the 2x upsampling of decoders (k3 s2 p1 output_padding
+    1, k4 s2 p1 grouped), taps that skip outputs (k1 s2), dilation, asymmetric pads, no bias."""
+    b = Builder("ops_transpose", 3, 11, 9)
+    x = b.op("Relu", [b.conv("image", 3, 8, 3, strides=[2, 2], pads=[1, 1, 1, 1])])          # 8x6x5
+    w = lambda cin, cout, kh, kw: b.const((rng.standard_normal((cin, cout, kh, kw)) / np.sqrt(cin * kh * kw)).astype(np.float32))
+    bias = lambda c: b.const(rng.uniform(-0.1, 0.1, c).astype(np.float32))
+    u = b.op("ConvTranspose", [x, w(8, 6, 3, 3), bias(6)], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1],
+             output_padding=[1, 0])                                                        # 6x12x9
+    u = b.op("Relu", [u])
+    v = b.op("ConvTranspose", [u, w(6, 2, 4, 4), bias(4)], strides=[2, 2], pads=[1, 1, 1, 1], group=2)  # 4x24x18
+    s = b.op("ConvTranspose", [b.conv(v, 4, 4, 3, strides=[3, 3]), w(4, 4, 1, 3)], strides=[2, 1], pads=[0, 2, 0, 0],
+             dilations=[1, 2])                                                             # gaps along rows
+    t = b.op("ConvTranspose", [s, w(4, 5, 3, 2), bias(5)], strides=[3, 1], pads=[0, 1, 2, 0], output_padding=[2, 0])
+    out = b.conv(b.op("LeakyRelu", [t], alpha=0.1), 5, 3, 3, pads=[1, 1, 1, 1])
+    b.save(out, outdir, 13)
+
+
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit(__doc__)
-    for make in (convs, upsampling, constants, shuffle, squeeze_excitation, arithmetic):
+    for make in (convs, upsampling, constants, shuffle, squeeze_excitation, arithmetic, transposed):
         make(sys.argv[1])

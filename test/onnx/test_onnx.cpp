@@ -355,6 +355,33 @@ TEST_CASE("each ONNX operator imports as the layer it means", "[onnx]") {
     CHECK(after.inputs.at(5) == Region{Interval{0, 1}, Interval{0, 1}});
     CHECK(after.inputs.at(0) == Region{Interval{3, 4}, Interval{1, 2}});
   }
+  SECTION("ConvTranspose keeps pads (cropping), output_padding, groups and its weight layout") {
+    OnnxBuilder b({1, 4, 5, 6});
+    auto* n = b.node("ConvTranspose", {"x", b.weight({4, 3, 3, 2}), b.weight({6})});
+    OnnxBuilder::attr(n, "strides", std::vector<std::int64_t>{2, 3});
+    OnnxBuilder::attr(n, "pads", std::vector<std::int64_t>{1, 0, 0, 1});
+    OnnxBuilder::attr(n, "output_padding", std::vector<std::int64_t>{1, 2});
+    OnnxBuilder::attr(n, "group", std::int64_t{2});
+    const Graph g = import_onnx(b.bytes(), "m");
+    REQUIRE(g.size() == 1);
+    const Layer& l = g.layer(0);
+    CHECK(l.kind == LayerKind::ConvTranspose);
+    CHECK(l.out_channels == 6);
+    CHECK(l.groups == 2);
+    CHECK((l.win_h.kernel == 3 && l.win_h.stride == 2 && l.win_h.pad == 1 && l.win_h.end_pad() == 0 && l.win_h.extra == 1));
+    CHECK((l.win_w.kernel == 2 && l.win_w.stride == 3 && l.win_w.pad == 0 && l.win_w.end_pad() == 1 && l.win_w.extra == 2));
+    CHECK(l.out == Shape{6, 2 * 4 + 3 + 1 - 1, 3 * 5 + 2 + 2 - 1});  // ONNX's output shape formula
+    CHECK(g.weights()->layers[0].weight.size() == 4 * 3 * 3 * 2);
+    auto refused = [](const char* attr, const std::string& value) {
+      OnnxBuilder r({1, 2, 4, 4});
+      auto* m = r.node("ConvTranspose", {"x", r.weight({2, 2, 3, 3})});
+      if (value.empty()) OnnxBuilder::attr(m, attr, std::vector<std::int64_t>{8, 8});
+      else OnnxBuilder::attr_s(m, attr, value);
+      return import_error(r.bytes());
+    };
+    CHECK(contains(refused("output_shape", ""), "output_shape is not supported"));
+    CHECK(contains(refused("auto_pad", "SAME_UPPER"), "auto_pad SAME_UPPER is not supported"));
+  }
   SECTION("a symbolic height and width take the size the user gives") {
     OnnxBuilder b({1, 3, 0, 0});
     b.node("Relu", {"x"});

@@ -9,14 +9,16 @@ namespace edgeplan {
 std::string layer_signature(const Graph& graph, int index) {
   const Layer& l = graph.layer(index);
   std::string s = to_string(l.kind);
-  if (l.is_windowed()) {
+  if (l.is_windowed() || l.kind == LayerKind::ConvTranspose) {
     s += " k" + std::to_string(l.win_h.kernel) + "x" + std::to_string(l.win_w.kernel) + " s" +
          std::to_string(l.win_h.stride) + "x" + std::to_string(l.win_w.stride) + " p" + std::to_string(l.win_h.pad) +
          "x" + std::to_string(l.win_w.pad);
     if (!l.win_h.symmetric() || !l.win_w.symmetric())
       s += " e" + std::to_string(l.win_h.end_pad()) + "x" + std::to_string(l.win_w.end_pad());
   }
-  if (l.kind == LayerKind::Conv)
+  if (l.kind == LayerKind::ConvTranspose && (l.win_h.extra || l.win_w.extra))
+    s += " o" + std::to_string(l.win_h.extra) + "x" + std::to_string(l.win_w.extra);
+  if (l.kind == LayerKind::Conv || l.kind == LayerKind::ConvTranspose)
     s += " d" + std::to_string(l.win_h.dilation) + "x" + std::to_string(l.win_w.dilation) + " g" +
          std::to_string(l.groups) + (l.bias ? " bias" : "");
   if (l.kind == LayerKind::Linear && l.bias) s += " bias";
@@ -46,7 +48,8 @@ const char* to_string(CostClass c) {
 
 CostClass cost_class(const Layer& l) {
   switch (l.kind) {
-    case LayerKind::Conv: return l.groups > 1 ? CostClass::Depthwise : CostClass::Conv;
+    case LayerKind::Conv:
+    case LayerKind::ConvTranspose: return l.groups > 1 ? CostClass::Depthwise : CostClass::Conv;
     case LayerKind::Linear: return CostClass::Linear;
     case LayerKind::MaxPool:
     case LayerKind::AvgPool:

@@ -84,6 +84,19 @@ AxisOwn axis_own(const Layer& layer, const Window& w, int out_extent, int in_ext
       a.m = in_extent;  // one output position reads the whole input
       std::fill(a.own.begin(), a.own.end(), a.m);
       break;
+    case LayerKind::ConvTranspose:
+      // Each input cell reaches at most `kernel` outputs per axis: mapping every output that
+      // reads something to one input it reads, no input is the image of more than `kernel`.
+      a.m = 1.0 / w.kernel;
+      for (int i = 0; i < out_extent; ++i) {
+        bool reads = false;  // some tap of output i lands on an input cell
+        for (int j = 0; j < w.kernel && !reads; ++j) {
+          const int u = i + w.pad - j * w.dilation;
+          reads = u >= 0 && u % w.stride == 0 && u / w.stride < in_extent;
+        }
+        a.own[static_cast<std::size_t>(i)] = reads ? a.m : 0.0;
+      }
+      break;
     case LayerKind::Mul:
       // A per-channel vector (extent 1) broadcast over the map: all outputs share its one
       // position, so each owns only 1/extent of it.
@@ -121,6 +134,16 @@ void mark_inputs(const Layer& layer, const Mask& out, Mask& in) {
           break;
         case LayerKind::Upsample:
           in.set(i / layer.win_h.stride, j / layer.win_w.stride);
+          break;
+        case LayerKind::ConvTranspose:  // exactly the taps that land on (i, j)
+          for (int u = 0; u < layer.win_h.kernel; ++u) {
+            const int rr = i + layer.win_h.pad - u * layer.win_h.dilation;
+            if (rr < 0 || rr % layer.win_h.stride || rr / layer.win_h.stride >= in.h) continue;
+            for (int v = 0; v < layer.win_w.kernel; ++v) {
+              const int cc = j + layer.win_w.pad - v * layer.win_w.dilation;
+              if (cc >= 0 && cc % layer.win_w.stride == 0 && cc / layer.win_w.stride < in.w) in.set(rr / layer.win_h.stride, cc / layer.win_w.stride);
+            }
+          }
           break;
         case LayerKind::Reorg:
           for (int r = i * layer.win_h.stride; r < std::min(in.h, (i + 1) * layer.win_h.stride); ++r)

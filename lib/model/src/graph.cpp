@@ -54,6 +54,16 @@ Shape Graph::infer_shape(const Layer& l) const {
       out = Shape{l.out_channels, window_output_extent(l.win_h, in.h, false), window_output_extent(l.win_w, in.w, false)};
       break;
     }
+    case LayerKind::ConvTranspose: {
+      if (l.groups <= 0 || in.c % l.groups != 0 || l.out_channels <= 0 || l.out_channels % l.groups != 0)
+        throw fail("channels not divisible by groups");
+      for (const Window* w : {&l.win_h, &l.win_w})
+        if (w->kernel <= 0 || w->stride <= 0 || w->dilation <= 0 || w->pad < 0 || w->end_pad() < 0 || w->extra < 0 ||
+            w->extra >= std::max(w->stride, w->dilation))
+          throw fail("invalid transposed-convolution window (output padding must be below the stride or the dilation)");
+      out = Shape{l.out_channels, transposed_output_extent(l.win_h, in.h), transposed_output_extent(l.win_w, in.w)};
+      break;
+    }
     case LayerKind::MaxPool:
     case LayerKind::AvgPool:
       if (l.win_h.kernel <= 0 || l.win_h.stride <= 0 || l.win_h.pad < 0 || 2 * l.win_h.pad > l.win_h.kernel ||
@@ -218,6 +228,12 @@ int Graph::linear(const std::string& name, int input, int out_features, bool bia
   return add(std::move(l));
 }
 
+int transposed_output_extent(const Window& w, int in) {
+  const long long full = static_cast<long long>(w.stride) * (in - 1) + static_cast<long long>(w.dilation) * (w.kernel - 1) + 1 + w.extra;
+  const long long out = full - w.pad - w.end_pad();
+  return out > (1LL << 30) ? (1 << 30) : static_cast<int>(out);
+}
+
 int Graph::body_end() const {
   for (int i = 0; i < size(); ++i)
     if (!layers_[static_cast<std::size_t>(i)].is_spatial()) return i;
@@ -261,6 +277,8 @@ std::int64_t Graph::macs(int index) const {
   switch (l.kind) {
     case LayerKind::Conv:
       return l.out.elements() * (in.c / l.groups) * l.win_h.kernel * l.win_w.kernel;
+    case LayerKind::ConvTranspose:  // every input cell scatters a kernel per output channel of its group
+      return in.elements() * (l.out_channels / l.groups) * l.win_h.kernel * l.win_w.kernel;
     case LayerKind::Linear:
       return std::int64_t{in.c} * l.out_channels;
     default:
@@ -273,6 +291,7 @@ std::int64_t Graph::params(int index) const {
   const Shape& in = tensor_shape(l.inputs[0]);
   switch (l.kind) {
     case LayerKind::Conv:
+    case LayerKind::ConvTranspose:
       return std::int64_t{l.out_channels} * (in.c / l.groups) * l.win_h.kernel * l.win_w.kernel +
              (l.bias ? l.out_channels : 0);
     case LayerKind::Linear:
@@ -300,7 +319,7 @@ void Graph::set_weights(std::shared_ptr<const ModelWeights> weights) {
                            std::to_string(n));
       };
       std::int64_t weight = 0, bias = 0, channels = 0;
-      if (l.kind == LayerKind::Conv) {
+      if (l.kind == LayerKind::Conv || l.kind == LayerKind::ConvTranspose) {
         weight = std::int64_t{l.out_channels} * (in.c / l.groups) * l.win_h.kernel * l.win_w.kernel;
         bias = l.bias ? l.out_channels : 0;
       } else if (l.kind == LayerKind::Linear) {

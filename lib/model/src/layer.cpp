@@ -28,6 +28,7 @@ const char* to_string(LayerKind kind) {
     case LayerKind::ChannelSlice: return "channel_slice";
     case LayerKind::ChannelShuffle: return "channel_shuffle";
     case LayerKind::Affine: return "affine";
+    case LayerKind::ConvTranspose: return "conv_transpose";
   }
   return "unknown";
 }

@@ -22,6 +22,15 @@ Interval input_interval(const Layer& layer, Axis axis, const Interval& out, int 
       in.begin = out.begin * w.stride - w.pad;
       in.end = (out.end - 1) * w.stride - w.pad + w.dilation * (w.kernel - 1) + 1;
       break;
+    case LayerKind::ConvTranspose: {
+      // Output o is position u = o + pad of the uncropped result, which input i reaches
+      // through tap j when u = i*s + j*d: i in [ceil((u - d*(k-1)) / s), floor(u / s)].
+      auto floor_div = [](long long a, long long b) { return a >= 0 ? a / b : -((-a + b - 1) / b); };
+      const long long lo = static_cast<long long>(out.begin) + w.pad - static_cast<long long>(w.dilation) * (w.kernel - 1);
+      in.begin = static_cast<int>(-floor_div(-lo, w.stride));
+      in.end = static_cast<int>(floor_div(static_cast<long long>(out.end) - 1 + w.pad, w.stride) + 1);
+      break;
+    }
     case LayerKind::Upsample:
       in.begin = out.begin / w.stride;
       in.end = (out.end - 1) / w.stride + 1;

@@ -440,6 +440,7 @@ class Importer {
     if (n.output_size() < 1 || n.output(0).empty()) throw E(where(n) + " has no output");
     const std::string& op = n.op_type();
     if (op == "Conv") return conv(n);
+    if (op == "ConvTranspose") return conv_transpose(n);
     if (op == "BatchNormalization") return batch_norm(n);
     if (op == "Relu") return unary(n, LayerKind::ReLU);
     if (op == "Sigmoid") return unary(n, LayerKind::Sigmoid);
@@ -506,6 +507,59 @@ class Importer {
     if (has_input(n, 2)) {
       const Const& b = const_input(n, 2, "bias");
       if (b.is_int || b.count() != w.dims[0]) throw E(where(n) + ": its bias must hold " + std::to_string(w.dims[0]) + " floats");
+      p.bias = take_floats(n, 2);
+      l.bias = true;
+    }
+    set_map(n, add_layer(std::move(l), std::move(p)));
+  }
+
+  // ConvTranspose as PyTorch exports it: explicit pads (cropping) and output_padding.
+  void conv_transpose(const onnx::NodeProto& n) {
+    const int x = map_input(n, 0);
+    const Const& w = const_input(n, 1, "weight");
+    if (w.is_int || w.dims.size() != 4) throw E(where(n) + ": its weight must be a float 4-D constant, got " + dims_text(w.dims));
+    const Shape& s = graph_.tensor_shape(x);
+    if (!attr_ints(n, "output_shape").empty())
+      throw E(where(n) + ": ConvTranspose with output_shape is not supported (give pads and output_padding, as PyTorch exports)");
+    const std::string ap = attr_string(n, "auto_pad", "NOTSET");
+    if (ap != "NOTSET" && ap != "VALID") throw E(where(n) + ": ConvTranspose with auto_pad " + ap + " is not supported (give pads)");
+    const std::int64_t groups = attr_int(n, "group", 1);
+    if (groups <= 0 || w.dims[0] != s.c || s.c % groups != 0)
+      throw E(where(n) + ": weight " + dims_text(w.dims) + " with group " + std::to_string(groups) + " does not fit " + std::to_string(s.c) +
+              " input channels");
+    std::vector<std::int64_t> kernel = attr_ints(n, "kernel_shape");
+    if (kernel.empty()) kernel = {w.dims[2], w.dims[3]};
+    if (kernel.size() != 2 || kernel[0] != w.dims[2] || kernel[1] != w.dims[3]) throw E(where(n) + ": kernel_shape disagrees with the weight's shape");
+    std::vector<std::int64_t> strides = attr_ints(n, "strides"), dil = attr_ints(n, "dilations"), pads = attr_ints(n, "pads"),
+                              extra = attr_ints(n, "output_padding");
+    if (strides.empty()) strides = {1, 1};
+    if (dil.empty()) dil = {1, 1};
+    if (pads.empty() || ap == "VALID") pads = {0, 0, 0, 0};
+    if (extra.empty()) extra = {0, 0};
+    if (strides.size() != 2 || dil.size() != 2 || pads.size() != 4 || extra.size() != 2)
+      throw E(where(n) + ": strides, dilations, pads or output_padding do not fit a 2-D window");
+    for (auto v : {kernel[0], kernel[1], strides[0], strides[1], dil[0], dil[1]})
+      if (v <= 0 || v > (1 << 16)) throw E(where(n) + ": kernel, strides and dilations must be positive");
+    for (auto v : {pads[0], pads[1], pads[2], pads[3], extra[0], extra[1]})
+      if (v < 0 || v > (1 << 16)) throw E(where(n) + ": pads and output_padding must be non-negative");
+    Layer l;
+    l.name = layer_name(n);
+    l.kind = LayerKind::ConvTranspose;
+    l.inputs = {x};
+    for (int a = 0; a < 2; ++a) {
+      Window& wi = a == 0 ? l.win_h : l.win_w;
+      const std::size_t k = static_cast<std::size_t>(a);
+      wi = Window{static_cast<int>(kernel[k]), static_cast<int>(strides[k]), static_cast<int>(pads[k]), static_cast<int>(dil[k]),
+                  static_cast<int>(pads[k + 2])};
+      wi.extra = static_cast<int>(extra[k]);
+    }
+    l.groups = static_cast<int>(groups);
+    l.out_channels = static_cast<int>(w.dims[1] * groups);
+    LayerParams p;
+    p.weight = take_floats(n, 1);
+    if (has_input(n, 2)) {
+      const Const& b = const_input(n, 2, "bias");
+      if (b.is_int || b.count() != l.out_channels) throw E(where(n) + ": its bias must hold " + std::to_string(l.out_channels) + " floats");
       p.bias = take_floats(n, 2);
       l.bias = true;
     }
@@ -1177,7 +1231,7 @@ class Importer {
 
 const std::vector<std::string>& onnx_supported_ops() {
   static const std::vector<std::string> ops = {
-      "Add", "AveragePool", "BatchNormalization", "Cast (constants)", "Clip", "Concat", "Constant", "Div (by a constant)", "Dropout", "Flatten",
+      "Add", "AveragePool", "BatchNormalization", "Cast (constants)", "Clip", "Concat", "Constant", "ConvTranspose (pads, output_padding)", "Div (by a constant)", "Dropout", "Flatten",
       "Gather (constants)", "Gemm", "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "MatMul",
       "MaxPool", "Mul", "Pad (zero, before Conv)", "ReduceMean (H, W)", "Relu", "Reshape (flatten, pixel-unshuffle, channel shuffle)",
       "Resize (nearest, integer factors)", "Shape", "Sigmoid", "Slice (channels)", "Split (channels)", "Sub", "Sum",

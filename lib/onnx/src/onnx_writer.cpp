@@ -153,6 +153,16 @@ void OnnxWriter::full_layer(const Graph& g, const ModelWeights& w, int i, const 
   if (l.moves_channels()) return channel_op(l, in[0], out, s.c, s.h, s.w);
   if (l.is_pointwise()) return activation(l, p, in[0], out, s.c);
   switch (l.kind) {
+    case LayerKind::ConvTranspose: {
+      std::vector<std::string> args = {in[0], init_float(pre + ".weight", p.weight, {s.c, l.out_channels / l.groups, l.win_h.kernel, l.win_w.kernel})};
+      if (l.bias) args.push_back(init_float(pre + ".bias", p.bias, {l.out_channels}));
+      auto* n = node("ConvTranspose", name, args, out);
+      window(n);
+      ints(n, "dilations", {l.win_h.dilation, l.win_w.dilation});
+      ints(n, "output_padding", {l.win_h.extra, l.win_w.extra});
+      integer(n, "group", l.groups);
+      return;
+    }
     case LayerKind::Conv: {
       std::vector<std::string> args = {in[0], init_float(pre + ".weight", p.weight, {l.out_channels, s.c / l.groups, l.win_h.kernel, l.win_w.kernel})};
       if (l.bias) args.push_back(init_float(pre + ".bias", p.bias, {l.out_channels}));
@@ -236,6 +246,44 @@ std::string OnnxWriter::crop(const std::string& name, const Region& have, const 
   return out;
 }
 
+void OnnxWriter::transposed_region(const Layer& l, const LayerParams& p, const Shape& s, const std::string& in, const Region& have,
+                                   const Region& want, const std::string& out) {
+  // The transposed convolution of exactly the input cells that reach `want` (no cropping, no
+  // output padding), cut to `want`, zeros where no input reaches, then the bias.
+  const std::string pre = fresh(l.name);
+  const std::int64_t h = want.rows.size(), wd = want.cols.size();
+  const Region need{input_interval(l, Axis::Rows, want.rows, s.h), input_interval(l, Axis::Cols, want.cols, s.w)};
+  const int row0 = need.rows.begin * l.win_h.stride - l.win_h.pad, col0 = need.cols.begin * l.win_w.stride - l.win_w.pad;
+  const Interval r = need.empty() ? Interval{} : intersect(want.rows, Interval{row0, row0 + (need.rows.size() - 1) * l.win_h.stride + l.win_h.dilation * (l.win_h.kernel - 1) + 1});
+  const Interval c = need.empty() ? Interval{} : intersect(want.cols, Interval{col0, col0 + (need.cols.size() - 1) * l.win_w.stride + l.win_w.dilation * (l.win_w.kernel - 1) + 1});
+  std::vector<float> bias = p.bias.empty() ? std::vector<float>(static_cast<std::size_t>(l.out_channels), 0.0f) : p.bias;
+  if (r.empty() || c.empty()) {  // no input reaches these cells: the bias alone
+    std::vector<float> v;
+    for (float b : bias) v.insert(v.end(), static_cast<std::size_t>(h * wd), b);
+    node("Identity", l.name, {init_float(pre + ".bias_only", v, {1, l.out_channels, h, wd})}, out);
+    return;
+  }
+  const std::string y = fresh(pre + ".scatter");
+  auto* n = node("ConvTranspose", fresh(l.name),
+                 {crop(in, have, need), init_float(pre + ".weight", p.weight, {s.c, l.out_channels / l.groups, l.win_h.kernel, l.win_w.kernel})}, y);
+  ints(n, "kernel_shape", {l.win_h.kernel, l.win_w.kernel});
+  ints(n, "strides", {l.win_h.stride, l.win_w.stride});
+  ints(n, "dilations", {l.win_h.dilation, l.win_w.dilation});
+  integer(n, "group", l.groups);
+  const Interval full_r{row0, row0 + (need.rows.size() - 1) * l.win_h.stride + l.win_h.dilation * (l.win_h.kernel - 1) + 1};
+  const Interval full_c{col0, col0 + (need.cols.size() - 1) * l.win_w.stride + l.win_w.dilation * (l.win_w.kernel - 1) + 1};
+  std::string cut = crop(y, Region{full_r, full_c}, Region{r, c});
+  if (r != want.rows || c != want.cols) {
+    const std::string padded = fresh(pre + ".padded");
+    node("Pad", fresh(l.name),
+         {cut, init_int(fresh(pre + ".pads"), {0, 0, r.begin - want.rows.begin, c.begin - want.cols.begin, 0, 0, want.rows.end - r.end,
+                                                want.cols.end - c.end})},
+         padded);
+    cut = padded;
+  }
+  node("Add", l.name, {cut, init_float(pre + ".bias", bias, {1, l.out_channels, 1, 1})}, out);
+}
+
 void OnnxWriter::region_layer(const Graph& g, const ModelWeights& w, int i, const std::vector<std::string>& in,
                               const std::vector<Region>& have, const Region& want, const std::string& out) {
   const Layer& l = g.layer(i);
@@ -244,6 +292,7 @@ void OnnxWriter::region_layer(const Graph& g, const ModelWeights& w, int i, cons
   const std::string pre = fresh(l.name);
   if (l.moves_channels()) return channel_op(l, crop(in[0], have[0], want), out, s.c, want.rows.size(), want.cols.size());
   if (l.is_pointwise()) return activation(l, p, crop(in[0], have[0], want), out, s.c);
+  if (l.kind == LayerKind::ConvTranspose) return transposed_region(l, p, s, in[0], have[0], want, out);
   if (l.is_windowed()) {
     // The window over `want` reads virtual cells [b, e) per axis; the real ones are cut out,
     // the rest is padding, which exists only beyond the true border of the map.

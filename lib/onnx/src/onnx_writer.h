@@ -48,6 +48,9 @@ class OnnxWriter {
  private:
   std::string fresh(const std::string& base) { return base + "." + std::to_string(++count_); }
   void activation(const Layer& l, const LayerParams& p, const std::string& in, const std::string& out, int channels);
+  // Region `want` of a transposed convolution from `in` (holding `have` of its input).
+  void transposed_region(const Layer& l, const LayerParams& p, const Shape& s, const std::string& in, const Region& have,
+                         const Region& want, const std::string& out);
   // A channel slice or shuffle of a [1, channels, h, w] tensor.
   void channel_op(const Layer& l, const std::string& in, const std::string& out, std::int64_t channels, std::int64_t h, std::int64_t w);
 

@@ -51,9 +51,9 @@ std::string part_model(const Graph& g, const ModelWeights& w, const FlowTask& t,
     if (want.empty()) continue;
     std::vector<std::string> ins;
     std::vector<Region> haves;
-    for (int i : g.layer(l).inputs) {
-      ins.push_back(name.at(i));
-      haves.push_back(have.at(i));
+    for (int i : g.layer(l).inputs) {  // absent: none of it is needed (a transposed convolution's gaps)
+      ins.push_back(name.count(i) ? name.at(i) : "");
+      haves.push_back(have.count(i) ? have.at(i) : Region{});
     }
     name[l] = "l" + std::to_string(l);
     out.region_layer(g, w, l, ins, haves, want, name[l]);

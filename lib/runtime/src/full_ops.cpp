@@ -7,9 +7,11 @@ namespace F = torch::nn::functional;
 
 torch::Tensor run_layer_full(const Layer& l, const LayerWeights& w, const std::vector<torch::Tensor>& in) {
   const torch::Tensor& x = in.at(0);
-  if ((l.kind == LayerKind::MaxPool || l.kind == LayerKind::AvgPool) && (!l.win_h.symmetric() || !l.win_w.symmetric())) {
-    // libtorch pools pad symmetrically only: the region kernel (explicit border padding and
-    // divisors) computes the whole map; ONNX Runtime checks it (test_onnx).
+  if ((l.kind == LayerKind::MaxPool || l.kind == LayerKind::AvgPool || l.kind == LayerKind::ConvTranspose) &&
+      (!l.win_h.symmetric() || !l.win_w.symmetric())) {
+    // libtorch pools pad (and transposed convolutions crop) symmetrically only: the region
+    // kernel (explicit border padding and divisors) computes the whole map; ONNX Runtime
+    // checks it (test_onnx).
     const Shape s{static_cast<int>(x.size(1)), static_cast<int>(x.size(2)), static_cast<int>(x.size(3))};
     return run_layer_region(l, w, {Slice{x, full_region(s)}}, {s}, full_region(l.out));
   }
@@ -61,6 +63,9 @@ torch::Tensor run_layer_full(const Layer& l, const LayerWeights& w, const std::v
     case LayerKind::Flatten: return x.reshape({1, -1, 1, 1});
     case LayerKind::Linear:
       return torch::linear(x.reshape({1, -1}), w.weight, w.bias).reshape({1, -1, 1, 1});
+    case LayerKind::ConvTranspose:
+      return torch::conv_transpose2d(x, w.weight, w.bias, {l.win_h.stride, l.win_w.stride}, {l.win_h.pad, l.win_w.pad},
+                                     {l.win_h.extra, l.win_w.extra}, l.groups, {l.win_h.dilation, l.win_w.dilation});
   }
   throw std::logic_error("unhandled layer kind");
 }

@@ -42,6 +42,9 @@ LayerWeights stored_layer_weights(const Graph& graph, int i) {
   if (l.kind == LayerKind::Conv) {
     w.weight = from_values(p.weight, {l.out_channels, in.c / l.groups, l.win_h.kernel, l.win_w.kernel});
     w.bias = from_values(p.bias, {l.out_channels});
+  } else if (l.kind == LayerKind::ConvTranspose) {  // ONNX and PyTorch: [in, out / groups, kh, kw]
+    w.weight = from_values(p.weight, {in.c, l.out_channels / l.groups, l.win_h.kernel, l.win_w.kernel});
+    w.bias = from_values(p.bias, {l.out_channels});
   } else if (l.kind == LayerKind::Linear) {
     w.weight = from_values(p.weight, {l.out_channels, in.c});
     w.bias = from_values(p.bias, {l.out_channels});
@@ -76,6 +79,11 @@ LayerWeights make_layer_weights(const Graph& graph, int i, std::uint64_t seed) {
     const int fan_in = in.c / l.groups * l.win_h.kernel * l.win_w.kernel;
     const float b = std::sqrt(6.0f / static_cast<float>(fan_in));
     w.weight = seeded_uniform(base + 1, {l.out_channels, in.c / l.groups, l.win_h.kernel, l.win_w.kernel}, -b, b);
+    if (l.bias) w.bias = seeded_uniform(base + 2, {l.out_channels}, -0.1f, 0.1f);
+  } else if (l.kind == LayerKind::ConvTranspose) {
+    const int fan_in = in.c / l.groups * l.win_h.kernel * l.win_w.kernel;
+    const float b = std::sqrt(6.0f / static_cast<float>(fan_in));
+    w.weight = seeded_uniform(base + 1, {in.c, l.out_channels / l.groups, l.win_h.kernel, l.win_w.kernel}, -b, b);
     if (l.bias) w.bias = seeded_uniform(base + 2, {l.out_channels}, -0.1f, 0.1f);
   } else if (l.kind == LayerKind::Linear) {
     const float b = std::sqrt(6.0f / static_cast<float>(in.c));

@@ -58,7 +58,11 @@ std::map<int, Slice> ModelState::run_part(const VolumeRegions& vr, const std::ma
     std::vector<Slice> ins;
     std::vector<Shape> shapes;
     for (int t : layer.inputs) {
-      ins.push_back(vr.range.contains(t) ? produced.at(t) : inputs.at(t));
+      // Nothing of t is needed (a transposed convolution's output between its taps reads no
+      // input): an empty slice, which the layer does not read.
+      const std::map<int, Slice>& from = vr.range.contains(t) ? produced : inputs;
+      const auto it = from.find(t);
+      ins.push_back(it != from.end() ? it->second : Slice{});
       shapes.push_back(graph.tensor_shape(t));
     }
     torch::Tensor y = run_layer_region(layer, weights[static_cast<std::size_t>(l)], ins, shapes, out);

@@ -69,6 +69,26 @@ torch::Tensor run_layer_region(const Layer& l, const LayerWeights& w, const std:
       torch::Tensor div = torch::outer(avg_divisors(l, l.win_h, out.rows, s.h), avg_divisors(l, l.win_w, out.cols, s.w));
       return sum / div.unsqueeze(0).unsqueeze(0);
     }
+    case LayerKind::ConvTranspose: {
+      // The transposed convolution of exactly the input cells that reach `out` (no cropping,
+      // no output padding), placed at its position; outputs no input reaches hold the bias.
+      const Region need{input_interval(l, Axis::Rows, out.rows, s.h), input_interval(l, Axis::Cols, out.cols, s.w)};
+      torch::Tensor y = torch::zeros({1, l.out_channels, out.rows.size(), out.cols.size()}, w.weight.options());
+      if (!need.empty()) {
+        const torch::Tensor full = torch::conv_transpose2d(crop(x, need), w.weight, {}, {l.win_h.stride, l.win_w.stride}, {0, 0},
+                                                           {0, 0}, l.groups, {l.win_h.dilation, l.win_w.dilation});
+        // full's cell (0, 0) is output (row0, col0).
+        const int row0 = need.rows.begin * l.win_h.stride - l.win_h.pad, col0 = need.cols.begin * l.win_w.stride - l.win_w.pad;
+        const Interval r = intersect(out.rows, Interval{row0, row0 + static_cast<int>(full.size(2))});
+        const Interval c = intersect(out.cols, Interval{col0, col0 + static_cast<int>(full.size(3))});
+        if (!r.empty() && !c.empty())
+          y.narrow(2, r.begin - out.rows.begin, r.size())
+              .narrow(3, c.begin - out.cols.begin, c.size())
+              .copy_(full.narrow(2, r.begin - row0, r.size()).narrow(3, c.begin - col0, c.size()));
+      }
+      if (w.bias.defined()) y += w.bias.reshape({1, -1, 1, 1});
+      return y;
+    }
     case LayerKind::Upsample: {
       const Region need{input_interval(l, Axis::Rows, out.rows, s.h), input_interval(l, Axis::Cols, out.cols, s.w)};
       torch::Tensor y = crop(x, need).repeat_interleave(l.win_h.stride, 2).repeat_interleave(l.win_w.stride, 3);

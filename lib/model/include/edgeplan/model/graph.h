@@ -97,6 +97,9 @@ class Graph {
 
 // Output extent of a sliding window over `in` cells, PyTorch's rule (ceil mode included).
 int window_output_extent(const Window& w, int in, bool ceil_mode);
+// Output extent of a transposed convolution over `in` cells (ONNX / PyTorch):
+// stride * (in - 1) + dilation * (kernel - 1) + 1 + extra - pad - end_pad.
+int transposed_output_extent(const Window& w, int in);
 
 // Positions p in (0, body_end) where exactly one tensor crosses from layers < p to >= p:
 // the places a volume boundary costs one feature map (between blocks, along chains).

@@ -31,6 +31,7 @@ enum class LayerKind {
   ChannelSlice,     // channels [channel_begin, channel_begin + out_channels) of the input (ONNX Split / Slice)
   ChannelShuffle,   // ShuffleNet's shuffle: C = groups x C/g, transposed to C/g x groups
   Affine,           // x * scale[c] + shift[c]: an ONNX Mul / Add / Sub by a per-channel constant
+  ConvTranspose,    // transposed convolution (ONNX ConvTranspose): pads crop the output, extra adds to its end
 };
 
 const char* to_string(LayerKind kind);
@@ -45,6 +46,7 @@ struct Window {
   int pad = 0;       // zero (or -inf for max pool) padding before the first cell
   int dilation = 1;
   int pad_end = -1;  // padding after the last cell; -1: the same as `pad` (symmetric)
+  int extra = 0;     // ConvTranspose only: output_padding, cells added after the last
 
   int end_pad() const { return pad_end < 0 ? pad : pad_end; }
   bool symmetric() const { return end_pad() == pad; }
@@ -55,13 +57,13 @@ struct Layer {
   LayerKind kind = LayerKind::ReLU;
   std::vector<int> inputs;  // tensor ids (kModelInput or earlier layer indices)
 
-  // Sliding-window parameters per axis (Conv, MaxPool, AvgPool); stride is the factor
-  // for Upsample and Reorg.
+  // Sliding-window parameters per axis (Conv, MaxPool, AvgPool, ConvTranspose); stride is
+  // the factor for Upsample and Reorg.
   Window win_h, win_w;
-  int out_channels = 0;        // Conv, Linear, ChannelSlice
+  int out_channels = 0;        // Conv, ConvTranspose, Linear, ChannelSlice
   int channel_begin = 0;       // ChannelSlice
-  int groups = 1;              // Conv, ChannelShuffle
-  bool bias = false;           // Conv, Linear
+  int groups = 1;              // Conv, ConvTranspose, ChannelShuffle
+  bool bias = false;           // Conv, ConvTranspose, Linear
   bool ceil_mode = false;      // MaxPool, AvgPool
   bool count_include_pad = true;  // AvgPool
   float alpha = 0.0f;          // LeakyReLU slope; HardSigmoid alpha; Clip minimum
