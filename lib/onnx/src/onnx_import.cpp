@@ -8,6 +8,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <type_traits>
 
 #include "edgeplan/onnx/onnx_model.h"
 
@@ -226,50 +227,35 @@ class Importer {
     auto need_count = [&](int have) {
       if (have != n) throw E(what + " holds " + std::to_string(have) + " values, its shape " + dims_text(c.dims) + " needs " + std::to_string(n));
     };
-    switch (t.data_type()) {
-      case onnx::TensorProto::FLOAT:
-        if (t.has_raw_data()) {
-          need_raw(4);
-          c.f.resize(static_cast<std::size_t>(n));
-          if (n) std::memcpy(c.f.data(), raw.data(), raw.size());
+    // Raw little-endian bytes of type Raw, or the typed repeated field, into `out`.
+    auto fill = [&](auto raw_type, const auto& typed, auto& out) {
+      using Raw = decltype(raw_type);
+      using Out = typename std::remove_reference_t<decltype(out)>::value_type;
+      if (t.has_raw_data()) {
+        need_raw(sizeof(Raw));
+        if constexpr (std::is_same_v<Raw, Out>) {
+          out.resize(static_cast<std::size_t>(n));
+          if (n) std::memcpy(out.data(), raw.data(), raw.size());
         } else {
-          need_count(t.float_data_size());
-          c.f.assign(t.float_data().begin(), t.float_data().end());
-        }
-        break;
-      case onnx::TensorProto::DOUBLE:
-        if (t.has_raw_data()) {
-          need_raw(8);
-          std::vector<double> d(static_cast<std::size_t>(n));
+          std::vector<Raw> d(static_cast<std::size_t>(n));
           if (n) std::memcpy(d.data(), raw.data(), raw.size());
-          c.f.assign(d.begin(), d.end());
-        } else {
-          need_count(t.double_data_size());
-          c.f.assign(t.double_data().begin(), t.double_data().end());
+          out.assign(d.begin(), d.end());
         }
-        break;
+      } else {
+        need_count(typed.size());
+        out.assign(typed.begin(), typed.end());
+      }
+    };
+    switch (t.data_type()) {
+      case onnx::TensorProto::FLOAT: fill(float{}, t.float_data(), c.f); break;
+      case onnx::TensorProto::DOUBLE: fill(double{}, t.double_data(), c.f); break;
       case onnx::TensorProto::INT64:
         c.is_int = true;
-        if (t.has_raw_data()) {
-          need_raw(8);
-          c.i.resize(static_cast<std::size_t>(n));
-          if (n) std::memcpy(c.i.data(), raw.data(), raw.size());
-        } else {
-          need_count(t.int64_data_size());
-          c.i.assign(t.int64_data().begin(), t.int64_data().end());
-        }
+        fill(std::int64_t{}, t.int64_data(), c.i);
         break;
       case onnx::TensorProto::INT32:
         c.is_int = true;
-        if (t.has_raw_data()) {
-          need_raw(4);
-          std::vector<std::int32_t> d(static_cast<std::size_t>(n));
-          if (n) std::memcpy(d.data(), raw.data(), raw.size());
-          c.i.assign(d.begin(), d.end());
-        } else {
-          need_count(t.int32_data_size());
-          c.i.assign(t.int32_data().begin(), t.int32_data().end());
-        }
+        fill(std::int32_t{}, t.int32_data(), c.i);
         break;
       default:
         throw E(what + " has element type " + std::to_string(t.data_type()) + "; edgeplan reads float32, float64, int32 and int64 constants");

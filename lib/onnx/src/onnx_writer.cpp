@@ -139,6 +139,13 @@ void OnnxWriter::channel_op(const Layer& l, const std::string& in, const std::st
   node("Reshape", l.name, {t5, init_int(fresh(pre + ".shape4"), {1, channels, h, w})}, out);
 }
 
+std::vector<std::int64_t> OnnxWriter::output_dims(const Graph& g, int i) {
+  const Shape& o = g.layer(i).out;
+  for (int t = i; t != kModelInput; t = g.layer(t).inputs[0])
+    if (g.layer(t).kind == LayerKind::Flatten || g.layer(t).kind == LayerKind::Linear) return {1, o.c};
+  return {1, o.c, o.h, o.w};
+}
+
 void OnnxWriter::full_layer(const Graph& g, const ModelWeights& w, int i, const std::vector<std::string>& in,
                             const std::string& out) {
   const Layer& l = g.layer(i);

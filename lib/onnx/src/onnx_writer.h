@@ -34,6 +34,10 @@ class OnnxWriter {
   static void real(onnx::NodeProto* n, const char* name, float v);
   static void text(onnx::NodeProto* n, const char* name, const std::string& v);
 
+  // ONNX dims of layer `i`'s output as whole-layer export writes it: [1, N] once a flatten or
+  // fully connected layer has run (along first inputs), [1, C, H, W] before.
+  static std::vector<std::int64_t> output_dims(const Graph& g, int i);
+
   // Layer `i` over whole maps, reading `inputs` (one name per layer input), writing `out`.
   void full_layer(const Graph& g, const ModelWeights& w, int i, const std::vector<std::string>& inputs, const std::string& out);
 

@@ -79,17 +79,14 @@ std::string tail_model(const Graph& g, const ModelWeights& w, const FlowTask& t,
     name[tensor] = in_name(tensor);
   }
   const int last = t.layers.last - 1;
-  std::map<int, bool> vector;  // [1, N] after flatten / fully connected, as export_onnx writes it
   for (int l = t.layers.first; l <= last; ++l) {
     std::vector<std::string> ins;
     for (int i : g.layer(l).inputs) ins.push_back(name.at(i));
     name[l] = l == last ? out_name(l) : "l" + std::to_string(l);
     out.full_layer(g, w, l, ins, name[l]);
-    const Layer& layer = g.layer(l);
-    vector[l] = layer.kind == LayerKind::Flatten || layer.kind == LayerKind::Linear || vector[layer.inputs[0]];
   }
   const Shape& o = g.layer(last).out;
-  out.output(out_name(last), vector[last] ? std::vector<std::int64_t>{1, o.c} : std::vector<std::int64_t>{1, o.c, o.h, o.w});
+  out.output(out_name(last), detail::OnnxWriter::output_dims(g, last));
   entry["outputs"].push_back(tensor_ref(out_name(last), last, full_region(o), o.c));
   return out.serialize();
 }
