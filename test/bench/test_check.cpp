@@ -17,7 +17,7 @@ PlannerResult row(const std::string& planner, double ms, double single_ms) {
 
 BenchResults one(std::vector<PlannerResult> planners) {
   BenchResults r;
-  r.scenarios.push_back(ScenarioResult{"s", "g", "", std::move(planners)});
+  r.scenarios.push_back(ScenarioResult{"s", "g", "", std::move(planners), "m 3x8x8", ""});
   return r;
 }
 
@@ -70,7 +70,7 @@ TEST_CASE("check_against: opt slower than any other planner fails, an invalid pl
 TEST_CASE("geometric means and speedups", "[bench]") {
   CHECK(geometric_mean({}) == 0);
   CHECK(geometric_mean({2, 8}) == Approx(4));
-  ScenarioResult s{"s", "g", "", {row("single", 10, 0), row("aofl", 5, 0), row("opt", 4, 0)}};
+  ScenarioResult s{"s", "g", "", {row("single", 10, 0), row("aofl", 5, 0), row("opt", 4, 0)}, "m 3x8x8", ""};
   fill_speedups(s);
   CHECK(s.planners[1].speedup_vs_single == Approx(2));
   CHECK(s.planners[2].speedup_vs_single == Approx(2.5));

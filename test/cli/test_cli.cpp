@@ -363,6 +363,20 @@ TEST_CASE("export, infer and --model FILE.onnx: a plan of an imported model, bad
                  "export -o " + tmp / "p3"});
   // The zoo model at the same size is another model: its scenario refuses the plan.
   CHECK(run("simulate --scenario " + scenario + " --model resnet18 --input 3x64x64 --plan " + tmp / "plan.json").code != 0);
+  // bench: a suite whose scenario names the ONNX file (relative to the scenario).
+  auto scn = nlohmann::json::parse(read_text(scenario));
+  scn["model"] = {{"onnx", "res.onnx"}};
+  for (auto& d : scn["devices"])
+    if (d.contains("profile")) d["profile"] = std::string(EDGEPLAN_SOURCE_DIR) + "/benchmarks/scenarios/" + d["profile"].get<std::string>();
+  write(tmp / "onnx-scenario.json", scn.dump());
+  write(tmp / "onnx-suite.json", R"({"format": "edgeplan.suite/v1", "planners": ["single", "opt"],
+      "scenarios": [{"scenario": "onnx-scenario.json", "group": "onnx", "quick": true}]})");
+  const Run b = run("bench --suite " + tmp / "onnx-suite.json" + " -o " + tmp / "bench.json");
+  INFO(b.out);
+  CHECK(b.code == 0);
+  const auto bench = nlohmann::json::parse(read_text(tmp / "bench.json"));
+  CHECK(bench["scenarios"][0]["model"] == "res 3x64x64");
+  CHECK(bench["scenarios"][0]["model_sha256"].get<std::string>().size() == 64);
 
   write(tmp / "short.f32", "abcd");
   write(tmp / "bad.onnx", "not a model");

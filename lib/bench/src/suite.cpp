@@ -121,7 +121,11 @@ std::string results_to_json(const BenchResults& r, const std::string& provenance
                     {"planning_ms", p.planning_ms},
                     {"valid", p.valid},
                     {"error", p.error}});
-    j["scenarios"].push_back({{"name", s.name}, {"group", s.group}, {"planners", ps}});
+    nlohmann::ordered_json sj = {{"name", s.name}, {"group", s.group}};
+    if (!s.model.empty()) sj["model"] = s.model;
+    if (!s.model_sha256.empty()) sj["model_sha256"] = s.model_sha256;
+    sj["planners"] = ps;
+    j["scenarios"].push_back(sj);
   }
   j["geomean_speedup_vs_single"] = r.geomean_vs_single;
   j["geomean_speedup_vs_best_baseline"] = r.geomean_vs_best_baseline;

@@ -12,7 +12,7 @@ namespace edgeplan {
 ScenarioResult evaluate_planners(const Scenario& s, const Simulator& sim, const std::vector<std::string>& planners,
                                  const std::function<void(const std::string&)>& done) {
   const PlanningContext ctx = PlanningContext::of(s, sim);
-  ScenarioResult sr{s.name, "", "", {}};
+  ScenarioResult sr{s.name, "", "", {}, s.graph.name() + " " + to_string(s.graph.input_shape()), s.graph.origin().sha256};
   for (const std::string& name : planners) {
     PlannerResult r;
     r.planner = name;

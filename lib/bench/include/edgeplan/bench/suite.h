@@ -44,6 +44,8 @@ struct PlannerResult {
 struct ScenarioResult {
   std::string name, group, path;
   std::vector<PlannerResult> planners;
+  // The model planned: "name CxHxW", and for an imported model its file's SHA-256.
+  std::string model, model_sha256;
 };
 
 struct BenchResults {
