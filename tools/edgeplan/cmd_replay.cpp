@@ -19,6 +19,7 @@
 #include "edgeplan/replay/network_emulation.h"
 #include "edgeplan/replay/rank.h"
 #include "edgeplan/replay/replay_report.h"
+#include "edgeplan/runtime/wire_format.h"
 #include "edgeplan/report/gantt_svg.h"
 
 namespace edgeplan::cli {
@@ -41,8 +42,11 @@ std::string absolute(const std::string& path) {
 
 void print_report(const ReplayReport& r, const std::string& plan_path) {
   std::printf("replay of %s (%s) on %zu ranks, %s\n", plan_path.c_str(), r.model.c_str(), r.devices.size(), r.network.c_str());
-  std::printf("%d timed repeats after %d warm-up(s), %d libtorch thread(s) per rank; every repeat exact: max relative error %.2e (limit 1e-4)\n",
-              r.repeat, r.warmup, r.threads, r.max_rel_error);
+  const bool fp32 = r.wire.activations == ElementType::F32;
+  std::printf("messages carry %s; %d timed repeats after %d warm-up(s), %d libtorch thread(s) per rank\n", r.wire.summary().c_str(),
+              r.repeat, r.warmup, r.threads);
+  std::printf("every repeat exact: max relative error %.2e (limit 1e-4) against %s\n", r.max_rel_error,
+              fp32 ? "the monolithic run" : "the same plan run in one process with the same fp16 roundings");
   std::printf("end-to-end latency: predicted %.1f ms, measured median %.1f ms (p10 %.1f ms, p90 %.1f ms); error %+.1f%% of measured\n",
               r.predicted.latency_ms, r.measured.median_ms, r.measured.p10_ms, r.measured.p90_ms, 100 * r.error());
   std::printf("%-16s %21s %21s %21s %21s\n", "device", "compute ms pred/meas", "send ms pred/meas", "receive ms pred/meas",
@@ -60,11 +64,11 @@ int cmd_replay(const ReplayArgs& a) {
   const Scenario s = load_scenario_file(a.scenario);
   const Plan plan = load_plan_file(a.plan);
   check_plan_for(plan, s, a.plan);
-  // The CPU executor computes and sends fp32; a scenario of another precision would replay
-  // other bytes than it predicts.
-  if (s.elements.activations != ElementType::F32 || s.elements.input != ElementType::F32)
-    throw Error(a.scenario + ": replay runs fp32 only (the CPU executor), this scenario is " + s.elements.summary() +
-                "; set \"precision\": {\"activations\": \"fp32\", \"input\": \"fp32\"}");
+  // The CPU executor computes in fp32 and sends what the scenario's deployment sends: fp32 or
+  // fp16 activations, a float or 8-bit image. int8 would need quantization scales.
+  if (!wire_supported(s.elements.activations) || s.elements.activations == ElementType::U8 || !wire_supported(s.elements.input))
+    throw Error(a.scenario + ": replay sends fp32 or fp16 activations and a float or uint8 image; this scenario is " +
+                s.elements.summary());
   // Ranks: the plan's devices plus where the image starts and the result ends, in scenario order.
   ReplayJob job;
   std::vector<int> scenario_index;
@@ -84,6 +88,7 @@ int cmd_replay(const ReplayArgs& a) {
   job.repeat = a.repeat;
   job.warmup = a.warmup;
   job.threads = a.threads;
+  job.wire = s.elements;
   job.pin = !a.no_pin;
   // A device profiled under a CPU quota (a slower device) replays under the same quota.
   for (int d : scenario_index) job.cpu_quota.push_back(s.devices[static_cast<std::size_t>(d)].profile.cpu_quota);
@@ -115,7 +120,7 @@ int cmd_replay(const ReplayArgs& a) {
     }
   const Dataflow flow = compile_dataflow(s.graph, plan, job.devices, job.input_device, job.output_device);
   const JobResult result = run_replay_job(job);
-  ReplayReport report = build_replay_report(flow, result, predicted, s.device_ids(), a.warmup);
+  ReplayReport report = build_replay_report(flow, result, predicted, s.device_ids(), a.warmup, s.elements);
   report.scenario_path = a.scenario;
   report.plan_path = a.plan;
   report.model = s.graph.name() + " " + to_string(s.graph.input_shape());
@@ -191,6 +196,9 @@ Runner add_replay_rank(CLI::App& app) {
   cmd->add_option("--core", o->core)->check(CLI::Range(-1, 4095));
   cmd->add_option("--cpu-group", o->cpu_group);
   cmd->add_option("--inject-fault", *fault);
+  auto activations = std::make_shared<std::string>("fp32"), encoding = std::make_shared<std::string>("fp32");
+  cmd->add_option("--activations", *activations);
+  cmd->add_option("--input-encoding", *encoding);
   return [=] {
     RankOptions opt = *o;
     opt.devices = split_commas(*devices);
@@ -202,6 +210,11 @@ Runner add_replay_rank(CLI::App& app) {
     opt.input_device = index(*input);
     opt.output_device = index(*output);
     opt.fault = parse_fault(*fault);
+    for (auto [text, type] : {std::pair{activations.get(), &opt.wire.activations}, std::pair{encoding.get(), &opt.wire.input}}) {
+      const std::optional<ElementType> t = parse_element_type(*text);
+      if (!t || !wire_supported(*t)) throw Error("replay-rank: no wire format '" + *text + "'");
+      *type = *t;
+    }
     for (const std::string& b : split_commas(*sizes)) opt.calibrate_bytes.push_back(std::stoll(b));
     if (opt.plan_path.empty() && opt.calibrate_bytes.empty()) throw Error("replay-rank needs --plan or --calibrate-bytes");
     return run_replay_rank(opt);

@@ -89,7 +89,8 @@ std::vector<std::string> rank_command(const ReplayJob& job, const std::string& d
                                            "--input-device", job.devices[static_cast<std::size_t>(job.input_device)],
                                 "--output-device", job.devices[static_cast<std::size_t>(job.output_device)],
                                 "--dir", dir, "--repeat", std::to_string(job.repeat), "--warmup", std::to_string(job.warmup),
-                                "--threads", std::to_string(job.threads), "--stall-timeout", std::to_string(job.stall_timeout_s)};
+                                "--threads", std::to_string(job.threads), "--stall-timeout", std::to_string(job.stall_timeout_s),
+                                "--activations", to_string(job.wire.activations), "--input-encoding", to_string(job.wire.input)};
   a.insert(a.end(), common.begin(), common.end());
   if (place.core >= 0) {
     a.push_back("--core");

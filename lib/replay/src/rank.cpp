@@ -29,7 +29,9 @@
 #include "edgeplan/plan/dataflow.h"
 #include "edgeplan/replay/cpu_quota.h"
 #include "edgeplan/replay/rank_record.h"
+#include "edgeplan/runtime/cpu_executor.h"
 #include "edgeplan/runtime/flow_runner.h"
+#include "edgeplan/runtime/wire_format.h"
 
 namespace edgeplan {
 
@@ -84,6 +86,7 @@ struct Rank {
   std::vector<int> my_tasks;          // in the order this device runs them
   std::vector<int> incoming;          // cross-device messages this rank receives
   std::vector<RegionData> payload;    // per message: what was received or computed
+  std::vector<std::vector<unsigned char>> packed;  // per message not sent as fp32: its bytes on the wire
   RegionData reference;               // the output rank: the monolithic output
   RankRecord record;
 
@@ -99,6 +102,8 @@ struct Rank {
     MPI_Abort(MPI_COMM_WORLD, 3);
     std::_Exit(3);
   }
+
+  ElementType wire_type(int message) const { return opt.wire.type_of(flow.messages[static_cast<std::size_t>(message)].tensor); }
 
   std::string device_name(int d) const { return "device '" + flow.devices[static_cast<std::size_t>(d)] + "'"; }
 
@@ -187,6 +192,8 @@ struct Rank {
       fail("the plan has more messages (" + std::to_string(flow.messages.size()) + ") than MPI has tags");
     ExecutorOptions eo;
     eo.threads = opt.threads;
+    // An 8-bit camera frame: the seeded image on the 256 levels the frame can carry.
+    if (opt.wire.input == ElementType::U8) eo.input = quantize_to_u8_levels(model_input_values(graph, eo));
     runner = std::make_unique<PartRunner>(graph, eo);
     tasks = std::make_unique<FlowRunner>(flow, *runner);
     progress->set("making weights");
@@ -196,9 +203,11 @@ struct Rank {
     if (rank == opt.output_device) {
       my_tasks.push_back(static_cast<int>(flow.tasks.size()) - 1);
       progress->set("computing the monolithic reference");
-      reference = runner->monolithic();
+      // fp16 on the wire: the same plan in one process with the same roundings is exact.
+      reference = opt.wire.activations == ElementType::F32 ? runner->monolithic() : run_locally(flow, *runner, opt.wire);
     }
     payload.resize(flow.messages.size());
+    packed.resize(flow.messages.size());
     for (std::size_t m = 0; m < flow.messages.size(); ++m) {
       const FlowMessage& msg = flow.messages[m];
       if (flow.device_of(msg.dst_task) == rank && flow.crosses(static_cast<int>(m))) {
@@ -322,8 +331,15 @@ struct Rank {
       RegionData& buf = payload[static_cast<std::size_t>(m)];
       const int src = flow.device_of(flow.messages[static_cast<std::size_t>(m)].src_task);
       requests.emplace_back();
-      MPI_Irecv(buf.values.data(), static_cast<int>(buf.values.size()), MPI_FLOAT, src, kFirstMessageTag + m, MPI_COMM_WORLD,
-                &requests.back());
+      const ElementType type = wire_type(m);
+      if (type == ElementType::F32) {
+        MPI_Irecv(buf.values.data(), static_cast<int>(buf.values.size()), MPI_FLOAT, src, kFirstMessageTag + m, MPI_COMM_WORLD,
+                  &requests.back());
+      } else {
+        std::vector<unsigned char>& bytes = packed[static_cast<std::size_t>(m)];
+        bytes.resize(wire_bytes(buf.values.size(), type));
+        MPI_Irecv(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, src, kFirstMessageTag + m, MPI_COMM_WORLD, &requests.back());
+      }
       request_message.push_back(m);
       request_start.push_back(clock());
     }
@@ -363,8 +379,15 @@ struct Rank {
         const int dst = flow.device_of(flow.messages[static_cast<std::size_t>(m)].dst_task);
         requests.emplace_back();
         request_start.push_back(clock());
-        MPI_Isend(buf.values.data(), static_cast<int>(buf.values.size()), MPI_FLOAT, dst, kFirstMessageTag + m, MPI_COMM_WORLD,
-                  &requests.back());
+        const ElementType type = wire_type(m);
+        if (type == ElementType::F32) {
+          MPI_Isend(buf.values.data(), static_cast<int>(buf.values.size()), MPI_FLOAT, dst, kFirstMessageTag + m, MPI_COMM_WORLD,
+                    &requests.back());
+        } else {  // packing is part of sending, as on a device
+          std::vector<unsigned char>& bytes = packed[static_cast<std::size_t>(m)];
+          pack_wire(buf.values, type, bytes);
+          MPI_Isend(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, dst, kFirstMessageTag + m, MPI_COMM_WORLD, &requests.back());
+        }
         request_message.push_back(~m);
       }
       bool active = false;
@@ -375,6 +398,12 @@ struct Rank {
         indices.resize(requests.size());
         MPI_Testsome(static_cast<int>(requests.size()), requests.data(), &count, indices.data(), MPI_STATUSES_IGNORE);
         if (count == MPI_UNDEFINED) count = 0;
+      }
+      // Unpacking is part of receiving: done before the arrival is timed and handed over.
+      for (int i = 0; i < count; ++i) {
+        const int m = request_message[static_cast<std::size_t>(indices[static_cast<std::size_t>(i)])];
+        if (m >= 0 && wire_type(m) != ElementType::F32)
+          unpack_wire(packed[static_cast<std::size_t>(m)], wire_type(m), payload[static_cast<std::size_t>(m)].values);
       }
       const double t = clock();
       if (count > 0) {

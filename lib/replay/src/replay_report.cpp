@@ -18,7 +18,7 @@ using nlohmann::json;
 namespace {
 
 // One timed repeat on the simulator's terms: times relative to the image, devices = ranks.
-SimResult repeat_result(const Dataflow& flow, const JobResult& job, std::size_t rep) {
+SimResult repeat_result(const Dataflow& flow, const JobResult& job, std::size_t rep, const ElementSizes& wire) {
   const std::size_t n = job.ranks.size();
   SimResult r;
   r.devices.resize(n);
@@ -49,7 +49,7 @@ SimResult repeat_result(const Dataflow& flow, const JobResult& job, std::size_t 
       const int src = flow.device_of(msg.src_task);
       const auto it = send_start.find(m.message);
       const double s = (it != send_start.end() ? it->second : m.start_ms) - t0, e = m.end_ms - t0;
-      const std::int64_t bytes = msg.elements() * 4;
+      const std::int64_t bytes = msg.elements() * wire.of(msg.tensor);
       const int vol = flow.tasks.at(static_cast<std::size_t>(msg.dst_task)).volume;
       r.timeline.push_back({TimelineEvent::Kind::Send, src, s, e, vol, static_cast<int>(d), bytes});
       r.timeline.push_back({TimelineEvent::Kind::Receive, static_cast<int>(d), s, e, vol, src, bytes});
@@ -87,8 +87,9 @@ LatencyStats latency_stats(std::vector<double> s) {
 }
 
 ReplayReport build_replay_report(const Dataflow& flow, const JobResult& job, const SimResult& predicted,
-                                 const std::vector<std::string>& scenario_devices, int warmup) {
+                                 const std::vector<std::string>& scenario_devices, int warmup, const ElementSizes& wire) {
   ReplayReport rep;
+  rep.wire = wire;
   rep.devices = flow.devices;
   rep.ranks = job.ranks;
   rep.network = job.network;
@@ -121,7 +122,7 @@ ReplayReport build_replay_report(const Dataflow& flow, const JobResult& job, con
   // Measured: every timed repeat, the median one as the timeline, usage averaged.
   std::vector<SimResult> runs;
   for (std::size_t r = static_cast<std::size_t>(warmup); r < total; ++r) {
-    runs.push_back(repeat_result(flow, job, r));
+    runs.push_back(repeat_result(flow, job, r, wire));
     rep.measured_ms.push_back(runs.back().latency_ms);
   }
   for (const RankRecord& k : job.ranks)
@@ -159,6 +160,7 @@ std::string replay_report_json(const ReplayReport& r) {
       {"plan", r.plan_path},
       {"model", r.model},
       {"network", {{"mode", r.network_mode}, {"scenario", r.scenario_network}, {"emulation", r.network}}},
+      {"wire", {{"activations", to_string(r.wire.activations)}, {"input", to_string(r.wire.input)}}},
       {"repeats", r.repeat},
       {"warmup", r.warmup},
       {"predicted", {{"latency_ms", r.predicted.latency_ms}, {"devices", pd}, {"timeline", timeline_json(r.predicted)}}},

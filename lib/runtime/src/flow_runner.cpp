@@ -1,6 +1,8 @@
 // Task execution over message payloads: assemble inputs, compute, cut outgoing messages.
 #include "edgeplan/runtime/flow_runner.h"
 
+#include "edgeplan/runtime/wire_format.h"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -64,7 +66,7 @@ RegionData FlowRunner::assemble_result(const std::map<int, const RegionData*>& r
   return std::move(parts.begin()->second);
 }
 
-RegionData run_locally(const Dataflow& flow, PartRunner& runner) {
+RegionData run_locally(const Dataflow& flow, PartRunner& runner, const ElementSizes& wire) {
   const FlowRunner fr(flow, runner);
   std::vector<RegionData> payload(flow.messages.size());
   std::map<int, const RegionData*> all;
@@ -72,6 +74,7 @@ RegionData run_locally(const Dataflow& flow, PartRunner& runner) {
     std::vector<RegionData> out = fr.run_task(static_cast<int>(task), all);
     const std::vector<int>& ids = flow.tasks[task].outputs;
     for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (flow.crosses(ids[i])) round_to_wire(out[i].values, wire.type_of(flow.messages[static_cast<std::size_t>(ids[i])].tensor));
       payload[static_cast<std::size_t>(ids[i])] = std::move(out[i]);
       all[ids[i]] = &payload[static_cast<std::size_t>(ids[i])];
     }

@@ -25,6 +25,7 @@ struct ElementSizes {
   int input_bytes() const { return element_bytes(input); }
   // Bytes per element of tensor id `t` (kModelInput or a layer's output).
   int of(int t) const { return t == kModelInput ? input_bytes() : activation_bytes(); }
+  ElementType type_of(int t) const { return t == kModelInput ? input : activations; }
   std::string summary() const;  // e.g. "fp16 activations, uint8 input"
 };
 

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "edgeplan/model/element_type.h"
 #include "edgeplan/replay/rank_record.h"
 
 namespace edgeplan {
@@ -16,6 +17,7 @@ struct ReplayJob {
   bool emulate = false;              // namespaces + tbf at rates_mbps; else loopback, unshaped
   std::vector<double> rates_mbps;    // per device (emulate)
   int repeat = 5, warmup = 1, threads = 1;
+  ElementSizes wire;                 // what messages carry (the scenario's precision)
   bool pin = true;                   // pin ranks to cores, packed so quotas on a core sum to at most 1
   std::vector<double> cpu_quota;     // per rank: CPUs' worth of time (< 1: a slower device); empty: none
   double stall_timeout_s = 60;       // a rank waiting this long for a message fails the run

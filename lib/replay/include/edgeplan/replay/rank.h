@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "edgeplan/model/element_type.h"
+
 namespace edgeplan {
 
 // A fault to inject (tests of failure handling): at the first task of `device` in volume
@@ -22,6 +24,7 @@ struct RankOptions {
   std::string dir;                   // where records, progress and errors go
   int repeat = 5, warmup = 1;
   int threads = 1;                   // libtorch intra-op threads
+  ElementSizes wire;                 // what messages carry: fp32 / fp16 activations, a float or 8-bit image
   int core = -1;                     // the core to pin this rank to (-1: not pinned)
   std::string cpu_group;             // wait until the launcher has moved this process into this cgroup
   double stall_timeout_s = 60;       // a wanted message that does not arrive by then fails the run

@@ -26,14 +26,16 @@ struct ReplayReport {
   LatencyStats measured;
   SimResult measured_median;         // the median repeat as a timeline (devices averaged over all timed repeats)
   double max_rel_error = 0;          // worst over every repeat, against the monolithic output
+                                     // (fp16 on the wire: the same plan run in one process with the same roundings)
+  ElementSizes wire;                 // what the messages carried
   std::vector<RankRecord> ranks;     // provenance: hosts, cores, clock sync
   double error() const { return (predicted.latency_ms - measured.median_ms) / measured.median_ms; }
 };
 
 // `predicted` is the simulator's result over the scenario's devices (`scenario_devices`);
-// it is projected onto the replay's devices.
+// it is projected onto the replay's devices. `wire`: bytes per element the messages carried.
 ReplayReport build_replay_report(const Dataflow& flow, const JobResult& job, const SimResult& predicted,
-                                 const std::vector<std::string>& scenario_devices, int warmup);
+                                 const std::vector<std::string>& scenario_devices, int warmup, const ElementSizes& wire = {});
 
 std::string replay_report_json(const ReplayReport& r);
 

@@ -4,6 +4,7 @@
 #include <map>
 #include <vector>
 
+#include "edgeplan/model/element_type.h"
 #include "edgeplan/plan/dataflow.h"
 #include "edgeplan/runtime/part_runner.h"
 
@@ -31,7 +32,9 @@ class FlowRunner {
 };
 
 // Runs every task in one process, passing messages in memory; returns the model output.
-RegionData run_locally(const Dataflow& flow, PartRunner& runner);
+// Messages between two devices arrive as `wire` carries them (rounded to fp16, the image to
+// 8-bit levels): the exact reference of a replay of that deployment.
+RegionData run_locally(const Dataflow& flow, PartRunner& runner, const ElementSizes& wire = {});
 
 // Largest |a - b| divided by the largest |b| (the measure CpuExecutor::verify reports).
 double max_relative_error(const std::vector<float>& got, const std::vector<float>& want);
