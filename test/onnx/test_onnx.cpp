@@ -529,20 +529,11 @@ TEST_CASE("ONNX files: load_model, scenarios and plans remember the file and its
   CHECK_THROWS_WITH(parse_plan(json), Catch::Contains("that file now has"));
 }
 
-TEST_CASE("mutated ONNX files load or fail with a one-line OnnxError", "[onnx][fuzz]") {
-  OnnxBuilder b({1, 3, 9, 9});
-  b.conv("x", 3, 4, 3, {1, 1, 1, 1});
-  b.node("BatchNormalization", {b.last(), b.weight({4}), b.weight({4}), b.weight({4}), b.weight({4}, {1, 1, 1, 1})});
-  b.node("Relu", {b.last()});
-  auto* pool = b.node("MaxPool", {b.last()});
-  OnnxBuilder::attr(pool, "kernel_shape", std::vector<std::int64_t>{2, 2});
-  OnnxBuilder::attr(pool, "strides", std::vector<std::int64_t>{2, 2});
-  b.node("GlobalAveragePool", {b.last()});
-  b.node("Flatten", {b.last()});
-  OnnxBuilder::attr(b.node("Gemm", {b.last(), b.weight({5, 4})}), "transB", std::int64_t{1});
-  const std::string good = b.bytes();
-  REQUIRE(import_onnx(good, "m").size() == 7);
-  std::mt19937_64 rng(42);
+namespace {
+
+// Truncates, flips or inserts bytes of `good` `n` times; every result loads or fails with one line.
+void fuzz_import(const std::string& good, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
   const int n = fuzz_cases();
   int loaded = 0;
   for (int i = 0; i < n; ++i) {
@@ -565,6 +556,42 @@ TEST_CASE("mutated ONNX files load or fail with a one-line OnnxError", "[onnx][f
   }
   INFO(loaded << " of " << n << " mutated files still loaded");
   CHECK(loaded < n);
+}
+
+}  // namespace
+
+TEST_CASE("mutated ONNX files load or fail with a one-line OnnxError", "[onnx][fuzz]") {
+  OnnxBuilder b({1, 3, 9, 9});
+  b.conv("x", 3, 4, 3, {1, 1, 1, 1});
+  b.node("BatchNormalization", {b.last(), b.weight({4}), b.weight({4}), b.weight({4}), b.weight({4}, {1, 1, 1, 1})});
+  b.node("Relu", {b.last()});
+  auto* pool = b.node("MaxPool", {b.last()});
+  OnnxBuilder::attr(pool, "kernel_shape", std::vector<std::int64_t>{2, 2});
+  OnnxBuilder::attr(pool, "strides", std::vector<std::int64_t>{2, 2});
+  b.node("GlobalAveragePool", {b.last()});
+  b.node("Flatten", {b.last()});
+  OnnxBuilder::attr(b.node("Gemm", {b.last(), b.weight({5, 4})}), "transB", std::int64_t{1});
+  const std::string good = b.bytes();
+  REQUIRE(import_onnx(good, "m").size() == 7);
+  fuzz_import(good, 42);
+  // Squeeze-and-excitation, a transposed convolution, Div and Sub: the newer import paths.
+  OnnxBuilder se({1, 4, 7, 6});
+  se.conv("x", 4, 4, 3, {1, 1, 1, 1});
+  const std::string x = se.last();
+  se.node("GlobalAveragePool", {x});
+  se.conv(se.last(), 4, 4, 1);
+  se.node("Sigmoid", {se.last()});
+  se.node("Mul", {x, se.last()});
+  auto* t = se.node("ConvTranspose", {se.last(), se.weight({4, 2, 3, 3}), se.weight({2})});
+  OnnxBuilder::attr(t, "strides", std::vector<std::int64_t>{2, 2});
+  OnnxBuilder::attr(t, "pads", std::vector<std::int64_t>{1, 1, 1, 1});
+  OnnxBuilder::attr(t, "output_padding", std::vector<std::int64_t>{1, 1});
+  const std::string up = se.last();
+  se.node("Div", {up, se.weight({}, {4.0f})});
+  se.node("Sub", {se.last(), up});
+  const std::string good_se = se.bytes();
+  REQUIRE(import_onnx(good_se, "m").size() == 9);
+  fuzz_import(good_se, 43);
 }
 
 TEST_CASE("a plan exports as one ONNX model per part whose inputs are exactly the rows its messages bring", "[onnx][parts]") {

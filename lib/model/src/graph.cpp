@@ -30,6 +30,10 @@ Graph::Graph(std::string name, Shape input) : name_(std::move(name)), input_(inp
 
 void Graph::throw_bad_tensor(int tensor) { throw ModelError("tensor id " + std::to_string(tensor) + " out of range"); }
 
+// Feature maps larger than this (rows or columns) are refused: a model file cannot ask for
+// maps that overflow the arithmetic of shapes and MACs.
+constexpr int kMaxExtent = 1 << 16;
+
 Shape Graph::infer_shape(const Layer& l) const {
   const std::size_t n_in = l.inputs.size();
   const bool multi = l.kind == LayerKind::Add || l.kind == LayerKind::Mul || l.kind == LayerKind::Concat;
@@ -112,6 +116,8 @@ Shape Graph::infer_shape(const Layer& l) const {
       break;
     case LayerKind::Upsample:
       if (l.win_h.stride <= 0 || l.win_w.stride <= 0) throw fail("upsample factor must be positive");
+      if (static_cast<long long>(in.h) * l.win_h.stride > kMaxExtent || static_cast<long long>(in.w) * l.win_w.stride > kMaxExtent)
+        throw fail("output would exceed " + std::to_string(kMaxExtent) + " rows or columns");
       out = Shape{in.c, in.h * l.win_h.stride, in.w * l.win_w.stride};
       break;
     case LayerKind::Reorg:
@@ -127,6 +133,7 @@ Shape Graph::infer_shape(const Layer& l) const {
       out = Shape{in.c, l.out_h, l.out_w};
       break;
     case LayerKind::Flatten:
+      if (in.elements() > (1LL << 30)) throw fail("flattening more than 2^30 values");
       out = Shape{static_cast<int>(in.elements()), 1, 1};
       break;
     case LayerKind::Linear:
@@ -137,6 +144,7 @@ Shape Graph::infer_shape(const Layer& l) const {
   }
   if (out.c <= 0 || out.h <= 0 || out.w <= 0)
     throw fail("output would be empty; the input is too small for this architecture");
+  if (out.h > kMaxExtent || out.w > kMaxExtent) throw fail("output would exceed " + std::to_string(kMaxExtent) + " rows or columns");
   return out;
 }
 
