@@ -601,6 +601,8 @@ class Importer {
   }
 
   void elementwise(const onnx::NodeProto& n) {
+    if (n.input_size() == 0 || (n.op_type() != "Sum" && n.input_size() > 2))
+      throw E(where(n) + ": " + n.op_type() + " with " + std::to_string(n.input_size()) + " inputs (it takes two)");
     const bool mul = n.op_type() == "Mul";
     if (n.input_size() == 1) return alias(n);
     // MatMul + Add(bias) is a fully connected layer with bias.

@@ -160,22 +160,17 @@ void OnnxWriter::full_layer(const Graph& g, const ModelWeights& w, int i, const 
   if (l.moves_channels()) return channel_op(l, in[0], out, s.c, s.h, s.w);
   if (l.is_pointwise()) return activation(l, p, in[0], out, s.c);
   switch (l.kind) {
-    case LayerKind::ConvTranspose: {
-      std::vector<std::string> args = {in[0], init_float(pre + ".weight", p.weight, {s.c, l.out_channels / l.groups, l.win_h.kernel, l.win_w.kernel})};
+    case LayerKind::Conv:
+    case LayerKind::ConvTranspose: {  // weights [out, in/g, kh, kw], transposed [in, out/g, kh, kw]
+      const bool t = l.kind == LayerKind::ConvTranspose;
+      const std::vector<std::int64_t> dims = t ? std::vector<std::int64_t>{s.c, l.out_channels / l.groups, l.win_h.kernel, l.win_w.kernel}
+                                               : std::vector<std::int64_t>{l.out_channels, s.c / l.groups, l.win_h.kernel, l.win_w.kernel};
+      std::vector<std::string> args = {in[0], init_float(pre + ".weight", p.weight, dims)};
       if (l.bias) args.push_back(init_float(pre + ".bias", p.bias, {l.out_channels}));
-      auto* n = node("ConvTranspose", name, args, out);
+      auto* n = node(t ? "ConvTranspose" : "Conv", name, args, out);
       window(n);
       ints(n, "dilations", {l.win_h.dilation, l.win_w.dilation});
-      ints(n, "output_padding", {l.win_h.extra, l.win_w.extra});
-      integer(n, "group", l.groups);
-      return;
-    }
-    case LayerKind::Conv: {
-      std::vector<std::string> args = {in[0], init_float(pre + ".weight", p.weight, {l.out_channels, s.c / l.groups, l.win_h.kernel, l.win_w.kernel})};
-      if (l.bias) args.push_back(init_float(pre + ".bias", p.bias, {l.out_channels}));
-      auto* n = node("Conv", name, args, out);
-      window(n);
-      ints(n, "dilations", {l.win_h.dilation, l.win_w.dilation});
+      if (t) ints(n, "output_padding", {l.win_h.extra, l.win_w.extra});
       integer(n, "group", l.groups);
       return;
     }
@@ -260,9 +255,14 @@ void OnnxWriter::transposed_region(const Layer& l, const LayerParams& p, const S
   const std::string pre = fresh(l.name);
   const std::int64_t h = want.rows.size(), wd = want.cols.size();
   const Region need{input_interval(l, Axis::Rows, want.rows, s.h), input_interval(l, Axis::Cols, want.cols, s.w)};
-  const int row0 = need.rows.begin * l.win_h.stride - l.win_h.pad, col0 = need.cols.begin * l.win_w.stride - l.win_w.pad;
-  const Interval r = need.empty() ? Interval{} : intersect(want.rows, Interval{row0, row0 + (need.rows.size() - 1) * l.win_h.stride + l.win_h.dilation * (l.win_h.kernel - 1) + 1});
-  const Interval c = need.empty() ? Interval{} : intersect(want.cols, Interval{col0, col0 + (need.cols.size() - 1) * l.win_w.stride + l.win_w.dilation * (l.win_w.kernel - 1) + 1});
+  // The output cells the scatter of `need` covers, per axis.
+  auto covered = [](const Window& wi, const Interval& n) {
+    const int first = n.begin * wi.stride - wi.pad;
+    return Interval{first, first + (n.size() - 1) * wi.stride + wi.dilation * (wi.kernel - 1) + 1};
+  };
+  const Interval full_r = covered(l.win_h, need.rows), full_c = covered(l.win_w, need.cols);
+  const Interval r = need.empty() ? Interval{} : intersect(want.rows, full_r);
+  const Interval c = need.empty() ? Interval{} : intersect(want.cols, full_c);
   std::vector<float> bias = p.bias.empty() ? std::vector<float>(static_cast<std::size_t>(l.out_channels), 0.0f) : p.bias;
   if (r.empty() || c.empty()) {  // no input reaches these cells: the bias alone
     std::vector<float> v;
@@ -277,8 +277,6 @@ void OnnxWriter::transposed_region(const Layer& l, const LayerParams& p, const S
   ints(n, "strides", {l.win_h.stride, l.win_w.stride});
   ints(n, "dilations", {l.win_h.dilation, l.win_w.dilation});
   integer(n, "group", l.groups);
-  const Interval full_r{row0, row0 + (need.rows.size() - 1) * l.win_h.stride + l.win_h.dilation * (l.win_h.kernel - 1) + 1};
-  const Interval full_c{col0, col0 + (need.cols.size() - 1) * l.win_w.stride + l.win_w.dilation * (l.win_w.kernel - 1) + 1};
   std::string cut = crop(y, Region{full_r, full_c}, Region{r, c});
   if (r != want.rows || c != want.cols) {
     const std::string padded = fresh(pre + ".padded");
