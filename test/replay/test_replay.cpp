@@ -105,6 +105,7 @@ TEST_CASE("replay: rank records round-trip and malformed ones fail with one line
   CHECK(back.repeats.at(0).tasks.at(0).end_ms == 2.5);
   CHECK(back.repeats.at(0).receives.at(0).end_ms == 1.25);
   CHECK(back.repeats.at(0).max_rel_error == 1e-7);
+  CHECK(back.wire_rel_error == -1);
   std::string text = rank_record_to_json(r);
   for (const std::string& bad : {text.substr(0, text.size() / 2), std::string("[]"), std::string("{\"format\": 1}"),
                                  text.replace(text.find("\"tasks\":[[3"), 11, "\"tasks\":[[\"x\"")}) {
@@ -181,6 +182,10 @@ TEST_CASE("replay: fp16 activations and an 8-bit image travel packed, exact agai
   CHECK(j["wire"]["activations"] == "fp16");
   CHECK(j["wire"]["input"] == "uint8");
   CHECK(j["measured"]["max_rel_error"].get<double>() <= 1e-4);
+  // The roundings are real (the reference is not the fp32 output) and small.
+  CHECK(j["wire"]["reference_rel_error_vs_fp32"].get<double>() > 1e-6);
+  CHECK(j["wire"]["reference_rel_error_vs_fp32"].get<double>() < 1e-2);
+  CHECK(r.out.find("fp16 on the wire costs accuracy") != std::string::npos);
   // Every measured transfer carried what the simulator charged: 2 bytes per activation,
   // 1 per image element (the image is 3x64x64 = 12288 elements, d0 sends some of its rows).
   auto bytes = [](const json& timeline) {

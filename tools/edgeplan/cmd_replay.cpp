@@ -47,6 +47,8 @@ void print_report(const ReplayReport& r, const std::string& plan_path) {
               r.repeat, r.warmup, r.threads);
   std::printf("every repeat exact: max relative error %.2e (limit 1e-4) against %s\n", r.max_rel_error,
               fp32 ? "the monolithic run" : "the same plan run in one process with the same fp16 roundings");
+  if (!fp32 && r.wire_rel_error >= 0)
+    std::printf("fp16 on the wire costs accuracy: that reference differs from the fp32 monolithic run by %.2e (relative)\n", r.wire_rel_error);
   std::printf("end-to-end latency: predicted %.1f ms, measured median %.1f ms (p10 %.1f ms, p90 %.1f ms); error %+.1f%% of measured\n",
               r.predicted.latency_ms, r.measured.median_ms, r.measured.p10_ms, r.measured.p90_ms, 100 * r.error());
   std::printf("%-16s %21s %21s %21s %21s\n", "device", "compute ms pred/meas", "send ms pred/meas", "receive ms pred/meas",

@@ -49,7 +49,7 @@ std::string rank_record_to_json(const RankRecord& r) {
   }
   const json j = {{"format", kFormat}, {"rank", r.rank}, {"device", r.device}, {"host", r.host},
                   {"clock_offset_ms", r.clock_offset_ms}, {"clock_rtt_ms", r.clock_rtt_ms}, {"threads", r.threads},
-                  {"core", r.core}, {"mpi_library", r.mpi_library}, {"repeats", reps}};
+                  {"core", r.core}, {"mpi_library", r.mpi_library}, {"wire_rel_error", r.wire_rel_error}, {"repeats", reps}};
   return j.dump() + "\n";
 }
 
@@ -66,6 +66,7 @@ RankRecord parse_rank_record(const std::string& text, const std::string& path) {
     r.threads = integer(j.at("threads"));
     r.core = integer(j.at("core"));
     r.mpi_library = j.at("mpi_library").get<std::string>();
+    r.wire_rel_error = number(j.at("wire_rel_error"));
     for (const json& rep : j.at("repeats")) {
       RepeatRecord x;
       for (const json& t : rep.at("tasks")) {

@@ -90,6 +90,7 @@ ReplayReport build_replay_report(const Dataflow& flow, const JobResult& job, con
                                  const std::vector<std::string>& scenario_devices, int warmup, const ElementSizes& wire) {
   ReplayReport rep;
   rep.wire = wire;
+  for (const RankRecord& k : job.ranks) rep.wire_rel_error = std::max(rep.wire_rel_error, k.wire_rel_error);
   rep.devices = flow.devices;
   rep.ranks = job.ranks;
   rep.network = job.network;
@@ -160,7 +161,8 @@ std::string replay_report_json(const ReplayReport& r) {
       {"plan", r.plan_path},
       {"model", r.model},
       {"network", {{"mode", r.network_mode}, {"scenario", r.scenario_network}, {"emulation", r.network}}},
-      {"wire", {{"activations", to_string(r.wire.activations)}, {"input", to_string(r.wire.input)}}},
+      {"wire", {{"activations", to_string(r.wire.activations)}, {"input", to_string(r.wire.input)},
+                {"reference_rel_error_vs_fp32", r.wire_rel_error >= 0 ? json(r.wire_rel_error) : json(nullptr)}}},
       {"repeats", r.repeat},
       {"warmup", r.warmup},
       {"predicted", {{"latency_ms", r.predicted.latency_ms}, {"devices", pd}, {"timeline", timeline_json(r.predicted)}}},

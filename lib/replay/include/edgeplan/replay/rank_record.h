@@ -41,6 +41,9 @@ struct RankRecord {
   int threads = 0;
   int core = -1;               // the core it was pinned to (-1: not pinned)
   std::string mpi_library;
+  // The output rank with fp16 on the wire: how far the reference it checks against (the plan
+  // with the wire's roundings) is from the fp32 monolithic output; -1 otherwise.
+  double wire_rel_error = -1;
   std::vector<RepeatRecord> repeats;  // warm-ups first
 };
 

@@ -28,6 +28,7 @@ struct ReplayReport {
   double max_rel_error = 0;          // worst over every repeat, against the monolithic output
                                      // (fp16 on the wire: the same plan run in one process with the same roundings)
   ElementSizes wire;                 // what the messages carried
+  double wire_rel_error = -1;        // fp16: that reference against the fp32 monolithic output (-1: none)
   std::vector<RankRecord> ranks;     // provenance: hosts, cores, clock sync
   double error() const { return (predicted.latency_ms - measured.median_ms) / measured.median_ms; }
 };
