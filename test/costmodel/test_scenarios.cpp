@@ -236,23 +236,12 @@ Graph se_graph(Shape in) {
 // A decoder: transposed convolutions (2x with output padding, taps that skip outputs, dilated).
 Graph decoder_graph(Shape in) {
   Graph g("decoder", in);
-  auto transposed = [&g](const std::string& name, int x, Window h, Window w, int out) {
-    Layer l;
-    l.name = name;
-    l.kind = LayerKind::ConvTranspose;
-    l.inputs = {x};
-    l.win_h = h;
-    l.win_w = w;
-    l.out_channels = out;
-    l.bias = true;
-    return g.add(l);
-  };
   Window up{3, 2, 1, 1, -1};
   up.extra = 1;
   int x = g.relu("r0", g.conv("c0", kModelInput, 16, 3, 4, 1));
-  x = g.relu("r1", transposed("up1", x, up, up, 8));
-  x = transposed("gaps", g.conv("c1", x, 8, 3, 2, 1), Window{1, 2, 0, 1, -1}, Window{3, 1, 2, 2, 0}, 8);
-  g.conv("head", transposed("up2", x, Window{4, 2, 1, 1, -1}, Window{4, 2, 1, 1, -1}, 4), 2, 3, 1, 1);
+  x = g.relu("r1", g.conv_transpose("up1", x, 8, up, up));
+  x = g.conv_transpose("gaps", g.conv("c1", x, 8, 3, 2, 1), 8, Window{1, 2, 0, 1, -1}, Window{3, 1, 2, 2, 0});
+  g.conv("head", g.conv_transpose("up2", x, 4, Window{4, 2, 1, 1, -1}, Window{4, 2, 1, 1, -1}), 2, 3, 1, 1);
   return g;
 }
 

@@ -184,27 +184,15 @@ TEST_CASE("the kinds ONNX import brings: sigmoid, hard sigmoid, hard swish, clip
   });
   // Transposed convolutions: the usual 2x (k3 s2 p1 + output padding, k4 s2 p1), taps that
   // skip outputs (k1 s2: odd outputs are the bias), dilation, groups, asymmetric cropping.
-  auto transposed = [](Graph& g, const std::string& name, int input, Window h, Window w, int out, int groups = 1) {
-    Layer l;
-    l.name = name;
-    l.kind = LayerKind::ConvTranspose;
-    l.inputs = {input};
-    l.win_h = h;
-    l.win_w = w;
-    l.out_channels = out;
-    l.groups = groups;
-    l.bias = true;
-    return g.add(std::move(l));
-  };
-  check_split_exact("conv_transpose", Shape{4, 9, 7}, [&](Graph& g) {
+  check_split_exact("conv_transpose", Shape{4, 9, 7}, [](Graph& g) {
     Window up{3, 2, 1, 1, -1};
     up.extra = 1;
-    const int a = transposed(g, "up3", kModelInput, up, up, 6);
-    const int b = transposed(g, "up4", g.relu("r", a), Window{4, 2, 1, 1, -1}, Window{4, 2, 1, 1, -1}, 4, 2);
-    const int c = transposed(g, "skip", g.conv("c", b, 4, 3, 2, 1), Window{1, 2, 0, 1, -1}, Window{3, 1, 2, 2, 0}, 4);
+    const int a = g.conv_transpose("up3", kModelInput, 6, up, up);
+    const int b = g.conv_transpose("up4", g.relu("r", a), 4, Window{4, 2, 1, 1, -1}, Window{4, 2, 1, 1, -1}, 2);
+    const int c = g.conv_transpose("skip", g.conv("c", b, 4, 3, 2, 1), 4, Window{1, 2, 0, 1, -1}, Window{3, 1, 2, 2, 0});
     Window asym{3, 3, 0, 1, 2};
     asym.extra = 2;
-    transposed(g, "asym", c, asym, Window{2, 1, 1, 1, 0}, 3);
+    g.conv_transpose("asym", c, 3, asym, Window{2, 1, 1, 1, 0});
   });
   check_split_exact("avgpool_asym_incl_ceil", Shape{3, 13, 16}, [](Graph& g) {
     add_window(g, "p", LayerKind::AvgPool, kModelInput, Window{3, 2, 0, 1, 1}, Window{3, 2, 1, 1, 0}, 0, true, true);

@@ -39,6 +39,13 @@ struct AxisOwn {
   std::vector<double> own;  // per output index
 };
 
+// A transposed convolution's input cell that tap j of output o reads along one axis, or -1
+// where that tap lands between input cells or outside the map.
+int transposed_tap(const Window& w, int o, int j, int in_extent) {
+  const int u = o + w.pad - j * w.dilation;
+  return u >= 0 && u % w.stride == 0 && u / w.stride < in_extent ? u / w.stride : -1;
+}
+
 AxisOwn axis_own(const Layer& layer, const Window& w, int out_extent, int in_extent) {
   AxisOwn a;
   a.own.assign(static_cast<std::size_t>(out_extent), 1.0);
@@ -90,10 +97,7 @@ AxisOwn axis_own(const Layer& layer, const Window& w, int out_extent, int in_ext
       a.m = 1.0 / w.kernel;
       for (int i = 0; i < out_extent; ++i) {
         bool reads = false;  // some tap of output i lands on an input cell
-        for (int j = 0; j < w.kernel && !reads; ++j) {
-          const int u = i + w.pad - j * w.dilation;
-          reads = u >= 0 && u % w.stride == 0 && u / w.stride < in_extent;
-        }
+        for (int j = 0; j < w.kernel && !reads; ++j) reads = transposed_tap(w, i, j, in_extent) >= 0;
         a.own[static_cast<std::size_t>(i)] = reads ? a.m : 0.0;
       }
       break;
@@ -137,11 +141,11 @@ void mark_inputs(const Layer& layer, const Mask& out, Mask& in) {
           break;
         case LayerKind::ConvTranspose:  // exactly the taps that land on (i, j)
           for (int u = 0; u < layer.win_h.kernel; ++u) {
-            const int rr = i + layer.win_h.pad - u * layer.win_h.dilation;
-            if (rr < 0 || rr % layer.win_h.stride || rr / layer.win_h.stride >= in.h) continue;
+            const int r = transposed_tap(layer.win_h, i, u, in.h);
+            if (r < 0) continue;
             for (int v = 0; v < layer.win_w.kernel; ++v) {
-              const int cc = j + layer.win_w.pad - v * layer.win_w.dilation;
-              if (cc >= 0 && cc % layer.win_w.stride == 0 && cc / layer.win_w.stride < in.w) in.set(rr / layer.win_h.stride, cc / layer.win_w.stride);
+              const int c = transposed_tap(layer.win_w, j, v, in.w);
+              if (c >= 0) in.set(r, c);
             }
           }
           break;

@@ -174,7 +174,7 @@ struct Simulator::Impl {
           act += area(r) * layer.out.c * bpe;
           for (int t : layer.inputs) {
             const Shape& s = graph.tensor_shape(t);
-            const Region in{input_interval(layer, Axis::Rows, r.rows, s.h), input_interval(layer, Axis::Cols, r.cols, s.w)};
+            const Region in = input_region(layer, r, s);
             Region& acc = need[static_cast<std::size_t>(t + 1)];
             if (!vol.layers.contains(t) && acc.empty() && !in.empty()) externals.push_back(t);
             acc = hull(acc, in);

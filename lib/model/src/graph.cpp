@@ -177,6 +177,19 @@ Layer simple(const std::string& name, LayerKind kind, std::vector<int> inputs) {
 }
 }  // namespace
 
+int Graph::conv_transpose(const std::string& name, int input, int out_channels, Window h, Window w, int groups, bool bias) {
+  Layer l;
+  l.name = name;
+  l.kind = LayerKind::ConvTranspose;
+  l.inputs = {input};
+  l.win_h = h;
+  l.win_w = w;
+  l.out_channels = out_channels;
+  l.groups = groups;
+  l.bias = bias;
+  return add(std::move(l));
+}
+
 int Graph::batch_norm(const std::string& name, int input, float eps) {
   Layer l = simple(name, LayerKind::BatchNorm, {input});
   l.eps = eps;

@@ -80,7 +80,7 @@ VolumeRegions required_regions(const Graph& graph, LayerRange range, const std::
     }
     for (int t : layer.inputs) {
       const Shape& s = graph.tensor_shape(t);
-      Region in{input_interval(layer, Axis::Rows, need.rows, s.h), input_interval(layer, Axis::Cols, need.cols, s.w)};
+      Region in = input_region(layer, need, s);
       if (range.contains(t)) {
         Region& prev = vr.layer_out[static_cast<std::size_t>(t - range.first)];
         prev = hull(prev, in);

@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
-#include <tuple>
 
 #include "edgeplan/model/zoo.h"
 #include "edgeplan/onnx/onnx_model.h"

@@ -254,13 +254,8 @@ void OnnxWriter::transposed_region(const Layer& l, const LayerParams& p, const S
   // output padding), cut to `want`, zeros where no input reaches, then the bias.
   const std::string pre = fresh(l.name);
   const std::int64_t h = want.rows.size(), wd = want.cols.size();
-  const Region need{input_interval(l, Axis::Rows, want.rows, s.h), input_interval(l, Axis::Cols, want.cols, s.w)};
-  // The output cells the scatter of `need` covers, per axis.
-  auto covered = [](const Window& wi, const Interval& n) {
-    const int first = n.begin * wi.stride - wi.pad;
-    return Interval{first, first + (n.size() - 1) * wi.stride + wi.dilation * (wi.kernel - 1) + 1};
-  };
-  const Interval full_r = covered(l.win_h, need.rows), full_c = covered(l.win_w, need.cols);
+  const Region need = input_region(l, want, s);
+  const Interval full_r = transposed_span(l.win_h, need.rows), full_c = transposed_span(l.win_w, need.cols);
   const Interval r = need.empty() ? Interval{} : intersect(want.rows, full_r);
   const Interval c = need.empty() ? Interval{} : intersect(want.cols, full_c);
   std::vector<float> bias = p.bias.empty() ? std::vector<float>(static_cast<std::size_t>(l.out_channels), 0.0f) : p.bias;
@@ -341,14 +336,11 @@ void OnnxWriter::region_layer(const Graph& g, const ModelWeights& w, int i, cons
     case LayerKind::Mul:
     case LayerKind::Concat: {
       std::vector<std::string> parts;  // each operand's own cells (a per-channel vector whole, ONNX broadcasts it)
-      for (std::size_t k = 0; k < in.size(); ++k) {
-        const Shape& sk = g.tensor_shape(l.inputs[k]);
-        parts.push_back(crop(in[k], have[k], Region{input_interval(l, Axis::Rows, want.rows, sk.h), input_interval(l, Axis::Cols, want.cols, sk.w)}));
-      }
+      for (std::size_t k = 0; k < in.size(); ++k) parts.push_back(crop(in[k], have[k], input_region(l, want, g.tensor_shape(l.inputs[k]))));
       return full_layer(g, w, i, parts, out);
     }
     case LayerKind::Upsample: {
-      const Region need{input_interval(l, Axis::Rows, want.rows, s.h), input_interval(l, Axis::Cols, want.cols, s.w)};
+      const Region need = input_region(l, want, s);
       const std::string up = fresh(pre + ".up");
       full_layer(g, w, i, {crop(in[0], have[0], need)}, up);
       const std::string cut = crop(up, Region{Interval{need.rows.begin * l.win_h.stride, need.rows.end * l.win_h.stride},
@@ -358,7 +350,7 @@ void OnnxWriter::region_layer(const Graph& g, const ModelWeights& w, int i, cons
       return;
     }
     case LayerKind::Reorg: {
-      const Region need{input_interval(l, Axis::Rows, want.rows, s.h), input_interval(l, Axis::Cols, want.cols, s.w)};
+      const Region need = input_region(l, want, s);
       const std::int64_t f = l.win_h.stride, h = need.rows.size(), wd = need.cols.size();
       const std::string r6 = fresh(pre + ".r6"), t6 = fresh(pre + ".t6");
       node("Reshape", fresh(l.name), {crop(in[0], have[0], need), init_int(fresh(pre + ".shape6"), {1, s.c, h / f, f, wd / f, f})}, r6);

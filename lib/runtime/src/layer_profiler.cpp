@@ -195,7 +195,7 @@ DeviceProfile profile_layers(const std::vector<Graph>& graphs, const ProfilerOpt
       std::vector<detail::Slice> in;
       for (std::size_t j = 0; j < shapes.size(); ++j) {
         const Shape& s = shapes[j];
-        const Region need{input_interval(layer, Axis::Rows, out.rows, s.h), input_interval(layer, Axis::Cols, out.cols, s.w)};
+        const Region need = input_region(layer, out, s);
         in.push_back(detail::Slice{
             detail::seeded_uniform(7 + j, {1, s.c, need.rows.size(), need.cols.size()}, -1, 1).to(dev), need});
       }

@@ -72,31 +72,29 @@ torch::Tensor run_layer_region(const Layer& l, const LayerWeights& w, const std:
     case LayerKind::ConvTranspose: {
       // The transposed convolution of exactly the input cells that reach `out` (no cropping,
       // no output padding), placed at its position; outputs no input reaches hold the bias.
-      const Region need{input_interval(l, Axis::Rows, out.rows, s.h), input_interval(l, Axis::Cols, out.cols, s.w)};
+      const Region need = input_region(l, out, s);
       torch::Tensor y = torch::zeros({1, l.out_channels, out.rows.size(), out.cols.size()}, w.weight.options());
       if (!need.empty()) {
         const torch::Tensor full = torch::conv_transpose2d(crop(x, need), w.weight, {}, {l.win_h.stride, l.win_w.stride}, {0, 0},
                                                            {0, 0}, l.groups, {l.win_h.dilation, l.win_w.dilation});
-        // full's cell (0, 0) is output (row0, col0).
-        const int row0 = need.rows.begin * l.win_h.stride - l.win_h.pad, col0 = need.cols.begin * l.win_w.stride - l.win_w.pad;
-        const Interval r = intersect(out.rows, Interval{row0, row0 + static_cast<int>(full.size(2))});
-        const Interval c = intersect(out.cols, Interval{col0, col0 + static_cast<int>(full.size(3))});
+        const Interval span_r = transposed_span(l.win_h, need.rows), span_c = transposed_span(l.win_w, need.cols);  // what `full` holds
+        const Interval r = intersect(out.rows, span_r), c = intersect(out.cols, span_c);
         if (!r.empty() && !c.empty())
           y.narrow(2, r.begin - out.rows.begin, r.size())
               .narrow(3, c.begin - out.cols.begin, c.size())
-              .copy_(full.narrow(2, r.begin - row0, r.size()).narrow(3, c.begin - col0, c.size()));
+              .copy_(full.narrow(2, r.begin - span_r.begin, r.size()).narrow(3, c.begin - span_c.begin, c.size()));
       }
       if (w.bias.defined()) y += w.bias.reshape({1, -1, 1, 1});
       return y;
     }
     case LayerKind::Upsample: {
-      const Region need{input_interval(l, Axis::Rows, out.rows, s.h), input_interval(l, Axis::Cols, out.cols, s.w)};
+      const Region need = input_region(l, out, s);
       torch::Tensor y = crop(x, need).repeat_interleave(l.win_h.stride, 2).repeat_interleave(l.win_w.stride, 3);
       return y.narrow(2, out.rows.begin - need.rows.begin * l.win_h.stride, out.rows.size())
           .narrow(3, out.cols.begin - need.cols.begin * l.win_w.stride, out.cols.size());
     }
     case LayerKind::Reorg: {
-      const Region need{input_interval(l, Axis::Rows, out.rows, s.h), input_interval(l, Axis::Cols, out.cols, s.w)};
+      const Region need = input_region(l, out, s);
       return torch::pixel_unshuffle(crop(x, need), l.win_h.stride);
     }
     case LayerKind::Add: {
@@ -110,10 +108,7 @@ torch::Tensor run_layer_region(const Layer& l, const LayerWeights& w, const std:
       return torch::cat(parts, 1);
     }
     case LayerKind::Mul: {  // each operand's own cells: a per-channel vector is read whole and broadcast
-      auto operand = [&](std::size_t i) {
-        const Shape& si = shapes.at(i);
-        return crop(in[i], Region{input_interval(l, Axis::Rows, out.rows, si.h), input_interval(l, Axis::Cols, out.cols, si.w)});
-      };
+      auto operand = [&](std::size_t i) { return crop(in[i], input_region(l, out, shapes.at(i))); };
       torch::Tensor prod = operand(0);
       for (std::size_t i = 1; i < in.size(); ++i) prod = prod * operand(i);
       return prod;

@@ -43,6 +43,8 @@ class Graph {
   // Builders for the common kinds; each returns the new tensor id.
   int conv(const std::string& name, int input, int out_channels, int kernel, int stride = 1,
            int pad = 0, int groups = 1, bool bias = true, int dilation = 1);
+  // Per-axis windows: pad / pad_end crop the output, `extra` is the output padding.
+  int conv_transpose(const std::string& name, int input, int out_channels, Window h, Window w, int groups = 1, bool bias = true);
   int batch_norm(const std::string& name, int input, float eps = 1e-5f);
   int relu(const std::string& name, int input);
   int relu6(const std::string& name, int input);

@@ -57,6 +57,16 @@ std::string to_string(const Interval& i);  // "[3,9)"
 // the input extent `in_extent`: padding exists only at the true border of the image.
 // The same rule serves rows and columns; it is exact for every spatial layer kind.
 Interval input_interval(const Layer& layer, Axis axis, const Interval& out, int in_extent);
+// Both axes at once: the region of an input of shape `in` that `layer` reads for `out`.
+inline Region input_region(const Layer& layer, const Region& out, const Shape& in) {
+  return Region{input_interval(layer, Axis::Rows, out.rows, in.h), input_interval(layer, Axis::Cols, out.cols, in.w)};
+}
+// A transposed convolution's output cells (before cropping) that input cells `in` reach along
+// one axis: what the uncropped transposed convolution of just those cells produces.
+inline Interval transposed_span(const Window& w, const Interval& in) {
+  const int first = in.begin * w.stride - w.pad;
+  return Interval{first, first + (in.size() - 1) * w.stride + w.dilation * (w.kernel - 1) + 1};
+}
 
 // What computing some outputs of a volume requires.
 struct VolumeRegions {
