@@ -91,6 +91,42 @@ TEST_CASE("a shared Wi-Fi channel serializes what switched links carry in parall
   CHECK(Simulator(g, cost, NetworkModel::wifi_star(rates, true, 0, 0), config(4)).latency_ms(p) == Approx(20.0));
 }
 
+TEST_CASE("a Wi-Fi channel with its own capacity: transfers in flight share it, first come first served", "[sim]") {
+  const double r = k16BytesPerMs;
+  // Idle: a transfer runs at its devices' rate, or at half the channel (it crosses it twice).
+  const NetworkModel wide = NetworkModel::wifi_channel({r, r, r, r}, 3 * r, 0, 0);
+  CHECK(wide.transfer_end(wide.route(0, 1), 0, 32) == Approx(2.0));
+  CHECK(wide.min_transfer_ms(0, 1, 32) == Approx(2.0));
+  const NetworkModel narrow = NetworkModel::wifi_channel({r, r, r, r}, r, 0, 0.5);
+  CHECK(narrow.transfer_end(narrow.route(0, 1), 0, 32) == Approx(4.5));  // overhead 0.5 ms, then 8 B/ms
+  // Loaded, channel of 3 rates: the first transfer takes 2 of them (up and down) for 2 ms; the
+  // second gets half of what is left (8 B/ms) until then, the full rate after: 16 B + 16 B by 3 ms;
+  // the third gets nothing until 2 ms, 8 B/ms from 2 to 3 ms, then 16 B/ms: 8 B + 24 B by 4.5 ms.
+  ChannelLoad load;
+  CHECK(load.commit(wide, wide.route(0, 1), 0, 0, 32) == Approx(2.0));
+  CHECK(load.commit(wide, wide.route(2, 3), 0, 0, 32) == Approx(3.0));
+  CHECK(load.commit(wide, wide.route(1, 0), 0, 0, 32) == Approx(4.5));
+  // Later transfers see only what is still in flight; what ended before `now` is dropped.
+  CHECK(load.commit(wide, wide.route(3, 2), 10, 10, 32) == Approx(12.0));
+  load.reset();
+  CHECK(load.commit(wide, wide.route(2, 3), 0, 0, 32) == Approx(2.0));
+
+  // In the simulator, five 32 B messages (see the shared-channel case below): with a channel of
+  // twice one device's rate only one transfer runs at a time, at the device's rate: 5 x 2 ms.
+  const Graph g = tiny(1);
+  const FakeCost cost({{0, 0}, {0, 0}, {0, 0}, {0, 0}});
+  const Plan p = plan_of(g, {"d0", "d1", "d2", "d3"},
+                         {Volume{{0, 1}, {rows("d0", 0, 2), rows("d1", 2, 4)}}, Volume{{1, 2}, {rows("d2", 0, 2), rows("d3", 2, 4)}}});
+  const std::vector<double> rates(4, r);
+  CHECK(Simulator(g, cost, NetworkModel::wifi_channel(rates, 2 * r, 0, 0), config(4)).latency_ms(p) == Approx(10.0));
+  // A channel wide enough for every transfer at once is the unshared Wi-Fi star.
+  CHECK(Simulator(g, cost, NetworkModel::wifi_channel(rates, 100 * r, 0, 0), config(4)).latency_ms(p) == Approx(8.0));
+  // The bound (with its channel airtime row) stays below.
+  const NetworkModel one_at_a_time = NetworkModel::wifi_channel(rates, 2 * r, 0, 0);
+  const Simulator sim(g, cost, one_at_a_time, config(4));
+  CHECK(sim.latency_ms(p) >= sim.lower_bound_ms());
+}
+
 TEST_CASE("a bandwidth trace changes the result exactly when it changes", "[sim]") {
   const Graph g = tiny(1);
   const FakeCost cost({{1, 1}, {1, 1}});

@@ -64,6 +64,8 @@ std::vector<double> emulated_rates(const Scenario& s, const std::vector<int>& sc
   if (n.has_traces()) throw Error(what + " cannot replay bandwidth traces (tbf rates are fixed); remove the trace");
   if (n.device_count() > 1 && n.route(0, 1).two_hops)
     throw Error(what + " cannot reproduce a shared Wi-Fi channel (one tbf per device is not one medium); use a switched scenario");
+  if (n.channel_mbps() > 0)
+    throw Error(what + " cannot reproduce a Wi-Fi channel's capacity (one tbf per device is not one medium); remove channel_mbps or use a switched scenario");
   std::vector<double> rates;  // a calibrated scenario names the tbf rates its measured ones came through
   for (int d : scenario_index)
     rates.push_back(s.link_rates_mbps.empty() ? n.rate_at(d, 0) : s.link_rates_mbps[static_cast<std::size_t>(d)]);

@@ -381,6 +381,15 @@ LowerBound compute_lower_bound(const Graph& graph, const LayerCostModel& cost, c
       for (const auto& [c, ms] : busy) terms.emplace_back(c, -ms);
       lp.at_least(terms, 0.0);
     }
+    // A Wi-Fi channel with its own capacity carries every transfer twice (up, then down):
+    // the airtime of all of them fits in [0, T].
+    if (network.channel_mbps() > 0) {
+      const double ms_per_byte = NetworkModel::kChannelHops * 8e-3 / network.channel_mbps();
+      std::vector<std::pair<int, double>> terms = {{T, 1.0}};
+      for (std::size_t i = 0; i < recv.size(); ++i)
+        if (recv[i]) terms.emplace_back(recv[i], -bytes_of(static_cast<int>(i % static_cast<std::size_t>(nl + 1)) - 1) * ms_per_byte);
+      lp.at_least(terms, 0.0);
+    }
   }
   return lp.solve();
   };

@@ -59,6 +59,14 @@ NetworkModel NetworkModel::wifi_star(std::vector<double> rates, bool shared, dou
   return m;
 }
 
+NetworkModel NetworkModel::wifi_channel(std::vector<double> rates, double channel_mbps, double latency_ms, double overhead_ms) {
+  if (!(channel_mbps > 0) || !std::isfinite(channel_mbps)) throw std::invalid_argument("the channel's capacity must be positive and finite");
+  NetworkModel m = wifi_star(std::move(rates), false, latency_ms, overhead_ms);
+  m.channel_mbps_ = channel_mbps;
+  for (Route& r : m.routes_) r.on_channel = true;
+  return m;
+}
+
 NetworkModel NetworkModel::switched(std::vector<double> rates, double latency_ms, double overhead_ms) {
   check_rates(rates);
   NetworkModel m;
@@ -174,7 +182,7 @@ double NetworkModel::effective_rate(const Route& r, double t) const {
     }
     return 1.0 / inv;
   }
-  double rate = kInf;
+  double rate = r.on_channel ? channel_mbps_ / kChannelHops : kInf;
   for (int i = 0; i < r.n_rates; ++i) rate = std::min(rate, rate_at(r.rate_sources[static_cast<std::size_t>(i)], t));
   return rate;
 }
@@ -206,6 +214,65 @@ double NetworkModel::transfer_end(const Route& r, double start, double bytes) co
     mbit -= rate * (next - t) * 1e-3;
     t = next;
   }
+}
+
+void ChannelLoad::reset() {
+  t_ms_.assign(1, 0.0);
+  used_.assign(1, 0.0);
+}
+
+std::size_t ChannelLoad::split(double t) {
+  const auto it = std::lower_bound(t_ms_.begin(), t_ms_.end(), t);
+  const auto i = static_cast<std::size_t>(it - t_ms_.begin());
+  if (it != t_ms_.end() && *it == t) return i;
+  // t > t_ms_[0] (transfers start at or after the oldest breakpoint kept): the new
+  // breakpoint continues the use of the segment it splits.
+  t_ms_.insert(it, t);
+  used_.insert(used_.begin() + static_cast<std::ptrdiff_t>(i), i > 0 ? used_[i - 1] : 0.0);
+  return i;
+}
+
+void ChannelLoad::add(double from, double to, double mbps) {
+  const std::size_t i = split(from);
+  const std::size_t j = split(to);
+  for (std::size_t k = i; k < j; ++k) used_[k] += mbps;
+}
+
+double ChannelLoad::commit(const NetworkModel& net, const Route& r, double now, double start, double bytes) {
+  // The profile before `now` no longer matters: keep the breakpoint that covers `now`.
+  const auto first = std::upper_bound(t_ms_.begin(), t_ms_.end(), now);
+  if (first - t_ms_.begin() > 1) {
+    const auto drop = (first - t_ms_.begin()) - 1;
+    t_ms_.erase(t_ms_.begin(), t_ms_.begin() + drop);
+    used_.erase(used_.begin(), used_.begin() + drop);
+  }
+  double t = start + net.overhead_ms_;
+  double mbit = bytes * 8e-6;
+  if (mbit <= 0) return t;
+  const double cap = net.channel_mbps_;
+  segments_.clear();
+  for (;;) {
+    const auto at = std::upper_bound(t_ms_.begin(), t_ms_.end(), t) - t_ms_.begin() - 1;
+    const auto i = static_cast<std::size_t>(std::max<std::ptrdiff_t>(at, 0));
+    const double next = std::min(i + 1 < t_ms_.size() ? t_ms_[i + 1] : kInf, net.next_change(r, t));
+    double left = (cap - used_[i]) / NetworkModel::kChannelHops;
+    if (left < cap * 1e-12) left = 0;  // full (up to rounding)
+    const double rate = std::min(net.effective_rate(r, t), left);
+    if (rate > 0) {
+      const double done = t + mbit / rate * 1e3;
+      if (done <= next) {
+        segments_.push_back({t, done, rate});
+        t = done;
+        break;
+      }
+      segments_.push_back({t, next, rate});
+      mbit -= rate * (next - t) * 1e-3;
+    }
+    if (next == kInf) return kInf;  // a device's rate dropped to 0 for good
+    t = next;
+  }
+  for (const Segment& s : segments_) add(s.from, s.to, s.mbps * NetworkModel::kChannelHops);
+  return t;
 }
 
 double NetworkModel::min_transfer_ms(int src, int dst, double bytes) const {

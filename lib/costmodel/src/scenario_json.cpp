@@ -120,19 +120,26 @@ NetworkModel parse_network(const json& net, const Scenario& s, const std::vector
   const std::string type = jio::string_at<E>(net, "type", w);
   const double latency = jio::number_or<E>(net, "latency_ms", w, 0, kMaxTime, 0.0);
   const double overhead = jio::number_or<E>(net, "overhead_ms", w, 0, kMaxTime, 0.0);
-  char buf[160];
+  char buf[200];
   if (type == "wifi_star" || type == "switched") {
-    jio::only_keys<E>(net, {"type", "rates_mbps", "shared_channel", "latency_ms", "overhead_ms", "traces", "calibration"}, w);
+    jio::only_keys<E>(net, {"type", "rates_mbps", "shared_channel", "channel_mbps", "latency_ms", "overhead_ms", "traces", "calibration"}, w);
     const std::vector<double> rates = device_rates(net, s, w);
     link_rates = parse_calibration(net, s, w);
     const bool shared = jio::bool_at<E>(net, "shared_channel", w, false);
     if (type == "switched" && net.contains("shared_channel")) throw E(w + ".shared_channel: only for wifi_star");
-    NetworkModel m = type == "wifi_star" ? NetworkModel::wifi_star(rates, shared, latency, overhead)
-                                         : NetworkModel::switched(rates, latency, overhead);
+    if (type == "switched" && net.contains("channel_mbps")) throw E(w + ".channel_mbps: only for wifi_star");
+    const double channel = jio::number_or<E>(net, "channel_mbps", w, 1e-9, kMaxRate, 0.0);
+    if (shared && channel > 0)
+      throw E(w + ".channel_mbps: a shared channel (shared_channel: true) already holds the whole medium per transfer; give one of them");
+    NetworkModel m = type == "switched" ? NetworkModel::switched(rates, latency, overhead)
+                     : channel > 0     ? NetworkModel::wifi_channel(rates, channel, latency, overhead)
+                                       : NetworkModel::wifi_star(rates, shared, latency, overhead);
     device_traces(net, s, m, w);
     const auto [lo, hi] = std::minmax_element(rates.begin(), rates.end());
-    std::snprintf(buf, sizeof buf, "%s%s, %g-%g Mbit/s per device, latency %g ms, overhead %g ms%s", type.c_str(),
-                  shared ? " (shared channel)" : "", *lo, *hi, latency, overhead, net.contains("traces") ? ", traced" : "");
+    char channel_text[48] = "";
+    if (channel > 0) std::snprintf(channel_text, sizeof channel_text, " (channel %g Mbit/s)", channel);
+    std::snprintf(buf, sizeof buf, "%s%s%s, %g-%g Mbit/s per device, latency %g ms, overhead %g ms%s", type.c_str(),
+                  shared ? " (shared channel)" : "", channel_text, *lo, *hi, latency, overhead, net.contains("traces") ? ", traced" : "");
     summary = buf;
     return m;
   }

@@ -62,6 +62,7 @@ struct Simulator::Impl {
   std::vector<int> device_head, device_tail;
   std::vector<char> busy;
   std::vector<double> resource_free;
+  ChannelLoad channel;                    // a Wi-Fi channel's capacity in use over time
   std::vector<Event> heap;
   std::vector<int> plan_device;           // plan device index -> simulator device
   std::vector<double> edge_start, edge_end;  // for the timeline
@@ -243,6 +244,7 @@ struct Simulator::Impl {
     std::fill(device_tail.begin(), device_tail.end(), -1);
     std::fill(busy.begin(), busy.end(), 0);
     std::fill(resource_free.begin(), resource_free.end(), 0.0);
+    channel.reset();
     for (std::size_t i = 0; i < nodes.size(); ++i) {
       Node& n = nodes[i];
       n.ready = 0;
@@ -304,7 +306,8 @@ struct Simulator::Impl {
             const Route& route = network.route(n.device, dst_dev);
             for (int i = 0; i < route.n_resources; ++i)
               start = std::max(start, resource_free[static_cast<std::size_t>(route.resources[static_cast<std::size_t>(i)])]);
-            end = network.transfer_end(route, start, static_cast<double>(edge.bytes));
+            end = route.on_channel ? channel.commit(network, route, ev.time, start, static_cast<double>(edge.bytes))
+                                   : network.transfer_end(route, start, static_cast<double>(edge.bytes));
             for (int i = 0; i < route.n_resources; ++i) resource_free[static_cast<std::size_t>(route.resources[static_cast<std::size_t>(i)])] = end;
             arrive = end + route.latency_ms;
           }

@@ -31,7 +31,34 @@ struct Route {
   std::array<int, kMax> rate_sources{};
   int n_rates = 0;
   bool two_hops = false;  // shared Wi-Fi: the bytes cross the one channel twice (up, then down)
+  bool on_channel = false;  // Wi-Fi with a channel capacity: shares it with every transfer in flight
   double latency_ms = 0;
+};
+
+class NetworkModel;
+
+// What transfers in flight use of a Wi-Fi channel with its own capacity: a piecewise-constant
+// profile of used capacity (Mbit/s of airtime) over time. A new transfer runs at its devices'
+// rate, limited to what the transfers committed before it leave (first come, first served:
+// total airtime is conserved, its split between transfers is not DCF's fair share).
+class ChannelLoad {
+ public:
+  void reset();
+  // When `bytes` sent from `start_ms` along `route` (on the channel) have left the sender,
+  // per-message overhead included; commits the transfer's airtime. Transfers must be
+  // committed with non-decreasing `now_ms` (the event time; start_ms >= now_ms) so that the
+  // profile before `now_ms` can be dropped.
+  double commit(const NetworkModel& net, const Route& route, double now_ms, double start_ms, double bytes);
+
+ private:
+  std::vector<double> t_ms_{0.0};    // breakpoints: used_[i] holds from t_ms_[i] to t_ms_[i+1]
+  std::vector<double> used_{0.0};
+  struct Segment {
+    double from, to, mbps;
+  };
+  std::vector<Segment> segments_;  // scratch: the new transfer's rate over time
+  void add(double from, double to, double mbps);  // adds `mbps` of use over [from, to)
+  std::size_t split(double t);                     // index of the breakpoint at t (inserted if new)
 };
 
 // The network model. Build it with one of the factory functions, optionally add traces.
@@ -42,6 +69,11 @@ class NetworkModel {
   // min(rate a, rate b); with a shared channel every transfer occupies the one medium for
   // bytes/rate_a + bytes/rate_b (uplink and downlink airtime).
   static NetworkModel wifi_star(std::vector<double> rates_mbps, bool shared_channel, double latency_ms, double overhead_ms);
+  // Wi-Fi star whose radios are their own resources (as above, unshared) but whose channel
+  // has a capacity of `channel_mbps`: every transfer crosses it twice (up to the access
+  // point, down to the receiver), so transfers in flight together get at most channel_mbps / 2
+  // between them (ChannelLoad says how it is split).
+  static NetworkModel wifi_channel(std::vector<double> rates_mbps, double channel_mbps, double latency_ms, double overhead_ms);
   // Switched full duplex: a->b occupies a's uplink and b's downlink at min(rate a, rate b).
   static NetworkModel switched(std::vector<double> rates_mbps, double latency_ms, double overhead_ms);
   // Pairwise throughput matrix (mbps[a][b], diagonal ignored); a->b occupies a's uplink and
@@ -67,6 +99,8 @@ class NetworkModel {
   int resource_count() const { return n_resources_; }
   int rate_source_count() const { return static_cast<int>(rates_.size()); }
   double overhead_ms() const { return overhead_ms_; }
+  double channel_mbps() const { return channel_mbps_; }  // 0: no channel capacity beyond the devices' rates
+  static constexpr int kChannelHops = 2;                 // up to the access point, down to the receiver
   bool has_traces() const { return any_trace_; }
   const Route& route(int src, int dst) const { return routes_[static_cast<std::size_t>(src * n_ + dst)]; }
 
@@ -79,6 +113,7 @@ class NetworkModel {
   double min_transfer_ms(int src, int dst, double bytes) const;
 
  private:
+  friend class ChannelLoad;
   double effective_rate(const Route& r, double t_ms) const;
   double next_change(const Route& r, double t_ms) const;
 
@@ -86,6 +121,7 @@ class NetworkModel {
   int n_ = 0;
   int n_resources_ = 0;
   double overhead_ms_ = 0;
+  double channel_mbps_ = 0;
   std::vector<double> rates_;       // constant rate per rate source
   std::vector<RateTrace> traces_;   // optional trace per rate source
   bool any_trace_ = false;

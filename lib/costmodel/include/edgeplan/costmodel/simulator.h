@@ -67,7 +67,9 @@ struct LowerBound {
 // Semantics (docs/cost-model.md): each device runs its parts in plan order, one at a time;
 // a part starts when its device is free and every input region it needs has arrived.
 // Each transfer occupies the resources of its route (radios, uplinks, downlinks, the
-// shared channel, backbone links) exclusively, in order of readiness; a device computes
+// shared channel, backbone links) exclusively, in order of readiness (on a Wi-Fi channel with
+// its own capacity, a transfer also shares that capacity with the transfers in flight before
+// it: ChannelLoad); a device computes
 // and communicates at the same time. Parts receive exactly the rows (with halos) they
 // need from the parts that own them; the tail receives the whole body output; the result
 // ends on the output device.
