@@ -63,10 +63,26 @@ SUSTAINED_MEMORY = 0.7  # fraction of published memory bandwidth reached in prac
 # source, [(model, input, published ms, source)]): the first figure calibrates, the others check.
 NANO_TRT = ("NVIDIA, \"Jetson Nano: Deep Learning Inference Benchmarks\" "
             "(developer.nvidia.com/embedded/jetson-nano-dl-inference-benchmarks): TensorRT, FP16, batch 1")
+# torch2trt's published tables: torchvision models through TensorRT, fp16_mode, batch 1,
+# 224x224, latency in ms (github.com/NVIDIA-AI-IOT/torch2trt, docs/benchmarks/).
+T2T_NANO = "NVIDIA-AI-IOT/torch2trt, docs/benchmarks/jetson_nano.md: TensorRT fp16, batch 1, 224x224"
+T2T_XAVIER = "NVIDIA-AI-IOT/torch2trt, docs/benchmarks/jetson_xavier.md (Jetson AGX Xavier): TensorRT fp16, batch 1, 224x224"
+IN = [3, 224, 224]
 CALIBRATED = [
     ("jetson-nano-fp16", "jetson-nano", "fp16", 472.0,
      "Maxwell GPU executes fp16 at twice the fp32 rate: 2 x 236 = 472 GFLOPS (Jetson Nano data sheet DA-09366-001)",
-     [("resnet50", [3, 224, 224], 1000.0 / 36, NANO_TRT + ": ResNet-50 224x224, 36 images/s")]),
+     [("resnet50", IN, 1000.0 / 36, NANO_TRT + ": ResNet-50 224x224, 36 images/s"),
+      ("resnet50", IN, 29.8, T2T_NANO + ": ResNet-50 29.8 ms"),
+      ("vgg16", IN, 85.1, T2T_NANO + ": VGG16 85.1 ms"),
+      ("resnet18", IN, 11.4, T2T_NANO + ": ResNet-18 11.4 ms"),
+      ("alexnet", IN, 14.7, T2T_NANO + ": AlexNet 14.7 ms")]),
+    ("jetson-agx-xavier-fp16", "jetson-agx-xavier", "fp16", 11000.0,
+     "Jetson AGX Xavier data sheet (DS-09654-001): 512-core Volta GPU with 64 Tensor Cores, 11 TFLOPS fp16",
+     [("resnet50", IN, 3.37, T2T_XAVIER + ": ResNet-50 3.37 ms"),
+      ("vgg16", IN, 7.46, T2T_XAVIER + ": VGG16 7.46 ms"),
+      ("resnet18", IN, 1.64, T2T_XAVIER + ": ResNet-18 1.64 ms"),
+      ("mobilenet_v2", IN, 1.67, T2T_XAVIER + ": MobileNetV2 1.67 ms"),
+      ("alexnet", IN, 2.02, T2T_XAVIER + ": AlexNet 2.02 ms")]),
 ]
 
 
@@ -119,11 +135,13 @@ def calibrate(edgeplan, out_dir):
         for (m, shp, ms, src) in figures:
             rows.append((name, m, ms, predicted_ms(edgeplan, path, m, shp), src))
         for m in ("vgg16", "mobilenet_v2", "alexnet"):
+            if any(fm == m for (fm, _, _, _) in figures):
+                continue
             rows.append((name, m, None, predicted_ms(edgeplan, path, m, [3, 224, 224]), "(no published figure: prediction only)"))
     print("| profile | model | published ms | predicted ms | source |")
     print("|---|---|---|---|---|")
     for (name, m, pub, pred, src) in rows:
-        print(f"| {name} | {m} | {'' if pub is None else f'{pub:.1f}'} | {pred:.1f} | {src} |")
+        print(f"| {name} | {m} | {'-' if pub is None else f'{pub:.2f}'} | {pred:.2f} | {src} |")
 
 
 def main():
