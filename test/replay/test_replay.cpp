@@ -165,6 +165,75 @@ TEST_CASE("replay: exact over loopback for several planners and models, 2 and 3 
   }
 }
 
+TEST_CASE("replay: the per-message cost counts transfers alone on their route's resources, by hand", "[replay]") {
+  // 8 Mbit/s: 1000 B take 1 ms. Latency 0.5 ms, overhead 0.1 ms: 0.6 ms charged per message.
+  const NetworkModel switched = NetworkModel::switched({8, 8}, 0.5, 0.1);
+  ReplayReport r;
+  SimResult run;
+  auto transfer = [&](int src, int dst, double start, double end) {
+    run.timeline.push_back({TimelineEvent::Kind::Send, src, start, end, 0, dst, 1000});
+    run.timeline.push_back({TimelineEvent::Kind::Receive, dst, start, end, 0, src, 1000});
+  };
+  transfer(0, 1, 0.0, 2.0);  // alone on d0's uplink and d1's downlink: 1 ms beyond its bytes
+  transfer(1, 0, 0.5, 3.0);  // the other direction: other resources when switched; 1.5 ms
+  transfer(0, 1, 4.0, 6.0);  // these two overlap on the same route: not counted
+  transfer(0, 1, 5.0, 7.0);
+  r.measured_runs = {run};
+  fit_message_cost(r, switched, {0, 1});
+  CHECK(r.messages.transfers == 4);
+  CHECK(r.messages.isolated == 2);
+  CHECK(r.messages.fixed.median_ms == Approx(1.25));
+  CHECK(r.messages.fixed.min_ms == Approx(1.0));
+  CHECK(r.messages.charged_ms == Approx(0.6));
+  // Wi-Fi radios are half duplex: the first two share both radios, so none is alone.
+  const NetworkModel radios = NetworkModel::wifi_star({8, 8}, false, 0.5, 0.1);
+  fit_message_cost(r, radios, {0, 1});
+  CHECK(r.messages.transfers == 4);
+  CHECK(r.messages.isolated == 0);
+  // Ranks map onto the scenario's devices (here rank 0 is device 1 of three).
+  const NetworkModel three = NetworkModel::switched({8, 8, 8}, 0.5, 0.1);
+  fit_message_cost(r, three, {1, 2});
+  CHECK(r.messages.isolated == 2);
+}
+
+TEST_CASE("replay: calibrate-network --from-replay adopts the per-message cost a replay measured", "[replay]") {
+  const TempDir tmp;
+  const std::string scen = tmp / "s.json";
+  write(scen, scenario("resnet18", "3, 64, 64", 2, 100));
+  const std::string plan = make_plan(tmp, scen, "equal");
+  const std::string report = tmp / "report.json";
+  const Run r = run("replay --network loopback --repeat 2 --warmup 0 --scenario " + scen + " --plan " + plan + " -o " + report, 120);
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  const json j = json::parse(read_text(report));
+  REQUIRE(j["messages"].is_object());
+  CHECK(j["messages"]["transfers"].get<int>() > 0);
+  CHECK(j["messages"]["charged_ms"].get<double>() == Approx(0.3));  // latency 0.1 + overhead 0.2
+  if (j["messages"]["isolated"].get<int>() > 0) {
+    CHECK_THAT(r.out, Catch::Contains("per message beyond its bytes"));
+    const std::string out = tmp / "calibrated.json";
+    const Run c = run("calibrate-network --scenario " + scen + " --from-replay " + report + " -o " + out);
+    INFO(c.out);
+    REQUIRE(c.code == 0);
+    const json k = json::parse(read_text(out));
+    const double fixed = j["messages"]["fixed_ms"]["median"].get<double>();
+    CHECK(k["network"]["overhead_ms"].get<double>() == Approx(std::max(0.0, fixed - 0.1)).margin(1e-4));
+    CHECK(k["network"]["latency_ms"] == 0.1);
+    CHECK_THAT(k["network"]["calibration"]["overhead_method"].get<std::string>(), Catch::Contains("--from-replay"));
+    CHECK(run("plan --scenario " + out + " --planner equal -o " + tmp / "p2.json").code == 0);
+  }
+  // A report of another network, or a file that is no report: one line, nothing written.
+  const std::string other = tmp / "other.json";
+  write(other, scenario("resnet18", "3, 64, 64", 2, 50));
+  const Run wrong = run("calibrate-network --scenario " + other + " --from-replay " + report + " -o " + tmp / "never.json");
+  CHECK(wrong.code != 0);
+  CHECK_THAT(wrong.out, Catch::Contains("replayed a network other than"));
+  const Run junk = run("calibrate-network --scenario " + scen + " --from-replay " + plan + " -o " + tmp / "never.json");
+  CHECK(junk.code != 0);
+  CHECK_THAT(junk.out, Catch::Contains("not an edgeplan.replay/v1 report"));
+  CHECK(access((tmp / "never.json").c_str(), F_OK) != 0);
+}
+
 TEST_CASE("replay: fp16 activations and an 8-bit image travel packed, exact against the same roundings", "[replay]") {
   const TempDir tmp;
   const std::string scen = tmp / "fp16.scenario.json";

@@ -1,5 +1,7 @@
 // `edgeplan calibrate-network`: measure the emulated links of a scenario and write a copy of
 // it whose network block holds the measured rates, latency and per-message overhead.
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -30,12 +32,78 @@ std::string utc_now() {
 }
 
 struct Args {
-  std::string scenario, output;
+  std::string scenario, output, from_replay;
   int repeat = 3;
 };
 
+json read_json_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path + ": cannot read");
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    return json::parse(text.str());
+  } catch (const json::exception& e) {
+    throw Error(path + ": not JSON (" + std::string(e.what()) + ")");
+  }
+}
+
+// The scenario as JSON with profile paths valid from the output's folder.
+json relocated_scenario(const std::string& scenario, const std::string& output) {
+  json j = read_json_file(scenario);
+  const fs::path out_dir = fs::absolute(fs::path(output)).parent_path();
+  const fs::path in_dir = fs::absolute(fs::path(scenario)).parent_path();
+  for (json& d : j["devices"]) {
+    if (!d.contains("profile")) continue;  // a node that does not compute
+    const fs::path p = d["profile"].get<std::string>();
+    d["profile"] = fs::relative(fs::weakly_canonical(p.is_absolute() ? p : in_dir / p), out_dir).string();
+  }
+  return j;
+}
+
+// --from-replay: the per-message overhead a replay of this scenario measured through its own
+// messaging path (ranks computing, the MPI thread handing messages over) replaces the one in
+// the scenario; everything else stays.
+int calibrate_from_replay(const Args& a, const Scenario& s) {
+  const json r = read_json_file(a.from_replay);
+  if (!r.is_object() || r.value("format", "") != "edgeplan.replay/v1") throw Error(a.from_replay + ": not an edgeplan.replay/v1 report");
+  const std::string predicted_with = r.contains("network") && r["network"].is_object() ? r["network"].value("scenario", "") : "";
+  if (predicted_with != s.network_summary)
+    throw Error(a.from_replay + ": replayed a network other than " + a.scenario + "'s ('" + predicted_with + "' vs '" + s.network_summary + "')");
+  const json m = r.value("messages", json(nullptr));
+  if (!m.is_object() || !m.contains("fixed_ms") || !m["fixed_ms"].is_object() || !m["fixed_ms"].contains("median") ||
+      !m["fixed_ms"]["median"].is_number())
+    throw Error(a.from_replay + ": the replay measured no transfer alone on its links (replay a plan with transfers, e.g. opt or equal)");
+  if (s.network.topology() != Topology::Switched && s.network.topology() != Topology::WifiStar)
+    throw Error("calibrate-network --from-replay: switched and wifi_star networks only (one latency for every link)");
+  const double fixed = m["fixed_ms"]["median"].get<double>();
+  const int isolated = m.value("isolated", 0);
+  json j = relocated_scenario(a.scenario, a.output);
+  json& net = j["network"];
+  const double latency = net.value("latency_ms", 0.0);
+  const double before = net.value("overhead_ms", 0.0);
+  const double overhead = std::max(0.0, fixed - latency);
+  net["overhead_ms"] = std::round(overhead * 1e4) / 1e4;
+  json& cal = net["calibration"];
+  if (!cal.is_object()) cal = json::object();
+  char method[320];
+  std::snprintf(method, sizeof method,
+                "edgeplan calibrate-network --from-replay: median of %d transfers alone on their links in a replay of %s "
+                "(%.4f ms each beyond their bytes) less the latency %.4f ms",
+                isolated, r.value("plan", std::string("?")).c_str(), fixed, latency);
+  cal["overhead_method"] = method;
+  cal["date"] = utc_now();
+  write_file_atomic(a.output, j.dump(2) + "\n");
+  (void)load_scenario_file(a.output);  // what we wrote must load
+  std::printf("per-message overhead %.4f ms -> %.4f ms (%d isolated transfers of %s: median %.4f ms beyond their bytes, latency %.4f ms)\n",
+              before, overhead, isolated, a.from_replay.c_str(), fixed, latency);
+  std::printf("wrote %s\n", a.output.c_str());
+  return 0;
+}
+
 int cmd_calibrate(const Args& a) {
   const Scenario s = load_scenario_file(a.scenario);
+  if (!a.from_replay.empty()) return calibrate_from_replay(a, s);
   if (s.devices.size() < 2) throw Error("calibrate-network needs at least two devices");
   std::vector<int> every(s.devices.size());
   for (std::size_t d = 0; d < every.size(); ++d) every[d] = static_cast<int>(d);
@@ -63,17 +131,7 @@ int cmd_calibrate(const Args& a) {
   std::printf("one-way latency %.3f ms (half the median 1-byte round trip), per-message overhead %.3f ms\n", c.latency_ms, c.overhead_ms);
 
   // The copy: same scenario, measured network, profile paths valid from the output's folder.
-  std::ifstream in(a.scenario);
-  std::stringstream text;
-  text << in.rdbuf();
-  json j = json::parse(text.str());
-  const fs::path out_dir = fs::absolute(fs::path(a.output)).parent_path();
-  const fs::path in_dir = fs::absolute(fs::path(a.scenario)).parent_path();
-  for (json& d : j["devices"]) {
-    if (!d.contains("profile")) continue;  // a node that does not compute
-    const fs::path p = d["profile"].get<std::string>();
-    d["profile"] = fs::relative(fs::weakly_canonical(p.is_absolute() ? p : in_dir / p), out_dir).string();
-  }
+  json j = relocated_scenario(a.scenario, a.output);
   json measured = json::object(), links = json::object(), pairs = json::array();
   for (std::size_t d = 0; d < job.devices.size(); ++d) {
     measured[job.devices[d]] = std::round(c.device_mbps[d] * 1000) / 1000;
@@ -105,6 +163,9 @@ Runner add_calibrate_network(CLI::App& app) {
   cmd->add_option("--scenario", a->scenario, "Scenario file (switched or wifi_star network)")->required();
   cmd->add_option("-o,--output", a->output, "Calibrated scenario to write")->required();
   cmd->add_option("--repeat", a->repeat, "Exchanges per message size (median kept; default 3)")->check(CLI::Range(1, 50));
+  cmd->add_option("--from-replay", a->from_replay,
+                  "Instead of measuring links: take the per-message overhead a replay report of this scenario measured "
+                  "(transfers alone on their links, while ranks compute) and write the scenario with it");
   return [a] { return cmd_calibrate(*a); };
 }
 

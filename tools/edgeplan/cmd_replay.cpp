@@ -59,6 +59,13 @@ void print_report(const ReplayReport& r, const std::string& plan_path) {
     std::printf("%-16s %10.1f/%-10.1f %10.1f/%-10.1f %10.1f/%-10.1f %10.1f/%-10.1f\n", p.id.c_str(), p.compute_ms, m.compute_ms,
                 p.send_ms, m.send_ms, p.receive_ms, m.receive_ms, p.idle_ms, m.idle_ms);
   }
+  const ReplayReport::MessageCost& mc = r.messages;
+  if (mc.isolated > 0)
+    std::printf("per message beyond its bytes (%d of %d transfers alone on their links): median %.3f ms (p10 %.3f, p90 %.3f); "
+                "the scenario charges %.3f ms (calibrate-network --from-replay adopts the median)\n",
+                mc.isolated, mc.transfers, mc.fixed.median_ms, mc.fixed.p10_ms, mc.fixed.p90_ms, mc.charged_ms);
+  else if (mc.transfers > 0)
+    std::printf("per message: none of the %d transfers was alone on its links (no per-message cost measured)\n", mc.transfers);
 }
 
 int cmd_replay(const ReplayArgs& a) {
@@ -130,6 +137,7 @@ int cmd_replay(const ReplayArgs& a) {
   report.scenario_network = s.network_summary;
   if (job.emulate && s.network.topology() == Topology::WifiStar)
     report.network += "; the Wi-Fi radios run full duplex here (tbf each way), the simulator models them half duplex";
+  fit_message_cost(report, s.network, scenario_index);
   print_report(report, a.plan);
   if (!a.svg.empty())
     write_file_atomic(a.svg, gantt_compare_svg("replay of " + a.plan + " (" + report.model + ")", report.predicted, report.measured_median));

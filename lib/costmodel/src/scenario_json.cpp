@@ -77,7 +77,9 @@ void device_traces(const json& net, const Scenario& s, NetworkModel& m, const st
 std::vector<double> parse_calibration(const json& net, const Scenario& s, const std::string& w) {
   if (!net.contains("calibration")) return {};
   const json& c = jio::object_at<E>(net, "calibration", w);
-  jio::only_keys<E>(c, {"link_rates_mbps", "method", "date", "pairs"}, w + ".calibration");
+  jio::only_keys<E>(c, {"link_rates_mbps", "method", "date", "pairs", "overhead_method"}, w + ".calibration");
+  if (c.contains("overhead_method") && !c["overhead_method"].is_string()) throw E(w + ".calibration.overhead_method: must be a string");
+  if (!c.contains("link_rates_mbps")) return {};  // only the per-message overhead was calibrated
   return device_rates(c, s, w + ".calibration", "link_rates_mbps");
 }
 

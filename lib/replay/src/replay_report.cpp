@@ -126,6 +126,7 @@ ReplayReport build_replay_report(const Dataflow& flow, const JobResult& job, con
     runs.push_back(repeat_result(flow, job, r, wire));
     rep.measured_ms.push_back(runs.back().latency_ms);
   }
+  rep.measured_runs = runs;
   for (const RankRecord& k : job.ranks)
     for (const RepeatRecord& x : k.repeats) rep.max_rel_error = std::max(rep.max_rel_error, x.max_rel_error);
   rep.measured = latency_stats(rep.measured_ms);
@@ -145,6 +146,46 @@ ReplayReport build_replay_report(const Dataflow& flow, const JobResult& job, con
     rep.measured_median.devices[d] = avg;
   }
   return rep;
+}
+
+void fit_message_cost(ReplayReport& r, const NetworkModel& net, const std::vector<int>& rank_device) {
+  ReplayReport::MessageCost& mc = r.messages;
+  mc = {};
+  auto shares = [&](int a, int b, int c, int d) {  // do routes a->b and c->d hold a common resource?
+    const Route& x = net.route(rank_device.at(static_cast<std::size_t>(a)), rank_device.at(static_cast<std::size_t>(b)));
+    const Route& y = net.route(rank_device.at(static_cast<std::size_t>(c)), rank_device.at(static_cast<std::size_t>(d)));
+    for (int i = 0; i < x.n_resources; ++i)
+      for (int j = 0; j < y.n_resources; ++j)
+        if (x.resources[static_cast<std::size_t>(i)] == y.resources[static_cast<std::size_t>(j)]) return true;
+    return x.on_channel && y.on_channel;
+  };
+  std::vector<double> fixed, charged;
+  for (const SimResult& run : r.measured_runs) {
+    std::vector<const TimelineEvent*> transfers;  // one receive event per transfer
+    for (const TimelineEvent& e : run.timeline)
+      if (e.kind == TimelineEvent::Kind::Receive && e.peer >= 0) transfers.push_back(&e);
+    for (const TimelineEvent* t : transfers) {
+      ++mc.transfers;
+      bool alone = true;
+      for (const TimelineEvent* o : transfers)
+        if (o != t && o->start_ms < t->end_ms && t->start_ms < o->end_ms && shares(t->peer, t->device, o->peer, o->device)) {
+          alone = false;
+          break;
+        }
+      if (!alone) continue;
+      const int src = rank_device.at(static_cast<std::size_t>(t->peer)), dst = rank_device.at(static_cast<std::size_t>(t->device));
+      const Route& route = net.route(src, dst);
+      // The scenario's time for the bytes alone: its transfer time less its per-message overhead.
+      const double bytes_ms = net.transfer_end(route, 0, static_cast<double>(t->bytes)) - net.overhead_ms();
+      fixed.push_back(t->end_ms - t->start_ms - bytes_ms);
+      charged.push_back(route.latency_ms + net.overhead_ms());
+      ++mc.isolated;
+    }
+  }
+  if (!fixed.empty()) {
+    mc.fixed = latency_stats(fixed);
+    mc.charged_ms = latency_stats(charged).median_ms;
+  }
 }
 
 std::string replay_report_json(const ReplayReport& r) {
@@ -173,6 +214,17 @@ std::string replay_report_json(const ReplayReport& r) {
         {"devices", md},
         {"median_timeline", timeline_json(r.measured_median)},
         {"max_rel_error", r.max_rel_error}}},
+      {"messages", r.messages.transfers == 0
+                       ? json(nullptr)
+                       : json{{"transfers", r.messages.transfers},
+                              {"isolated", r.messages.isolated},
+                              {"fixed_ms", r.messages.isolated == 0 ? json(nullptr)
+                                                                    : json{{"median", r.messages.fixed.median_ms},
+                                                                           {"p10", r.messages.fixed.p10_ms},
+                                                                           {"p90", r.messages.fixed.p90_ms}}},
+                              {"charged_ms", r.messages.charged_ms},
+                              {"definition", "per transfer alone on its route's resources: measured time (sender hands it over -> "
+                                             "receiver has it all) - its bytes at the scenario's rate; charged: latency + overhead"}}},
       {"error", r.error()},
       {"error_definition", "(predicted - measured median) / measured median"},
       {"provenance",

@@ -30,6 +30,15 @@ struct ReplayReport {
   ElementSizes wire;                 // what the messages carried
   double wire_rel_error = -1;        // fp16: that reference against the fp32 monolithic output (-1: none)
   std::vector<RankRecord> ranks;     // provenance: hosts, cores, clock sync
+  std::vector<SimResult> measured_runs;  // every timed repeat as a timeline (not written)
+  // What one message costs beyond its bytes through the replay's own messaging path (set
+  // by fit_message_cost; transfers == 0 when not fitted).
+  struct MessageCost {
+    int transfers = 0;               // transfers between devices over every timed repeat
+    int isolated = 0;                // of them, alone on their route's resources while in flight
+    LatencyStats fixed;              // per isolated transfer: measured time - bytes at the link's rate
+    double charged_ms = 0;           // what the scenario charges per message (latency + overhead, median)
+  } messages;
   double error() const { return (predicted.latency_ms - measured.median_ms) / measured.median_ms; }
 };
 
@@ -37,6 +46,14 @@ struct ReplayReport {
 // it is projected onto the replay's devices. `wire`: bytes per element the messages carried.
 ReplayReport build_replay_report(const Dataflow& flow, const JobResult& job, const SimResult& predicted,
                                  const std::vector<std::string>& scenario_devices, int warmup, const ElementSizes& wire = {});
+
+// Per-message cost through the replay's messaging path: for every transfer of every timed
+// repeat that no other transfer overlapped on its route's resources (as the scenario's
+// network defines them), its measured time (sender hands it over -> receiver has it all)
+// less its bytes at the route's idle rate. `rank_device[k]` is rank k's device in `net`.
+// Tells how far the scenario's latency + overhead per message is from what a message costs
+// while ranks compute (docs/replay.md); `calibrate-network --from-replay` adopts it.
+void fit_message_cost(ReplayReport& r, const NetworkModel& net, const std::vector<int>& rank_device);
 
 std::string replay_report_json(const ReplayReport& r);
 
