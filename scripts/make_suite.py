@@ -8,6 +8,7 @@ P = "../../../profiles/modeled/"
 DEV = {"Nano": "jetson-nano", "TX2": "jetson-tx2", "Xavier": "jetson-agx-xavier", "Pi3": "raspberry-pi-3",
        "Pi4": "raspberry-pi-4"}
 MEASURED_CPU = "../../../profiles/measured/cpu-1thread.json"
+FP16 = {"Nano", "Xavier"}  # device kinds with a calibrated fp16 profile (<profile>-fp16.json)
 
 
 # The access point's channel: 340 Mbit/s, the middle of the 300-380 Mbit/s that Sauter
@@ -111,6 +112,23 @@ def main():
             json.dump(scenario(name, desc, devices, shared=name.startswith("shared"), channel=group != "DA-sweep"), f, indent=2)
             f.write("\n")
         entries.append({"scenario": f"scenarios/distredge/{name}.json", "group": group, "quick": name in quick})
+    # fp16 where every device of a group has a calibrated fp16 profile (Nano, AGX Xavier:
+    # docs/cost-model.md): DistrEdge's devices ran TensorRT FP16. The other groups have a TX2 or
+    # a Pi, whose fp16 figures we cannot cite, so the main groups stay fp32 to compare alike.
+    os.makedirs("benchmarks/scenarios/distredge/fp16", exist_ok=True)
+    for name, group, desc, devices in paper_groups:
+        if any(k not in FP16 for k, _ in devices):
+            continue
+        fname = f"{name}-fp16"
+        sc = scenario(fname, desc + ", fp16 (TensorRT-style, calibrated profiles)", devices)
+        sc["precision"]["activations"] = "fp16"
+        for d in sc["devices"]:
+            if "profile" in d:
+                d["profile"] = "../" + d["profile"].replace(".json", "-fp16.json")
+        with open(f"benchmarks/scenarios/distredge/fp16/{fname}.json", "w") as f:
+            json.dump(sc, f, indent=2)
+            f.write("\n")
+        entries.append({"scenario": f"scenarios/distredge/fp16/{fname}.json", "group": group + "-fp16", "quick": False})
     # The placement before issue 14 (the image on the first provider, no requester) as a variant.
     os.makedirs("benchmarks/scenarios/distredge/onboard", exist_ok=True)
     for name, group, desc, devices in paper_groups:

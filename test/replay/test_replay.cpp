@@ -184,7 +184,9 @@ TEST_CASE("replay: the per-message cost counts transfers alone on their route's 
   CHECK(r.messages.isolated == 2);
   CHECK(r.messages.fixed.median_ms == Approx(1.25));
   CHECK(r.messages.fixed.min_ms == Approx(1.0));
+  CHECK(r.messages.fixed_mean_ms == Approx(1.25));
   CHECK(r.messages.charged_ms == Approx(0.6));
+  CHECK(r.messages.fixed_all.median_ms == Approx(1.0));  // 1, 1.5, 1, 1
   // Wi-Fi radios are half duplex: the first two share both radios, so none is alone.
   const NetworkModel radios = NetworkModel::wifi_star({8, 8}, false, 0.5, 0.1);
   fit_message_cost(r, radios, {0, 1});
@@ -216,7 +218,7 @@ TEST_CASE("replay: calibrate-network --from-replay adopts the per-message cost a
     INFO(c.out);
     REQUIRE(c.code == 0);
     const json k = json::parse(read_text(out));
-    const double fixed = j["messages"]["fixed_ms"]["median"].get<double>();
+    const double fixed = j["messages"]["fixed_ms"]["mean"].get<double>();
     CHECK(k["network"]["overhead_ms"].get<double>() == Approx(std::max(0.0, fixed - 0.1)).margin(1e-4));
     CHECK(k["network"]["latency_ms"] == 0.1);
     CHECK_THAT(k["network"]["calibration"]["overhead_method"].get<std::string>(), Catch::Contains("--from-replay"));

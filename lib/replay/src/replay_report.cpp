@@ -159,13 +159,18 @@ void fit_message_cost(ReplayReport& r, const NetworkModel& net, const std::vecto
         if (x.resources[static_cast<std::size_t>(i)] == y.resources[static_cast<std::size_t>(j)]) return true;
     return x.on_channel && y.on_channel;
   };
-  std::vector<double> fixed, charged;
+  std::vector<double> fixed, charged, all;
   for (const SimResult& run : r.measured_runs) {
     std::vector<const TimelineEvent*> transfers;  // one receive event per transfer
     for (const TimelineEvent& e : run.timeline)
       if (e.kind == TimelineEvent::Kind::Receive && e.peer >= 0) transfers.push_back(&e);
     for (const TimelineEvent* t : transfers) {
       ++mc.transfers;
+      const int src = rank_device.at(static_cast<std::size_t>(t->peer)), dst = rank_device.at(static_cast<std::size_t>(t->device));
+      const Route& route = net.route(src, dst);
+      // The scenario's time for the bytes alone: its transfer time less its per-message overhead.
+      const double bytes_ms = net.transfer_end(route, 0, static_cast<double>(t->bytes)) - net.overhead_ms();
+      all.push_back(t->end_ms - t->start_ms - bytes_ms);
       bool alone = true;
       for (const TimelineEvent* o : transfers)
         if (o != t && o->start_ms < t->end_ms && t->start_ms < o->end_ms && shares(t->peer, t->device, o->peer, o->device)) {
@@ -173,17 +178,17 @@ void fit_message_cost(ReplayReport& r, const NetworkModel& net, const std::vecto
           break;
         }
       if (!alone) continue;
-      const int src = rank_device.at(static_cast<std::size_t>(t->peer)), dst = rank_device.at(static_cast<std::size_t>(t->device));
-      const Route& route = net.route(src, dst);
-      // The scenario's time for the bytes alone: its transfer time less its per-message overhead.
-      const double bytes_ms = net.transfer_end(route, 0, static_cast<double>(t->bytes)) - net.overhead_ms();
-      fixed.push_back(t->end_ms - t->start_ms - bytes_ms);
+      fixed.push_back(all.back());
       charged.push_back(route.latency_ms + net.overhead_ms());
       ++mc.isolated;
     }
   }
+  if (!all.empty()) mc.fixed_all = latency_stats(all);
   if (!fixed.empty()) {
     mc.fixed = latency_stats(fixed);
+    double sum = 0;
+    for (double f : fixed) sum += f;
+    mc.fixed_mean_ms = sum / static_cast<double>(fixed.size());
     mc.charged_ms = latency_stats(charged).median_ms;
   }
 }
@@ -219,12 +224,17 @@ std::string replay_report_json(const ReplayReport& r) {
                        : json{{"transfers", r.messages.transfers},
                               {"isolated", r.messages.isolated},
                               {"fixed_ms", r.messages.isolated == 0 ? json(nullptr)
-                                                                    : json{{"median", r.messages.fixed.median_ms},
+                                                                    : json{{"mean", r.messages.fixed_mean_ms},
+                                                                           {"median", r.messages.fixed.median_ms},
                                                                            {"p10", r.messages.fixed.p10_ms},
                                                                            {"p90", r.messages.fixed.p90_ms}}},
+                              {"fixed_all_ms", {{"median", r.messages.fixed_all.median_ms},
+                                                {"p10", r.messages.fixed_all.p10_ms},
+                                                {"p90", r.messages.fixed_all.p90_ms}}},
                               {"charged_ms", r.messages.charged_ms},
                               {"definition", "per transfer alone on its route's resources: measured time (sender hands it over -> "
-                                             "receiver has it all) - its bytes at the scenario's rate; charged: latency + overhead"}}},
+                                             "receiver has it all) - its bytes at the scenario's rate; fixed_all: the same over every transfer; "
+                                             "charged: latency + overhead"}}},
       {"error", r.error()},
       {"error_definition", "(predicted - measured median) / measured median"},
       {"provenance",

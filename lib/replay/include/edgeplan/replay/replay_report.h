@@ -37,6 +37,8 @@ struct ReplayReport {
     int transfers = 0;               // transfers between devices over every timed repeat
     int isolated = 0;                // of them, alone on their route's resources while in flight
     LatencyStats fixed;              // per isolated transfer: measured time - bytes at the link's rate
+    double fixed_mean_ms = 0;        // their mean: what a sum of messages costs (the tail included)
+    LatencyStats fixed_all;          // the same over every transfer (queueing behind others included)
     double charged_ms = 0;           // what the scenario charges per message (latency + overhead, median)
   } messages;
   double error() const { return (predicted.latency_ms - measured.median_ms) / measured.median_ms; }
