@@ -116,6 +116,10 @@ TEST_CASE("bad scenarios get a one-line reason", "[scenario]") {
                j["network"]["channel_mbps"] = 400;
              }),
              Catch::Contains("channel_mbps: only for wifi_star"));
+  // A calibration block may hold only the per-message overhead's provenance (--from-replay).
+  CHECK(with([](json& j) { j["network"]["calibration"] = {{"overhead_method", "replay"}}; }).empty());
+  CHECK_THAT(with([](json& j) { j["network"]["calibration"] = {{"overhead_method", 5}}; }),
+             Catch::Contains("calibration.overhead_method: must be a string"));
   CHECK_THAT(with([](json& j) { j["model"]["input"] = {3, 8, 8}; }), Catch::Contains("too small"));
 }
 
