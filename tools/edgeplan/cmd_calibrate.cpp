@@ -70,6 +70,8 @@ int calibrate_from_replay(const Args& a, const Scenario& s) {
   const std::string predicted_with = r.contains("network") && r["network"].is_object() ? r["network"].value("scenario", "") : "";
   if (predicted_with != s.network_summary)
     throw Error(a.from_replay + ": replayed a network other than " + a.scenario + "'s ('" + predicted_with + "' vs '" + s.network_summary + "')");
+  if (r["network"].value("mode", "") != "emulate")
+    throw Error(a.from_replay + ": that replay ran over unshaped loopback, not the scenario's links; replay with --network emulate");
   const json m = r.value("messages", json(nullptr));
   if (!m.is_object() || !m.contains("fixed_ms") || !m["fixed_ms"].is_object() || !m["fixed_ms"].contains("mean") ||
       !m["fixed_ms"]["mean"].is_number())

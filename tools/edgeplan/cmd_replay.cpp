@@ -61,10 +61,11 @@ void print_report(const ReplayReport& r, const std::string& plan_path) {
   }
   const ReplayReport::MessageCost& mc = r.messages;
   if (mc.isolated > 0)
-    std::printf("per message beyond its bytes (%d of %d transfers alone on their links): mean %.3f ms, median %.3f ms "
+    std::printf("%sper message beyond its bytes (%d of %d transfers alone on their links): mean %.3f ms, median %.3f ms "
                 "(p10 %.3f, p90 %.3f); the scenario charges %.3f ms (calibrate-network --from-replay adopts the mean); every "
                 "transfer, queueing included: median %.3f ms, p90 %.3f ms\n",
-                mc.isolated, mc.transfers, mc.fixed_mean_ms, mc.fixed.median_ms, mc.fixed.p10_ms, mc.fixed.p90_ms, mc.charged_ms,
+                r.network_mode == "loopback" ? "over unshaped loopback, not the scenario's links: " : "", mc.isolated, mc.transfers,
+                mc.fixed_mean_ms, mc.fixed.median_ms, mc.fixed.p10_ms, mc.fixed.p90_ms, mc.charged_ms,
                 mc.fixed_all.median_ms, mc.fixed_all.p90_ms);
   else if (mc.transfers > 0)
     std::printf("per message: none of the %d transfers was alone on its links (no per-message cost measured)\n", mc.transfers);
