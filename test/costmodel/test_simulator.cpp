@@ -127,6 +127,26 @@ TEST_CASE("a Wi-Fi channel with its own capacity: transfers in flight share it, 
   CHECK(sim.latency_ms(p) >= sim.lower_bound_ms());
 }
 
+TEST_CASE("bytes over each backbone link of a tiered network are counted per inference, by hand", "[sim]") {
+  const Graph g = tiny(1);  // 64 B per tensor
+  const FakeCost cost({{0, 0}, {0, 0}, {0, 0}});
+  const double r = k16BytesPerMs;
+  // d0 on the device tier, d1 on the edge, d2 in the cloud; image and result on d0.
+  const NetworkModel net = NetworkModel::tiered({0, 1, 2}, {r, r, r}, {0, 0, 0}, {{r, 0}, {r, 0}}, 0);
+  CHECK(net.backbone_count() == 2);
+  const Simulator sim(g, cost, net, config(3));
+  // All on the edge: the image up and the result down cross the device-edge link only.
+  const SimResult edge = sim.simulate(plan_of(g, {"d0", "d1", "d2"}, {Volume{{0, 2}, {rows("d1", 0, 4)}}}));
+  CHECK(edge.backbone_bytes == std::vector<std::int64_t>{128, 0});
+  // First layer on the edge, second in the cloud: edge -> cloud 64 B, the result cloud -> device
+  // crosses both links.
+  const SimResult cloud = sim.simulate(plan_of(g, {"d0", "d1", "d2"}, {Volume{{0, 1}, {rows("d1", 0, 4)}}, Volume{{1, 2}, {rows("d2", 0, 4)}}}));
+  CHECK(cloud.backbone_bytes == std::vector<std::int64_t>{128, 128});
+  // Other topologies have none.
+  const NetworkModel flat = NetworkModel::switched({r, r, r}, 0, 0);
+  CHECK(Simulator(g, cost, flat, config(3)).simulate(plan_of(g, {"d0", "d1", "d2"}, {Volume{{0, 2}, {rows("d1", 0, 4)}}})).backbone_bytes.empty());
+}
+
 TEST_CASE("a bandwidth trace changes the result exactly when it changes", "[sim]") {
   const Graph g = tiny(1);
   const FakeCost cost({{1, 1}, {1, 1}});

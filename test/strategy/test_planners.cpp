@@ -12,6 +12,7 @@
 #include "edgeplan/model/zoo.h"
 #include "edgeplan/runtime/cpu_executor.h"
 #include "edgeplan/planners/registry.h"
+#include "edgeplan/planners/run_suite.h"
 #include "edgeplan/strategy/opt_planner.h"
 
 using namespace edgeplan;
@@ -56,6 +57,28 @@ TEST_CASE("every planner on every scenario of every suite: valid, above the boun
     INFO(f);
     CHECK(opt_ms <= best_other * (1 + 1e-9));
   }
+}
+
+TEST_CASE("bench records the bytes over each backbone link of a tiered scenario (D3's traffic figure)", "[planners]") {
+  const std::string dir = std::string(EDGEPLAN_SOURCE_DIR) + "/benchmarks/scenarios/";
+  const Scenario tiered = load_scenario_file(dir + "device-edge-cloud.json");
+  const Simulator sim(tiered);
+  const ScenarioResult r = evaluate_planners(tiered, sim, {"single", "neurosurgeon"}, {});
+  const PlanningContext ctx = PlanningContext::of(tiered, sim);
+  for (const PlannerResult& p : r.planners) {
+    INFO(p.planner);
+    REQUIRE(p.backbone_bytes.size() == 2);
+    CHECK(p.backbone_bytes == sim.simulate(make_planner(p.planner)->plan(ctx)).backbone_bytes);
+  }
+  // The image leaves the device tier whatever runs where, unless everything stays on it.
+  CHECK(r.planners.front().backbone_bytes[0] > 0);
+  BenchResults all;
+  all.scenarios.push_back(r);
+  CHECK(results_to_json(all, "{}").find("\"backbone_bytes\"") != std::string::npos);
+  // Networks without tiers record none.
+  const Scenario flat = load_scenario_file(dir + "default.json");
+  const Simulator flat_sim(flat);
+  CHECK(evaluate_planners(flat, flat_sim, {"single"}, {}).planners.front().backbone_bytes.empty());
 }
 
 TEST_CASE("opt's plans are local optima of its row moves, and restarts escape the one-start optimum", "[planners][opt]") {

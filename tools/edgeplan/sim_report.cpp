@@ -67,6 +67,8 @@ std::string sim_report_text(const Scenario& s, const Plan& plan, const SimResult
       any = true;
       out += line("  %s -> %s: %.3f MB", r.devices[a].id.c_str(), r.devices[b].id.c_str(), static_cast<double>(bytes) / 1e6);
     }
+  for (std::size_t k = 0; k < r.backbone_bytes.size(); ++k)
+    out += line("backbone link %zu (tiers %zu-%zu): %.3f MB per inference", k, k, k + 1, static_cast<double>(r.backbone_bytes[k]) / 1e6);
   if (!r.fits_memory) out += "warning: the plan does not fit in the memory of at least one device\n";
   return out;
 }

@@ -111,7 +111,7 @@ std::string results_to_json(const BenchResults& r, const std::string& provenance
   j["scenarios"] = nlohmann::ordered_json::array();
   for (const auto& s : r.scenarios) {
     nlohmann::ordered_json ps = nlohmann::ordered_json::array();
-    for (const auto& p : s.planners)
+    for (const auto& p : s.planners) {
       ps.push_back({{"planner", p.planner},
                     {"latency_ms", p.latency_ms},
                     {"images_per_s", p.images_per_s},
@@ -121,6 +121,8 @@ std::string results_to_json(const BenchResults& r, const std::string& provenance
                     {"planning_ms", p.planning_ms},
                     {"valid", p.valid},
                     {"error", p.error}});
+      if (!p.backbone_bytes.empty()) ps.back()["backbone_bytes"] = p.backbone_bytes;
+    }
     nlohmann::ordered_json sj = {{"name", s.name}, {"group", s.group}};
     if (!s.model.empty()) sj["model"] = s.model;
     if (!s.model_sha256.empty()) sj["model_sha256"] = s.model_sha256;

@@ -54,6 +54,7 @@ std::string sim_result_json(const SimResult& r, bool timeline) {
       if (r.link_bytes[a * n + b] > 0)
         links.push_back({{"from", r.devices[a].id}, {"to", r.devices[b].id}, {"bytes", r.link_bytes[a * n + b]}});
   j["links"] = links;
+  if (!r.backbone_bytes.empty()) j["backbone_bytes"] = r.backbone_bytes;  // tiered: per link between neighbouring tiers
   if (timeline) {
     json events = json::array();
     for (const TimelineEvent& e : r.timeline) {

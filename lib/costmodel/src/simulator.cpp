@@ -390,6 +390,7 @@ SimResult Simulator::simulate(const Plan& plan) const {
   const int nd = static_cast<int>(m.config.device_ids.size());
   r.devices.resize(static_cast<std::size_t>(nd));
   r.link_bytes.assign(static_cast<std::size_t>(nd * nd), 0);
+  r.backbone_bytes.assign(static_cast<std::size_t>(m.network.backbone_count()), 0);
   for (int d = 0; d < nd; ++d) {
     r.devices[static_cast<std::size_t>(d)].id = m.config.device_ids[static_cast<std::size_t>(d)];
     r.devices[static_cast<std::size_t>(d)].memory_capacity_bytes = m.config.memory_bytes[static_cast<std::size_t>(d)];
@@ -426,6 +427,10 @@ SimResult Simulator::simulate(const Plan& plan) const {
     r.transfers++;
     r.total_bytes += edge.bytes;
     r.link_bytes[static_cast<std::size_t>(a * nd + b)] += edge.bytes;
+    const Route& route = m.network.route(a, b);
+    for (int i = 0; i < route.n_resources; ++i)
+      if (const int k = m.network.backbone_of(route.resources[static_cast<std::size_t>(i)]); k >= 0)
+        r.backbone_bytes[static_cast<std::size_t>(k)] += edge.bytes;
     const double dur = m.edge_end[e] - m.edge_start[e];
     r.devices[static_cast<std::size_t>(a)].send_ms += dur;
     r.devices[static_cast<std::size_t>(b)].receive_ms += dur;

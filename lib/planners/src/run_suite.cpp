@@ -22,6 +22,9 @@ ScenarioResult evaluate_planners(const Scenario& s, const Simulator& sim, const 
     try {
       validate_plan(p, s.graph);
       r.latency_ms = sim.latency_ms(p);
+      // D3's traffic figure: what crosses each backbone link (tiered networks only: the full
+      // simulation records it, the fast path does not).
+      if (sim.network().backbone_count() > 0) r.backbone_bytes = sim.simulate(p).backbone_bytes;
     } catch (const Error& err) {
       r.valid = false;
       r.error = err.what();

@@ -4,6 +4,7 @@
 #pragma once
 #include <functional>
 #include <map>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,7 @@ struct PlannerResult {
   double speedup_vs_best_baseline = 0;  // opt: over the best baseline; a baseline: over the best other one
   double gap = 0;                       // latency / lower bound
   double planning_ms = 0;
+  std::vector<std::int64_t> backbone_bytes;  // tiered networks: bytes per inference over each backbone link
   bool valid = true;
   std::string error;                    // why the plan failed validation
 };

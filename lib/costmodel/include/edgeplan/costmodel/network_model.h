@@ -103,6 +103,14 @@ class NetworkModel {
   static constexpr int kChannelHops = 2;                 // up to the access point, down to the receiver
   bool has_traces() const { return any_trace_; }
   const Route& route(int src, int dst) const { return routes_[static_cast<std::size_t>(src * n_ + dst)]; }
+  // Tiered: the backbone links between neighbouring tiers (link k joins tiers k and k + 1),
+  // each a resource of its own; 0 for the other topologies.
+  int backbone_count() const { return backbone_count_; }
+  // The backbone link a resource is (0 .. backbone_count() - 1), or -1.
+  int backbone_of(int resource) const {
+    const int k = resource - (n_resources_ - backbone_count_);
+    return k >= 0 && k < backbone_count_ ? k : -1;
+  }
 
   // Rate (Mbit/s) of a rate source at time t.
   double rate_at(int source, double t_ms) const;
@@ -122,6 +130,7 @@ class NetworkModel {
   int n_resources_ = 0;
   double overhead_ms_ = 0;
   double channel_mbps_ = 0;
+  int backbone_count_ = 0;
   std::vector<double> rates_;       // constant rate per rate source
   std::vector<RateTrace> traces_;   // optional trace per rate source
   bool any_trace_ = false;

@@ -42,6 +42,7 @@ struct SimResult {
   double lower_bound_ms = 0;
   std::vector<DeviceUsage> devices;
   std::vector<std::int64_t> link_bytes;  // n x n, [src * n + dst]
+  std::vector<std::int64_t> backbone_bytes;  // tiered: bytes over each backbone link (k joins tiers k, k + 1)
   std::int64_t total_bytes = 0;
   int transfers = 0;
   bool fits_memory = true;
