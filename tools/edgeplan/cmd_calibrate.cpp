@@ -5,14 +5,13 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "cli_util.h"
 #include "commands.h"
 #include "edgeplan/costmodel/scenario.h"
+#include "edgeplan/jsonio/fields.h"
 #include "edgeplan/replay/calibration.h"
 #include "edgeplan/replay/launcher.h"
 #include "edgeplan/replay/network_emulation.h"
@@ -22,6 +21,7 @@ namespace edgeplan::cli {
 namespace {
 
 namespace fs = std::filesystem;
+namespace jio = edgeplan::jsonio;
 using nlohmann::json;
 
 std::string utc_now() {
@@ -36,21 +36,19 @@ struct Args {
   int repeat = 3;
 };
 
-json read_json_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path + ": cannot read");
-  std::stringstream text;
-  text << in.rdbuf();
+// A JSON file through the loaders' shared readers (one-line errors), named in any error.
+json read_json_file(const std::string& path, const char* what) {
+  const std::string text = jio::read_file<Error>(path, what);
   try {
-    return json::parse(text.str());
-  } catch (const json::exception& e) {
-    throw Error(path + ": not JSON (" + std::string(e.what()) + ")");
+    return jio::parse_text<Error>(text);
+  } catch (const Error& e) {
+    throw Error(path + ": " + e.what());
   }
 }
 
 // The scenario as JSON with profile paths valid from the output's folder.
 json relocated_scenario(const std::string& scenario, const std::string& output) {
-  json j = read_json_file(scenario);
+  json j = read_json_file(scenario, "scenario");
   const fs::path out_dir = fs::absolute(fs::path(output)).parent_path();
   const fs::path in_dir = fs::absolute(fs::path(scenario)).parent_path();
   for (json& d : j["devices"]) {
@@ -65,7 +63,7 @@ json relocated_scenario(const std::string& scenario, const std::string& output) 
 // messaging path (ranks computing, the MPI thread handing messages over) replaces the one in
 // the scenario; everything else stays.
 int calibrate_from_replay(const Args& a, const Scenario& s) {
-  const json r = read_json_file(a.from_replay);
+  const json r = read_json_file(a.from_replay, "replay report");
   if (!r.is_object() || r.value("format", "") != "edgeplan.replay/v1") throw Error(a.from_replay + ": not an edgeplan.replay/v1 report");
   const std::string predicted_with = r.contains("network") && r["network"].is_object() ? r["network"].value("scenario", "") : "";
   if (predicted_with != s.network_summary)

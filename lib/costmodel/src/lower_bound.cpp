@@ -386,8 +386,9 @@ LowerBound compute_lower_bound(const Graph& graph, const LayerCostModel& cost, c
     if (network.channel_mbps() > 0) {
       const double ms_per_byte = NetworkModel::kChannelHops * 8e-3 / network.channel_mbps();
       std::vector<std::pair<int, double>> terms = {{T, 1.0}};
-      for (std::size_t i = 0; i < recv.size(); ++i)
-        if (recv[i]) terms.emplace_back(recv[i], -bytes_of(static_cast<int>(i % static_cast<std::size_t>(nl + 1)) - 1) * ms_per_byte);
+      for (int d = 0; d < nd; ++d)
+        for (int t = -1; t < nl; ++t)
+          if (const int c = recv[static_cast<std::size_t>(d * (nl + 1) + t + 1)]) terms.emplace_back(c, -bytes_of(t) * ms_per_byte);
       lp.at_least(terms, 0.0);
     }
   }

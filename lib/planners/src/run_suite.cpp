@@ -2,6 +2,7 @@
 #include "edgeplan/planners/run_suite.h"
 
 #include <chrono>
+#include <utility>
 
 #include "edgeplan/costmodel/scenario.h"
 #include "edgeplan/costmodel/simulator.h"
@@ -21,10 +22,15 @@ ScenarioResult evaluate_planners(const Scenario& s, const Simulator& sim, const 
     r.planning_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     try {
       validate_plan(p, s.graph);
-      r.latency_ms = sim.latency_ms(p);
-      // D3's traffic figure: what crosses each backbone link (tiered networks only: the full
-      // simulation records it, the fast path does not).
-      if (sim.network().backbone_count() > 0) r.backbone_bytes = sim.simulate(p).backbone_bytes;
+      // Tiered networks: the full simulation, which also records D3's traffic figure (what
+      // crosses each backbone link); elsewhere the fast path.
+      if (sim.network().backbone_count() > 0) {
+        SimResult full = sim.simulate(p);
+        r.latency_ms = full.latency_ms;
+        r.backbone_bytes = std::move(full.backbone_bytes);
+      } else {
+        r.latency_ms = sim.latency_ms(p);
+      }
     } catch (const Error& err) {
       r.valid = false;
       r.error = err.what();

@@ -121,12 +121,11 @@ ReplayReport build_replay_report(const Dataflow& flow, const JobResult& job, con
   }
 
   // Measured: every timed repeat, the median one as the timeline, usage averaged.
-  std::vector<SimResult> runs;
+  std::vector<SimResult>& runs = rep.measured_runs;
   for (std::size_t r = static_cast<std::size_t>(warmup); r < total; ++r) {
     runs.push_back(repeat_result(flow, job, r, wire));
     rep.measured_ms.push_back(runs.back().latency_ms);
   }
-  rep.measured_runs = runs;
   for (const RankRecord& k : job.ranks)
     for (const RepeatRecord& x : k.repeats) rep.max_rel_error = std::max(rep.max_rel_error, x.max_rel_error);
   rep.measured = latency_stats(rep.measured_ms);
