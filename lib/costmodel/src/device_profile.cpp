@@ -106,11 +106,11 @@ double DeviceProfile::latency_ms(const Graph& graph, int layer, double rows, boo
     auto it = curves.find(layer_signature(graph, layer));
     if (it != curves.end()) {
       if (used_fallback) *used_fallback = false;
-      return it->second.at(rows);
+      return time_scale * it->second.at(rows);
     }
   }
   if (used_fallback) *used_fallback = true;
-  return fallback.latency_ms(graph, layer, rows);
+  return time_scale * fallback.latency_ms(graph, layer, rows);
 }
 
 }  // namespace edgeplan

@@ -131,6 +131,8 @@ NetworkModel NetworkModel::tiered(std::vector<int> tier, std::vector<double> rat
   m.traces_.resize(m.rates_.size());
   m.n_resources_ = 2 * m.n_ + static_cast<int>(backbone.size());
   m.backbone_count_ = static_cast<int>(backbone.size());
+  m.tier_ = tier;
+  m.tier_latency_ = tier_latency;
   m.routes_.resize(static_cast<std::size_t>(m.n_ * m.n_));
   for (int a = 0; a < m.n_; ++a)
     for (int b = 0; b < m.n_; ++b) {

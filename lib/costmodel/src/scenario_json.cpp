@@ -263,7 +263,7 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir) {
   std::vector<int> file_index[2];  // file index of each computing / other device
   for (std::size_t i = 0; i < devices.size(); ++i) {
     const std::string dw = "scenario.devices[" + std::to_string(i) + "]";
-    jio::only_keys<E>(devices[i], {"id", "profile", "compute"}, dw);
+    jio::only_keys<E>(devices[i], {"id", "profile", "compute", "slowdown"}, dw);
     ScenarioDevice d;
     d.id = jio::string_at<E>(devices[i], "id", dw);
     if (d.id.empty()) throw E(dw + ".id: must not be empty");
@@ -272,6 +272,7 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir) {
     d.computes = jio::bool_at<E>(devices[i], "compute", dw, true);
     if (!d.computes) {
       if (devices[i].contains("profile")) throw E(dw + ".profile: a device with \"compute\": false has no profile");
+      if (devices[i].contains("slowdown")) throw E(dw + ".slowdown: a device with \"compute\": false computes nothing to slow down");
       others.push_back(std::move(d));
       file_index[1].push_back(static_cast<int>(i));
       continue;
@@ -284,6 +285,7 @@ Scenario parse_scenario(const std::string& text, const std::string& base_dir) {
     } catch (const ScenarioError& e) {
       throw E(dw + ".profile: " + e.what());
     }
+    d.profile.time_scale = jio::number_or<E>(devices[i], "slowdown", dw, 1e-3, 1e6, 1.0);
     computing.push_back(std::move(d));
     file_index[0].push_back(static_cast<int>(i));
   }

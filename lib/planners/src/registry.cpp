@@ -3,6 +3,7 @@
 
 #include "edgeplan/learn/distredge.h"
 #include "edgeplan/strategy/basic_planners.h"
+#include "edgeplan/strategy/d3_planner.h"
 #include "edgeplan/strategy/fused_baselines.h"
 #include "edgeplan/strategy/layerwise_baselines.h"
 #include "edgeplan/strategy/opt_planner.h"
@@ -23,13 +24,15 @@ struct Entry {
 template <class P>
 std::unique_ptr<Planner> plain(const std::string& spec, const std::vector<Plan>&) {
   auto p = std::make_unique<P>();
-  if (spec != p->name()) throw Error("planner '" + p->name() + "' takes no settings (only distredge and opt do)");
+  if (spec != p->name()) throw Error("planner '" + p->name() + "' takes no settings (only distredge, d3 and opt do)");
   return p;
 }
 
 std::unique_ptr<Planner> distredge(const std::string& spec, const std::vector<Plan>&) {
   return DistrEdgePlanner::from_spec(spec);
 }
+
+std::unique_ptr<Planner> d3(const std::string& spec, const std::vector<Plan>&) { return D3Planner::from_spec(spec); }
 
 std::unique_ptr<Planner> opt(const std::string& spec, const std::vector<Plan>& starts);
 
@@ -44,6 +47,9 @@ const std::vector<Entry>& table() {
       {"deeperthings", true, plain<DeeperthingsPlanner>},
       {"aofl", true, plain<AoflPlanner>},
       {"neurosurgeon", true, plain<NeurosurgeonPlanner>},
+      {"d3", true, d3},
+      {"edge-only", true, plain<EdgeOnlyPlanner>},
+      {"cloud-only", true, plain<CloudOnlyPlanner>},
       {"distredge", false, distredge},
       {"opt", false, opt},
   };

@@ -17,10 +17,10 @@ ScenarioResult evaluate_planners(const Scenario& s, const Simulator& sim, const 
   for (const std::string& name : planners) {
     PlannerResult r;
     r.planner = name;
-    const auto t0 = std::chrono::steady_clock::now();
-    const Plan p = make_planner(name)->plan(ctx);
-    r.planning_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     try {
+      const auto t0 = std::chrono::steady_clock::now();
+      const Plan p = make_planner(name)->plan(ctx);
+      r.planning_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       validate_plan(p, s.graph);
       // Tiered networks: the full simulation, which also records D3's traffic figure (what
       // crosses each backbone link); elsewhere the fast path.

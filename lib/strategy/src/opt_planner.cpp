@@ -696,7 +696,8 @@ Plan OptPlanner::plan(const PlanningContext& ctx) const {
       best_tiles = p;
     }
   };
-  for (const auto& planner : options_.start_planners) add_plan_start(planner->plan(ctx), nullptr);
+  for (const auto& planner : options_.start_planners)
+    if (planner->applies(ctx)) add_plan_start(planner->plan(ctx), nullptr);  // d3 needs tiers
   std::vector<std::pair<double, Draft>> from_caller;  // searched from whether or not they are best
   for (const Plan& p : options_.starts) add_plan_start(p, &from_caller);
 

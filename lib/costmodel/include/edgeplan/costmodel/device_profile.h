@@ -87,6 +87,9 @@ struct DeviceProfile {
   // Measured under a CPU quota (provenance "cpu_quota", cores): an emulated slower device;
   // replay runs it under the same quota. 0: none.
   double cpu_quota = 0;
+  // Every latency times this: a scenario's device shared with other work ("slowdown", a
+  // load event of `replan`). Not part of the profile file.
+  double time_scale = 1.0;
 
   // Latency of `rows` output rows (fractional for tiles: rows * cols / width) of a layer;
   // sets *fallback when no curve exists for its signature.

@@ -106,6 +106,10 @@ class NetworkModel {
   // Tiered: the backbone links between neighbouring tiers (link k joins tiers k and k + 1),
   // each a resource of its own; 0 for the other topologies.
   int backbone_count() const { return backbone_count_; }
+  // Tiered: the tier of a device (0 .. tier_count() - 1, in the scenario's order: device,
+  // edge, cloud); -1 for the other topologies.
+  int tier_count() const { return static_cast<int>(tier_latency_.size()); }
+  int tier_of(int device) const { return tier_.empty() ? -1 : tier_[static_cast<std::size_t>(device)]; }
   // The backbone link a resource is (0 .. backbone_count() - 1), or -1.
   int backbone_of(int resource) const {
     const int k = resource - (n_resources_ - backbone_count_);
@@ -131,6 +135,8 @@ class NetworkModel {
   double overhead_ms_ = 0;
   double channel_mbps_ = 0;
   int backbone_count_ = 0;
+  std::vector<int> tier_;              // tiered: per device
+  std::vector<double> tier_latency_;   // tiered: per tier
   std::vector<double> rates_;       // constant rate per rate source
   std::vector<RateTrace> traces_;   // optional trace per rate source
   bool any_trace_ = false;

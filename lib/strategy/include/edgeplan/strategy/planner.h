@@ -41,6 +41,9 @@ class Planner {
   virtual std::string name() const = 0;
   // Returns a plan valid for ctx.graph, naming only ctx.device_ids.
   virtual Plan plan(const PlanningContext& ctx) const = 0;
+  // Whether the planner can plan this scenario at all (D3's tiers need a tiered network);
+  // plan() throws Error with the reason where it cannot.
+  virtual bool applies(const PlanningContext& /*ctx*/) const { return true; }
   // The planner's settings as a JSON object (recorded in the plan's "predicted" block).
   virtual std::string settings_json() const { return "{}"; }
 };

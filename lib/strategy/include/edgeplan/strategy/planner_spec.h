@@ -31,6 +31,7 @@ class SpecSettings {
       if (!use(key_)) throw Error("planner '" + spec_ + "': unknown setting '" + key_ + "' (" + known + ")");
     }
   }
+  const std::string& text() const { return value_; }
   double number() const {
     std::size_t used = 0;
     double v = 0;
