@@ -22,5 +22,6 @@ Runner add_calibrate_network(CLI::App& app);
 Runner add_replay_summary(CLI::App& app);
 Runner add_export(CLI::App& app);
 Runner add_infer(CLI::App& app);
+Runner add_replan(CLI::App& app);
 
 }  // namespace edgeplan::cli

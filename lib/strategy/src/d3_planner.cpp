@@ -161,7 +161,7 @@ double D3Estimate::ms(int i1, int i2) const {
   if (c2 > c1) {
     const int e = tiers_.edges.empty() ? -1 : tiers_.edges.front();
     if (e < 0) return kInf;
-    t += send_ms(at, e, bytes_[static_cast<std::size_t>(i1)]) + part_ms(edge_ms_, c1, c2);
+    t += send_ms(at, e, bytes_[static_cast<std::size_t>(i1)]) + edge_scale_ * part_ms(edge_ms_, c1, c2);
     at = e;
   }
   if (c2 < ctx_.graph.size()) {
@@ -170,6 +170,10 @@ double D3Estimate::ms(int i1, int i2) const {
     at = tiers_.cloud;
   }
   return t + send_ms(at, ctx_.output_device, bytes_.back());
+}
+
+double D3Estimate::edge_ms(int i1, int i2) const {
+  return part_ms(edge_ms_, points_[static_cast<std::size_t>(i1)], points_[static_cast<std::size_t>(i2)]);
 }
 
 HpaCuts hpa_adjust(const D3Estimate& est, int i1, int i2, int first, int max_passes) {
@@ -210,6 +214,28 @@ HpaCuts hpa_cuts(const D3Estimate& est, int max_passes) {
   HpaCuts h = hpa_adjust(est, c1, rest_at(c1), 2, max_passes - 1);
   h.passes += 1;
   return h;
+}
+
+D3Split hpa_measured(const PlanningContext& ctx, const D3Tiers& tiers, D3Estimate& est, int rounds, double* ms, int from_c1,
+                     int from_c2, int first) {
+  const std::vector<int>& pts = est.points();
+  D3Split best;
+  double best_ms = kInf;
+  std::set<std::pair<int, int>> seen;
+  for (int round = 0; round < rounds; ++round) {
+    const HpaCuts h = from_c1 >= 0 ? hpa_adjust(est, from_c1, from_c2, first) : hpa_cuts(est);
+    if (!seen.insert({h.c1, h.c2}).second) break;
+    double t = 0;
+    const D3Split s = vsm_grid(ctx, tiers, pts[static_cast<std::size_t>(h.c1)], pts[static_cast<std::size_t>(h.c2)], &t);
+    if (t < best_ms) best_ms = t, best = s;
+    const double edge = est.edge_ms(h.c1, h.c2);
+    if (!(edge > 0)) break;  // no edge part: nothing to correct
+    const double rest = est.ms(h.c1, h.c2) - est.edge_scale() * edge;
+    est.set_edge_scale(std::max(1.0, (t - rest) / edge));
+    from_c1 = h.c1, from_c2 = h.c2;
+  }
+  if (ms) *ms = best_ms;
+  return best;
 }
 
 Plan d3_plan(const PlanningContext& ctx, const D3Tiers& tiers, const D3Split& s) {
@@ -353,9 +379,8 @@ bool D3Planner::applies(const PlanningContext& ctx) const {
 Plan D3Planner::plan(const PlanningContext& ctx) const {
   const D3Tiers tiers = d3_tiers(ctx);
   if (exhaustive_) return d3_plan(ctx, tiers, d3_exhaustive(ctx, tiers));
-  const D3Estimate est(ctx, tiers);
-  const HpaCuts h = hpa_cuts(est);
-  return d3_plan(ctx, tiers, vsm_grid(ctx, tiers, est.points()[static_cast<std::size_t>(h.c1)], est.points()[static_cast<std::size_t>(h.c2)]));
+  D3Estimate est(ctx, tiers);
+  return d3_plan(ctx, tiers, hpa_measured(ctx, tiers, est));
 }
 
 std::string D3Planner::settings_json() const {

@@ -43,8 +43,14 @@ std::vector<int> d3_cut_points(const Graph& graph);
 class D3Estimate {
  public:
   D3Estimate(const PlanningContext& ctx, const D3Tiers& tiers);
+  // c1, c2: indices into points().
   double ms(int c1, int c2) const;
   const std::vector<int>& points() const { return points_; }
+  // The edge part's share of ms() (unscaled), and a factor for it: what the tiles really
+  // take over what combined speed promises, as measured (HPA's correction, below).
+  double edge_ms(int c1, int c2) const;
+  void set_edge_scale(double scale) { edge_scale_ = scale; }
+  double edge_scale() const { return edge_scale_; }
 
  private:
   const PlanningContext& ctx_;
@@ -52,6 +58,7 @@ class D3Estimate {
   std::vector<int> points_;
   std::vector<double> device_ms_, edge_ms_, cloud_ms_;  // prefix sums over layers
   std::vector<double> bytes_;                            // bytes crossing each cut point
+  double edge_scale_ = 1.0;
   double part_ms(const std::vector<double>& prefix, int a, int b) const;
   double send_ms(int from, int to, double bytes) const;
 };
@@ -67,6 +74,14 @@ struct HpaCuts {
 };
 HpaCuts hpa_cuts(const D3Estimate& est, int max_passes = 8);
 HpaCuts hpa_adjust(const D3Estimate& est, int c1, int c2, int first, int max_passes = 8);
+
+// HPA with measurement: the passes above, then the plan (with VSM's grid) measured on the
+// simulator, the edge part's estimate scaled by measured over estimated, and the passes
+// again, for at most `rounds` rounds or until the cuts repeat; the fastest plan measured
+// wins. D3 re-adjusts "according to processing time"; this is that loop at planning time.
+// Starts from (c1, c2) (point indices) when `from_c1` >= 0, the touched cut `first`.
+D3Split hpa_measured(const PlanningContext& ctx, const D3Tiers& tiers, D3Estimate& est, int rounds = 4, double* ms = nullptr,
+                     int from_c1 = -1, int from_c2 = -1, int first = 1);
 
 // The plan of a split. Edge volumes: the edge part cut at single-tensor cuts into fused
 // volumes as long as the tiles' recomputed halo rows stay under 10% of the volume's MACs.
