@@ -174,6 +174,7 @@ std::string group_summary_markdown(const BenchResults& r) {
   for (const auto& s : r.scenarios) {
     double opt = 0, aofl = 0, single = 0, best = 1e300;
     for (const auto& p : s.planners) {
+      if (!p.valid || !(p.latency_ms > 0)) continue;  // a planner that does not apply here
       if (p.planner == "opt") opt = p.latency_ms;
       else best = std::min(best, p.latency_ms);
       if (p.planner == "aofl") aofl = p.latency_ms;
@@ -188,8 +189,10 @@ std::string group_summary_markdown(const BenchResults& r) {
   std::string md = "| group | scenarios | opt vs aofl | opt vs best baseline | opt vs single |\n|---|---|---|---|---|\n";
   char buf[200];
   for (const auto& g : order) {
-    std::snprintf(buf, sizeof buf, "| %s | %zu | %.2fx | %.2fx | %.2fx |\n", g.c_str(), vs_best[g].size(),
-                  geometric_mean(vs_aofl[g]), geometric_mean(vs_best[g]), geometric_mean(vs_single[g]));
+    char aofl[32] = "-";  // suites without aofl (the tiered one)
+    if (!vs_aofl[g].empty()) std::snprintf(aofl, sizeof aofl, "%.2fx", geometric_mean(vs_aofl[g]));
+    std::snprintf(buf, sizeof buf, "| %s | %zu | %s | %.2fx | %.2fx |\n", g.c_str(), vs_best[g].size(), aofl,
+                  geometric_mean(vs_best[g]), geometric_mean(vs_single[g]));
     md += buf;
   }
   return md;

@@ -205,13 +205,14 @@ HpaCuts hpa_adjust(const D3Estimate& est, int i1, int i2, int first, int max_pas
 }
 
 HpaCuts hpa_cuts(const D3Estimate& est, int max_passes) {
-  // First pass: the device/edge cut with the rest on the edge (on the cloud without edge nodes).
+  // First pass: the device's cut with the rest on one tier above, the edge or the cloud
+  // (two-tier cuts, Neurosurgeon-style); then the passes of hpa_adjust from there.
   const int n = static_cast<int>(est.points().size());
-  auto rest_at = [&](int i) { return est.ms(i, n - 1) < kInf ? n - 1 : i; };
-  int c1 = 0;
-  for (int i = 1; i < n; ++i)
-    if (est.ms(i, rest_at(i)) < est.ms(c1, rest_at(c1))) c1 = i;
-  HpaCuts h = hpa_adjust(est, c1, rest_at(c1), 2, max_passes - 1);
+  int c1 = 0, c2 = 0;
+  for (int i = 0; i < n; ++i)
+    for (int rest : {n - 1, i})
+      if (est.ms(i, rest) < est.ms(c1, c2)) c1 = i, c2 = rest;
+  HpaCuts h = hpa_adjust(est, c1, c2, 2, max_passes - 1);
   h.passes += 1;
   return h;
 }

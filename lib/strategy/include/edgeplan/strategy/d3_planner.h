@@ -63,9 +63,9 @@ class D3Estimate {
   double send_ms(int from, int to, double bytes) const;
 };
 
-// HPA (our reading): the device/edge cut with nothing on the cloud, then the edge/cloud
-// cut with that fixed, then each cut again with the other fixed until neither moves (at most
-// `max_passes` passes). Each pass is O(n) over the n cut points, O(n * passes) in all
+// HPA (our reading): the device's cut with the rest whole on the edge or whole on the cloud
+// (the better of the two-tier cuts), then the edge/cloud cut with that fixed, then each cut
+// again with the other fixed until neither moves (at most `max_passes` passes). Each pass is O(n) over the n cut points, O(n * passes) in all
 // against O(n^2) for every pair. Starting from (c1, c2) when given (re-adjusting), the
 // passes begin with the cut named by `first` (1 or 2).
 struct HpaCuts {
