@@ -388,3 +388,60 @@ TEST_CASE("export, infer and --model FILE.onnx: a plan of an imported model, bad
   CHECK_FALSE(std::ifstream(tmp / "x.onnx").good());
   CHECK_FALSE(std::ifstream(tmp / "o.f32").good());
 }
+
+TEST_CASE("replan: after an event and along a trace, never slower than the plan kept", "[cli][replan]") {
+  const TempDir tmp;
+  const std::string dir = std::string(EDGEPLAN_SOURCE_DIR) + "/benchmarks/scenarios/tiered/";
+  const std::string scenario = dir + "vgg16-e4-lan1000-bb50.json";
+  REQUIRE(run("plan --scenario " + scenario + " --planner d3 -o " + tmp / "d3.json").code == 0);
+  const Run e = run("replan --scenario " + scenario + " --plan " + tmp / "d3.json" +
+                    " --event bandwidth:edge-cloud=5 --full d3 -o " + tmp / "new.json" + " --json " + tmp / "event.json");
+  INFO(e.out);
+  REQUIRE(e.code == 0);
+  CHECK(e.out.find("backbone (tiers 1-2) 50 -> 5 Mbit/s") != std::string::npos);
+  const auto ej = nlohmann::json::parse(read_text(tmp / "event.json"));
+  CHECK(ej["format"] == "edgeplan.replan/v1");
+  CHECK(ej["steps"][0]["readjusted_ms"].get<double>() <= ej["steps"][0]["kept_ms"].get<double>());
+  const Run s = run("simulate --scenario " + scenario + " --plan " + tmp / "new.json");
+  CHECK(s.code == 0);
+  // A trace: every step's re-adjusted plan at least as fast as the plan kept and as the one in force.
+  const Run t = run("replan --scenario " + dir + "resnet50-e4-trace.json --trace --full d3 --json " + tmp / "trace.json" + " --svg " +
+                    tmp / "trace.svg");
+  INFO(t.out);
+  REQUIRE(t.code == 0);
+  const auto tj = nlohmann::json::parse(read_text(tmp / "trace.json"));
+  REQUIRE(tj["steps"].size() == 8);
+  for (const auto& st : tj["steps"]) {
+    CHECK(st["readjusted_ms"].get<double>() <= st["kept_ms"].get<double>() + 1e-9);
+    CHECK(st["readjusted_ms"].get<double>() <= st["previous_ms"].get<double>() + 1e-9);
+  }
+  CHECK(read_text(tmp / "trace.svg").find("<svg") == 0);
+  // A gone edge node: the plan comes back without it.
+  const Run g = run("replan --scenario " + dir + "yolov2-e4-lan1000-bb50.json --event gone:edge-0 --event slow:edge-1=2 --full \"\" -o " +
+                    tmp / "gone.json");
+  INFO(g.out);
+  REQUIRE(g.code == 0);
+  CHECK(read_text(tmp / "gone.json").find("\"edge-0\"") == std::string::npos);
+}
+
+TEST_CASE("replan and d3 refuse bad input with one line and write nothing", "[cli][replan]") {
+  const TempDir tmp;
+  const std::string dir = std::string(EDGEPLAN_SOURCE_DIR) + "/benchmarks/scenarios/";
+  const std::string tiered = dir + "tiered/alexnet-e2-lan1000-bb50.json";
+  REQUIRE(run("plan --scenario " + tiered + " --planner equal -o " + tmp / "equal.json").code == 0);
+  check_refused({"replan --scenario " + tiered,
+                 "replan --scenario " + tiered + " --event bandwidth:edge-cloud",
+                 "replan --scenario " + tiered + " --event speed:edge-0=2",
+                 "replan --scenario " + tiered + " --event gone:pi4 -o " + tmp / "x.json",
+                 "replan --scenario " + tiered + " --event gone:nobody -o " + tmp / "x.json",
+                 "replan --scenario " + tiered + " --event bandwidth:edge-cloud=5 --full nosuch -o " + tmp / "x.json",
+                 "replan --scenario " + tiered + " --trace -o " + tmp / "x.json",
+                 "replan --scenario " + tiered + " --plan " + tmp / "equal.json" + " --event bandwidth:edge-cloud=5 -o " + tmp / "x.json",
+                 "replan --scenario " + dir + "default.json --event bandwidth:edge-cloud=5 -o " + tmp / "x.json",
+                 "plan --scenario " + dir + "default.json --planner d3 -o " + tmp / "x.json",
+                 "plan --scenario " + tiered + " --planner d3:search=greedy -o " + tmp / "x.json"},
+                true);
+  check_refused({"replan --scenario " + tiered + " --event bandwidth:edge-cloud=5 --svg " + tmp / "x.svg"});
+  CHECK_FALSE(std::ifstream(tmp / "x.json").good());
+  CHECK_FALSE(std::ifstream(tmp / "x.svg").good());
+}

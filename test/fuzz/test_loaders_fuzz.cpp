@@ -15,6 +15,7 @@
 #include "edgeplan/bench/suite.h"
 #include "edgeplan/costmodel/device_profile.h"
 #include "edgeplan/costmodel/scenario.h"
+#include "edgeplan/costmodel/scenario_events.h"
 #include "edgeplan/model/zoo.h"
 #include "edgeplan/plan/plan.h"
 #include "edgeplan/strategy/simple_plans.h"
@@ -126,6 +127,18 @@ TEST_CASE("mutated scenarios never crash the scenario loader", "[scenario][fuzz]
   const std::string dir = kRoot + "/benchmarks/scenarios";
   const std::vector<std::string> bases = {slurp(dir + "/wifi-trace-drop.json"), slurp(dir + "/device-edge-cloud.json")};
   const int loaded = fuzz<ScenarioError>(bases, 99, [&](const std::string& text) { parse_scenario(text, dir); });
+  CHECK(loaded < cases());
+}
+
+TEST_CASE("mutated tiered scenarios never crash replan's events or trace freezing", "[scenario][fuzz]") {
+  const std::string dir = kRoot + "/benchmarks/scenarios/tiered";
+  const std::vector<std::string> bases = {slurp(dir + "/vgg16-e4-trace.json"), slurp(dir + "/alexnet-e2-lan1000-bb50.json")};
+  const std::vector<ScenarioEvent> events = {parse_event("bandwidth:edge-cloud=20"), parse_event("bandwidth:edge-0=30"),
+                                             parse_event("slow:edge-1=2"), parse_event("gone:edge-1")};
+  const int loaded = fuzz<ScenarioError>(bases, 2024, [&](const std::string& text) {
+    for (double t : trace_times(text)) parse_scenario(scenario_at(text, t), dir);
+    parse_scenario(apply_events(text, events), dir);
+  });
   CHECK(loaded < cases());
 }
 

@@ -5,12 +5,17 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <ctime>
 
+#include <nlohmann/json.hpp>
+
+#include "edgeplan/compute/machine.h"
 #include "edgeplan/costmodel/scenario.h"
 #include "edgeplan/onnx/onnx_model.h"
 #include "edgeplan/jsonio/atomic_file.h"
 #include "edgeplan/model/error.h"
 #include "edgeplan/plan/plan.h"
+#include "edgeplan/strategy/planner_spec.h"
 
 namespace edgeplan::cli {
 
@@ -79,5 +84,29 @@ std::string scenario_summary(const Scenario& s) {
   if (others) out += " and " + std::to_string(others) + (others == 1 ? " node that does" : " nodes that do") + " not compute";
   return out + ", " + s.elements.summary() + ", " + s.network_summary;
 }
+
+// What really ran: our planners are single-threaded; libtorch and its BLAS are used only by
+// distredge, which holds both to one thread while it trains (the BLAS's own pool size is
+// recorded as loaded). Every planner ran once per scenario: one planning-time sample each.
+std::string planning_provenance(const std::vector<std::string>& planners) {
+  const MachineInfo m = describe_machine();
+  const std::time_t t = std::time(nullptr);
+  char date[32];
+  std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  bool learned = false;
+  for (const auto& p : planners) learned = learned || planner_base_name(p) == "distredge";
+  nlohmann::json threads = {{"planners", 1}};
+  if (learned) threads["distredge_libtorch_and_blas"] = 1;
+  return nlohmann::json{{"machine", m.machine},
+                        {"cpu", m.cpu},
+                        {"threads", threads},
+                        {"libraries", {{"libtorch", m.libtorch}, {"compiler", m.compiler}, {"blas", m.blas}}},
+                        {"planning_runs_per_scenario_and_planner", 1},
+                        {"date", date},
+                        {"note", "latencies are simulated (deterministic); planning times are one measured run per "
+                                 "planner and scenario on this machine"}}
+      .dump();
+}
+
 
 }  // namespace edgeplan::cli

@@ -45,4 +45,8 @@ Scenario load_scenario_with_model(const std::string& path, const std::string& mo
 // Writes text to `path` atomically (temporary file + rename); throws edgeplan::Error.
 void write_file_atomic(const std::string& path, const std::string& text);
 
+// Provenance of planning runs (machine, CPU, threads, libraries, date) as a JSON object, for
+// bench results and replan reports.
+std::string planning_provenance(const std::vector<std::string>& planners);
+
 }  // namespace edgeplan::cli

@@ -17,33 +17,6 @@
 
 namespace edgeplan::cli {
 
-namespace {
-
-// What really ran: our planners are single-threaded; libtorch and its BLAS are used only by
-// distredge, which holds both to one thread while it trains (the BLAS's own pool size is
-// recorded as loaded). Every planner ran once per scenario: one planning-time sample each.
-std::string provenance(const std::vector<std::string>& planners) {
-  const MachineInfo m = describe_machine();
-  const std::time_t t = std::time(nullptr);
-  char date[32];
-  std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  bool learned = false;
-  for (const auto& p : planners) learned = learned || planner_base_name(p) == "distredge";
-  nlohmann::json threads = {{"planners", 1}};
-  if (learned) threads["distredge_libtorch_and_blas"] = 1;
-  return nlohmann::json{{"machine", m.machine},
-                        {"cpu", m.cpu},
-                        {"threads", threads},
-                        {"libraries", {{"libtorch", m.libtorch}, {"compiler", m.compiler}, {"blas", m.blas}}},
-                        {"planning_runs_per_scenario_and_planner", 1},
-                        {"date", date},
-                        {"note", "latencies are simulated (deterministic); planning times are one measured run per "
-                                 "planner and scenario on this machine"}}
-      .dump();
-}
-
-}  // namespace
-
 Runner add_bench(CLI::App& app) {
   struct Args {
     std::string suite, output, md, check, planners, plots;
@@ -73,7 +46,7 @@ Runner add_bench(CLI::App& app) {
       std::fflush(stderr);
     });
     if (tty) std::fprintf(stderr, "\n");
-    if (!a->output.empty()) write_file_atomic(a->output, results_to_json(r, provenance(only.empty() ? suite.planners : only)));
+    if (!a->output.empty()) write_file_atomic(a->output, results_to_json(r, planning_provenance(only.empty() ? suite.planners : only)));
     if (!a->md.empty())
       write_file_atomic(a->md, "## opt per scenario group\n\n" + group_summary_markdown(r) + "\n## All scenarios and planners\n\n" +
                                    results_markdown(r));

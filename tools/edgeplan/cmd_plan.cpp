@@ -27,9 +27,16 @@ int run_compare(const Scenario& s, const Simulator& sim) {
   std::printf("scenario %s\n", scenario_summary(s).c_str());
   std::printf("%-13s %12s %14s %21s %14s %15s\n", "planner", "latency ms", "vs single", "vs best baseline", "gap to bound",
               "planning ms");
-  for (const PlannerResult& p : r.planners)
+  std::string skipped;
+  for (const PlannerResult& p : r.planners) {
+    if (!p.valid) {  // d3 and its one-tier references need a tiered network
+      skipped += (skipped.empty() ? "" : ", ") + p.planner;
+      continue;
+    }
     std::printf("%-13s %12.3f %13.2fx %20.2fx %13.2fx %15.2f\n", p.planner.c_str(), p.latency_ms, p.speedup_vs_single,
                 p.speedup_vs_best_baseline, p.gap, p.planning_ms);
+  }
+  if (!skipped.empty()) std::printf("not applicable here: %s (they plan tiered device / edge / cloud networks)\n", skipped.c_str());
   std::printf("lower bound %.3f ms; speedups are latency ratios (higher is better)\n", sim.lower_bound_ms());
   return 0;
 }

@@ -44,6 +44,11 @@ std::string split_text(const ReplanStep& s) {
   return buf;
 }
 
+std::string replan_provenance(std::vector<std::string> full) {
+  full.insert(full.begin(), "d3");
+  return planning_provenance(full);
+}
+
 double mb(const std::vector<std::int64_t>& b) { return b.empty() ? 0.0 : static_cast<double>(b.back()) / 1e6; }
 
 int run_events(const Args& a, const std::string& text, const std::string& base, const Plan& plan, const std::vector<std::string>& full) {
@@ -62,7 +67,7 @@ int run_events(const Args& a, const std::string& text, const std::string& base, 
     save_plan_file(st.plan, a.output);
     std::printf("wrote the re-adjusted plan to %s\n", a.output.c_str());
   }
-  if (!a.json.empty()) write_file_atomic(a.json, replan_steps_json(parse_scenario(apply_events(text, events), base).name, {st}));
+  if (!a.json.empty()) write_file_atomic(a.json, replan_steps_json(parse_scenario(apply_events(text, events), base).name, {st}, replan_provenance(full)));
   return 0;
 }
 
@@ -89,7 +94,7 @@ int run_trace(const Args& a, const std::string& text, const std::string& base, c
   for (std::size_t i = 0; i < full.size(); ++i)
     std::printf("; a full %s re-plan %.3f ms (%.1fx)", full[i].c_str(), full_total[i] / n, adjust_total > 0 ? full_total[i] / adjust_total : 0.0);
   std::printf("\n");
-  if (!a.json.empty()) write_file_atomic(a.json, replan_steps_json(name, steps));
+  if (!a.json.empty()) write_file_atomic(a.json, replan_steps_json(name, steps, replan_provenance(full)));
   if (!a.svg.empty()) {
     // A step chart: each state holds until the next change.
     std::vector<ChartSeries> series(2 + full.size());

@@ -163,12 +163,14 @@ std::vector<ReplanStep> replan_over_trace(const std::string& text, const std::st
   return out;
 }
 
-std::string replan_steps_json(const std::string& scenario_name, const std::vector<ReplanStep>& steps) {
+std::string replan_steps_json(const std::string& scenario_name, const std::vector<ReplanStep>& steps, const std::string& provenance_json) {
   using nlohmann::json;
   auto num = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
   json j;
   j["format"] = "edgeplan.replan/v1";
   j["scenario"] = scenario_name;
+  j["provenance"] = json::parse(provenance_json);
+  j["units"] = "latencies and times in ms; backbone bytes per inference over each backbone link";
   j["steps"] = json::array();
   for (const ReplanStep& s : steps) {
     json f = json::array();

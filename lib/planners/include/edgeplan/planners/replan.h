@@ -46,6 +46,8 @@ std::vector<ReplanStep> replan_over_trace(const std::string& scenario_text, cons
                                           const std::vector<std::string>& full_planners);
 
 // The steps as edgeplan.replan/v1 JSON (latencies in ms, +infinity written as null).
-std::string replan_steps_json(const std::string& scenario_name, const std::vector<ReplanStep>& steps);
+// `provenance_json` (machine, threads, libraries, date) is stored verbatim.
+std::string replan_steps_json(const std::string& scenario_name, const std::vector<ReplanStep>& steps,
+                              const std::string& provenance_json = "{}");
 
 }  // namespace edgeplan
