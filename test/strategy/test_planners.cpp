@@ -47,7 +47,12 @@ TEST_CASE("every planner on every scenario of every suite: valid, above the boun
     for (const auto& name : planner_names()) {
       if (name == "distredge") continue;  // trained separately (test_distredge.cpp)
       INFO(f << " " << name);
-      const Plan p = make_planner(name)->plan(ctx);
+      const auto planner = make_planner(name);
+      if (!planner->applies(ctx)) {  // d3 and its references: tiered networks only
+        CHECK_THROWS_AS(planner->plan(ctx), Error);
+        continue;
+      }
+      const Plan p = planner->plan(ctx);
       CHECK_NOTHROW(validate_plan(p, s.graph));
       const double ms = sim.latency_ms(p);
       CHECK(ms >= sim.lower_bound_ms() * (1 - 1e-12));
@@ -168,9 +173,11 @@ TEST_CASE("plans of every planner replay exactly on every zoo model", "[planners
     std::vector<const DeviceProfile*> ptrs = {&devs[0], &devs[1], &devs[2]};
     const ProfileCostModel cost(g, ptrs);
     const CpuExecutor exec(g);
-    // A fast switched network and a slow shared Wi-Fi channel lead planners to different plans.
+    // A fast switched network, a slow shared Wi-Fi channel and three tiers (the Pi holds the
+    // image, the TX2 is the edge, the Nano the cloud) lead planners to different plans.
     for (const NetworkModel& net : {NetworkModel::switched({1000, 1000, 1000}, 0.1, 0.05),
-                                    NetworkModel::wifi_star({20, 20, 20}, true, 2, 0.5)}) {
+                                    NetworkModel::wifi_star({20, 20, 20}, true, 2, 0.5),
+                                    NetworkModel::tiered({1, 0, 2}, {100, 100, 100}, {0.1, 0.1, 0.1}, {{100, 0.1}, {20, 5}}, 0.05)}) {
       SimulatorConfig cfg;
       cfg.device_ids = {"tx2", "pi4", "nano"};
       cfg.input_device = cfg.output_device = 1;
@@ -179,7 +186,9 @@ TEST_CASE("plans of every planner replay exactly on every zoo model", "[planners
       for (const auto& name : planner_names()) {
         if (name == "distredge") continue;  // trained separately (test_distredge.cpp)
         INFO(model << " " << name << " " << to_string(net.topology()));
-        const Plan p = make_planner(name)->plan(ctx);
+        const auto planner = make_planner(name);
+        if (!planner->applies(ctx)) continue;  // d3 and its references: tiered networks only
+        const Plan p = planner->plan(ctx);
         CHECK(exec.verify(p).error.max_rel_error <= 1e-4);
         CHECK(sim.latency_ms(p) >= sim.lower_bound_ms() * (1 - 1e-12));
       }

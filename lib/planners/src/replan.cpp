@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "edgeplan/costmodel/scenario.h"
+#include "edgeplan/costmodel/sim_result_json.h"
 #include "edgeplan/costmodel/simulator.h"
 #include "edgeplan/planners/registry.h"
 #include "edgeplan/strategy/d3_replan.h"
@@ -105,7 +106,15 @@ ReplanStep step(const State& before, const State& after, const Plan& original, c
   st.unchanged = r.kept >= 0;
   st.split = r.split;
   st.plan = r.plan;
-  st.backbone_bytes = after.sim->simulate(r.plan).backbone_bytes;
+  // The plan's "predicted" block, for the new state (a kept plan's old block would be stale).
+  const SimResult sim = after.sim->simulate(r.plan);
+  st.backbone_bytes = sim.backbone_bytes;
+  nlohmann::ordered_json pred = nlohmann::ordered_json::parse(sim_result_json(sim, false));
+  pred["planner"] = "d3 replan";
+  pred["settings"] = {{"change", st.change}, {"kept_unchanged", st.unchanged}, {"simulations", st.evaluations}};
+  pred["planning_ms"] = st.readjust_ms;
+  pred["scenario"] = after.scenario.name;
+  st.plan.predicted_json = pred.dump();
   for (const std::string& name : full_planners) {
     const std::unique_ptr<Planner> planner = make_planner(name);
     const auto t1 = std::chrono::steady_clock::now();
