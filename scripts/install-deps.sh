@@ -8,6 +8,7 @@ PKGS=(
   libopenmpi-dev openmpi-bin iproute2 procps
   libglpk-dev
   libonnx-dev libprotobuf-dev libssl-dev python3-onnx
+  zlib1g-dev dataset-fashion-mnist
 )
 # ONNX Runtime (the second runtime the ONNX tests compare with) comes from the npm registry;
 # node and npm from Debian unless the machine already has them.

@@ -90,6 +90,19 @@ std::string changes(const State& before, const State& after) {
   return out.empty() ? "no change" : out;
 }
 
+// Each planner from scratch in a state: its plan's latency and its wall time.
+std::vector<FullReplan> full_replans(const State& s, const std::vector<std::string>& planners) {
+  std::vector<FullReplan> out;
+  for (const std::string& name : planners) {
+    const std::unique_ptr<Planner> planner = make_planner(name);
+    const auto t0 = std::chrono::steady_clock::now();
+    const Plan p = planner->plan(*s.ctx);
+    const double took = ms_since(t0);
+    out.push_back(FullReplan{name, s.sim->latency_ms(p), took});
+  }
+  return out;
+}
+
 // One step: from the plan in force (split `from`) in state `before` to state `after`.
 ReplanStep step(const State& before, const State& after, const Plan& original, const Plan& in_force, const D3Split& from,
                 const std::vector<std::string>& full_planners) {
@@ -115,13 +128,7 @@ ReplanStep step(const State& before, const State& after, const Plan& original, c
   pred["planning_ms"] = st.readjust_ms;
   pred["scenario"] = after.scenario.name;
   st.plan.predicted_json = pred.dump();
-  for (const std::string& name : full_planners) {
-    const std::unique_ptr<Planner> planner = make_planner(name);
-    const auto t1 = std::chrono::steady_clock::now();
-    const Plan p = planner->plan(*after.ctx);
-    const double took = ms_since(t1);
-    st.full.push_back(FullReplan{name, after.sim->latency_ms(p), took});
-  }
+  st.full = full_replans(after, full_planners);
   return st;
 }
 
@@ -151,13 +158,7 @@ std::vector<ReplanStep> replan_over_trace(const std::string& text, const std::st
     first.split = split;
     first.plan = plan;
     first.backbone_bytes = state->sim->simulate(plan).backbone_bytes;
-    for (const std::string& name : full_planners) {
-      const std::unique_ptr<Planner> planner = make_planner(name);
-      const auto t1 = std::chrono::steady_clock::now();
-      const Plan p = planner->plan(*state->ctx);
-      const double took = ms_since(t1);
-      first.full.push_back(FullReplan{name, state->sim->latency_ms(p), took});
-    }
+    first.full = full_replans(*state, full_planners);
     out.push_back(std::move(first));
   }
   for (std::size_t k = 1; k < times.size(); ++k) {
