@@ -23,5 +23,6 @@ Runner add_replay_summary(CLI::App& app);
 Runner add_export(CLI::App& app);
 Runner add_infer(CLI::App& app);
 Runner add_replan(CLI::App& app);
+Runner add_train_exits(CLI::App& app);
 
 }  // namespace edgeplan::cli

@@ -5,10 +5,17 @@
 #include <map>
 
 #include "edgeplan/model/error.h"
+#include "edgeplan/model/exit_models.h"
 
 namespace edgeplan {
 
 namespace {
+
+// The exit models are trained for 1x28x28 images; any other input is refused.
+Graph fixed_input(const std::string& name, Shape s) {
+  if (!(s == Shape{1, 28, 28})) throw ModelError("takes 1x28x28 images (Fashion-MNIST) only");
+  return build_exit_model(name).graph;
+}
 
 // conv -> batch norm -> activation, the unit most of the zoo is made of.
 enum class Act { None, ReLU, ReLU6, Leaky };
@@ -211,6 +218,9 @@ const std::map<std::string, ZooEntry>& zoo() {
       {"mobilenet_v2", {{3, 224, 224}, mobilenet_v2}},
       {"googlenet", {{3, 224, 224}, googlenet}},
       {"yolov2", {{3, 416, 416}, yolov2}},
+      // Fashion-MNIST networks with early exits (exit_models.h); fixed 1x28x28 input.
+      {"vgg-fm", {{1, 28, 28}, [](Shape s) { return fixed_input("vgg-fm", s); }}},
+      {"resnet-fm", {{1, 28, 28}, [](Shape s) { return fixed_input("resnet-fm", s); }}},
   };
   return z;
 }
