@@ -445,3 +445,43 @@ TEST_CASE("replan and d3 refuse bad input with one line and write nothing", "[cl
   CHECK_FALSE(std::ifstream(tmp / "x.json").good());
   CHECK_FALSE(std::ifstream(tmp / "x.svg").good());
 }
+
+TEST_CASE("train-exits: a quick run writes an ONNX backbone and its heads; bad input gets one line", "[cli][exits]") {
+  const TempDir tmp;
+  if (!std::ifstream("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz").good() && !std::getenv("EDGEPLAN_FASHION_MNIST_DIR")) {
+    WARN("SKIPPED: Fashion-MNIST is not installed (scripts/install-deps.sh installs dataset-fashion-mnist)");
+    return;
+  }
+  const Run t = run("train-exits --model vgg-fm --epochs 1 --train-images 256 --validation-images 500 --threads 1 -o " + tmp / "fm");
+  INFO(t.out);
+  REQUIRE(t.code == 0);
+  CHECK(t.out.find("exit1") != std::string::npos);
+  const auto j = nlohmann::json::parse(read_text(tmp / "fm/exits.json"));
+  CHECK(j["format"] == "edgeplan.exits/v1");
+  CHECK(j["exits"].size() == 2);
+  CHECK(j["exits"][0]["weight"].size() == 10 * 16);
+  CHECK(j["test_accuracy"].size() == 3);
+  CHECK(j["training"]["command"].get<std::string>().find("--seed 1") != std::string::npos);
+  const Run m = run("models --model " + tmp / "fm/model.onnx");
+  CHECK(m.code == 0);
+  CHECK(m.out.find("1x28x28") != std::string::npos);
+  check_refused({"train-exits --model vgg16 -o " + tmp / "x",
+                 "train-exits --data cifar10 -o " + tmp / "x",
+                 "train-exits --exit-weights 1,abc -o " + tmp / "x",
+                 "train-exits --exit-weights 1 --train-images 64 -o " + tmp / "x",
+                 "train-exits --epochs 0 -o " + tmp / "x"},
+                true);
+  // A data folder without Fashion-MNIST's files: one line naming the file.
+  const std::string env = "EDGEPLAN_FASHION_MNIST_DIR=" + tmp.path() + " ";
+  const std::string cmd = env + "timeout 60 " + std::string(EDGEPLAN_BIN) + " train-exits -o " + tmp / "z" + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  REQUIRE(pipe);
+  std::string out;
+  char buf[512];
+  while (fgets(buf, sizeof buf, pipe)) out += buf;
+  CHECK(pclose(pipe) != 0);
+  CHECK(lines(out) == 1);
+  CHECK(out.find(tmp.path() + "/train-images-idx3-ubyte.gz") != std::string::npos);
+  CHECK_FALSE(std::ifstream(tmp / "x/model.onnx").good());
+  CHECK_FALSE(std::ifstream(tmp / "z/model.onnx").good());
+}

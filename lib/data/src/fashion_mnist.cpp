@@ -22,7 +22,9 @@ std::string read_bytes(const std::string& path) {
 
 ImageSet load_pair(const std::string& dir, const std::string& prefix, int expected) {
   const std::string images = dir + "/" + prefix + "-images-idx3-ubyte.gz", labels = dir + "/" + prefix + "-labels-idx1-ubyte.gz";
-  ImageSet s = parse_idx_pair(read_bytes(images), read_bytes(labels), images, labels);
+  const std::string image_bytes = read_bytes(images);  // images first: errors name them first
+  const std::string label_bytes = read_bytes(labels);
+  ImageSet s = parse_idx_pair(image_bytes, label_bytes, images, labels);
   if (s.rows != 28 || s.cols != 28) throw DataError(images + ": Fashion-MNIST images are 28 x 28");
   if (s.size() != expected) throw DataError(images + ": " + std::to_string(s.size()) + " images, Fashion-MNIST has " + std::to_string(expected));
   for (std::uint8_t l : s.labels)
