@@ -1,5 +1,6 @@
 // Early exits (DistrEE, issue 18): the exit models, joint training on a Fashion-MNIST
 // subset, and the trained backbone exported as ONNX running exactly in our executor.
+#include <cmath>
 #include <filesystem>
 
 #include <catch2/catch.hpp>
@@ -66,6 +67,11 @@ TEST_CASE("train-exits: the loss falls on a small subset, every head beats chanc
   CHECK(r.test[0].macs < r.test[1].macs);
   CHECK(r.test[1].macs < r.test[2].macs);
   CHECK(r.test[2].macs == m.graph.total_macs());
+  REQUIRE(r.calibration.size() == 3);  // confidence for both exits, difference for the second
+  CHECK(r.validation.labels.size() == 1000);
+  for (const ExitCalibration& c : r.calibration)
+    for (std::size_t k = 1; k < c.points.size(); ++k)  // stricter thresholds let fewer images exit
+      CHECK(c.points[k].exited <= c.points[k - 1].exited + (c.criterion == "difference" ? 1000 : 0));
   // The trained backbone through ONNX and our executor: the final head's scores for a test image.
   const Graph g = import_onnx(export_onnx(m.graph, r.weights), "resnet-fm");
   const auto scores = exit_scores(m, r.weights, r.heads, data.test, 3, 1);
@@ -77,4 +83,40 @@ TEST_CASE("train-exits: the loss falls on a small subset, every head beats chanc
   // Bad options: one line.
   o.exit_weights = {1.0};
   CHECK_THROWS_WITH(train_exits(m, data, o), Catch::Contains("2 exit weights needed"));
+}
+
+TEST_CASE("exit calibration: exit rates and accuracies by hand on four images", "[exits]") {
+  const float l4 = std::log(4.0f);
+  // [head][image][class]: exit1, exit2, final. Labels 0, 1, 2, 0.
+  const std::vector<std::vector<std::vector<float>>> scores = {
+      {{10, 0, 0}, {0, 0, 0}, {0, 10, 0}, {l4, 0, 0}},
+      {{10, 0, 0}, {0, 0, 0}, {0, 0, 10}, {l4, 0, 0}},
+      {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {1, 0, 0}}};
+  HeadOutcomes o;
+  const std::vector<ExitCalibration> c = calibrate_exits({"exit1", "exit2"}, scores, {0, 1, 2, 0}, &o);
+  REQUIRE(c.size() == 3);  // exit1 confidence, exit2 confidence, exit2 difference
+  auto at = [&](std::size_t table, double t) {
+    for (const ThresholdPoint& p : c[table].points)
+      if (std::abs(p.threshold - t) < 1e-12) return p;
+    FAIL("no threshold " << t);
+    return ThresholdPoint{};
+  };
+  CHECK(c[0].exit == "exit1");
+  CHECK(c[0].criterion == "confidence");
+  // Confidences: ~1, 1/3, ~1, 2/3; predictions 0, 0, 1, 0.
+  CHECK(at(0, 0.3).exited == 4);
+  CHECK(at(0, 0.3).accuracy == Approx(0.5));
+  CHECK(at(0, 0.5).exit_rate == Approx(0.75));
+  CHECK(at(0, 0.5).accuracy == Approx(2.0 / 3));
+  CHECK(at(0, 0.99).exited == 2);
+  CHECK(at(0, 0.99).accuracy == Approx(0.5));
+  CHECK(at(0, 0.999).exited == 2);  // 1 / (1 + 2 e^-10) > 0.999
+  // exit2 moves image 2 to class 2 (right now); L1 differences ~0, 0, ~2, 0.
+  CHECK(at(1, 0.99).accuracy == Approx(1.0));
+  CHECK(c[2].criterion == "difference");
+  CHECK(at(2, 0.02).exited == 3);
+  CHECK(at(2, 0.02).accuracy == Approx(2.0 / 3));
+  CHECK(at(2, 2.0).exited == 4);
+  CHECK(o.difference[1][2] > 1.9f);
+  CHECK(o.predicted[2] == std::vector<int>{0, 1, 2, 0});
 }

@@ -58,6 +58,31 @@ std::string heads_json(const ExitModel& m, const ExitTrainResult& r, const Args&
   return j.dump(2) + "\n";
 }
 
+std::string calibration_json(const ExitModel& m, const ExitTrainResult& r, const std::string& onnx_sha) {
+  using nlohmann::ordered_json;
+  ordered_json j;
+  j["format"] = "edgeplan.exit-calibration/v1";
+  j["model"] = m.graph.name();
+  j["onnx_sha256"] = onnx_sha;
+  j["split"] = "validation (" + std::to_string(r.validation_images) + " images held out of the training set, seeded)";
+  j["tables"] = ordered_json::array();
+  for (const ExitCalibration& c : r.calibration) {
+    ordered_json pts = ordered_json::array();
+    for (const ThresholdPoint& p : c.points)
+      pts.push_back({{"threshold", p.threshold}, {"exit_rate", p.exit_rate}, {"accuracy", p.accuracy}, {"exited", p.exited}});
+    j["tables"].push_back({{"exit", c.exit}, {"criterion", c.criterion}, {"points", pts}});
+  }
+  // Per image and head (exits, then the final head), for evaluating exit cascades exactly.
+  ordered_json heads = ordered_json::array();
+  for (std::size_t h = 0; h < r.validation.confidence.size(); ++h)
+    heads.push_back({{"head", h < m.exits.size() ? m.exits[h].name : "final"},
+                     {"confidence", r.validation.confidence[h]},
+                     {"difference", r.validation.difference[h]},
+                     {"predicted", r.validation.predicted[h]}});
+  j["images"] = {{"labels", r.validation.labels}, {"heads", heads}};
+  return j.dump() + "\n";
+}
+
 }  // namespace
 
 Runner add_train_exits(CLI::App& app) {
@@ -74,7 +99,7 @@ Runner add_train_exits(CLI::App& app) {
   cmd->add_option("--exit-weights", a->exit_weights, "Loss weight of each exit, comma-separated (default 1 each; the final head weighs 1)");
   cmd->add_option("--distill", a->o.distillation, "Weight of distillation from the final head to the exits (default 0)");
   cmd->add_option("--threads", a->o.threads, "libtorch threads (default: libtorch's)");
-  cmd->add_option("-o,--output", a->out, "Folder to write model.onnx (the trained backbone) and exits.json (the heads, accuracies)")->required();
+  cmd->add_option("-o,--output", a->out, "Folder to write model.onnx (the trained backbone), exits.json (the heads, test accuracies) and calibration.json")->required();
   return [a] {
     if (a->data != "fashion-mnist") throw Error("train-exits: unknown data set '" + a->data + "' (fashion-mnist)");
     const ExitModel m = build_exit_model(a->model);
@@ -105,12 +130,18 @@ Runner add_train_exits(CLI::App& app) {
             << a->o.learning_rate << " --seed " << a->o.seed << " --train-images " << a->o.train_images << " --validation-images "
             << a->o.validation_images << " --distill " << a->o.distillation << (a->exit_weights.empty() ? "" : " --exit-weights " + a->exit_weights);
     write_file_atomic(a->out + "/exits.json", heads_json(m, r, *a, sha256_hex(onnx), command.str()));
+    if (!r.calibration.empty()) write_file_atomic(a->out + "/calibration.json", calibration_json(m, r, sha256_hex(onnx)));
     std::printf("%s: trained on %d images (%d held out for calibration) in %.1f s; test split, %d images:\n", a->model.c_str(),
                 r.train_images, r.validation_images, r.seconds, r.test_images);
     std::printf("%-8s %10s %12s %10s\n", "head", "after", "accuracy", "MMACs");
     for (const HeadAccuracy& h : r.test)
       std::printf("%-8s %10d %11.2f%% %10.3f\n", h.name.c_str(), h.after, 100 * h.accuracy, static_cast<double>(h.macs) / 1e6);
-    std::printf("wrote %s/model.onnx and %s/exits.json\n", a->out.c_str(), a->out.c_str());
+    for (const ExitCalibration& c : r.calibration)
+      for (const ThresholdPoint& p : c.points)
+        if (c.criterion == "confidence" && p.threshold == 0.9)
+          std::printf("%s at confidence >= 0.9 (validation split): %.1f%% of images exit, %.2f%% of them right\n", c.exit.c_str(),
+                      100 * p.exit_rate, 100 * p.accuracy);
+    std::printf("wrote %s/model.onnx, exits.json%s\n", a->out.c_str(), r.calibration.empty() ? "" : " and calibration.json");
     return 0;
   };
 }

@@ -1,7 +1,9 @@
 // Joint training of a backbone and its exit heads on Fashion-MNIST (libtorch, CPU).
 #include "edgeplan/learn/exit_training.h"
 
+#include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <cmath>
 
 #include <torch/torch.h>
@@ -132,7 +134,67 @@ std::vector<float> to_vector(const torch::Tensor& t) {
   return {c.data_ptr<float>(), c.data_ptr<float>() + c.numel()};
 }
 
+std::vector<float> softmax(const std::vector<float>& z) {
+  const float top = *std::max_element(z.begin(), z.end());
+  std::vector<float> p(z.size());
+  double sum = 0;
+  for (std::size_t c = 0; c < z.size(); ++c) sum += p[c] = std::exp(z[c] - top);
+  for (float& v : p) v = static_cast<float>(v / sum);
+  return p;
+}
+
 }  // namespace
+
+std::vector<ExitCalibration> calibrate_exits(const std::vector<std::string>& names, const std::vector<std::vector<std::vector<float>>>& scores,
+                                             const std::vector<int>& labels, HeadOutcomes* outcomes) {
+  HeadOutcomes o;
+  o.labels = labels;
+  for (std::size_t h = 0; h < scores.size(); ++h) {
+    o.confidence.emplace_back();
+    o.difference.emplace_back();
+    o.predicted.emplace_back();
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+      const std::vector<float> p = softmax(scores[h][i]);
+      const auto top = std::max_element(p.begin(), p.end());
+      o.confidence[h].push_back(*top);
+      o.predicted[h].push_back(static_cast<int>(top - p.begin()));
+      double d = 0;
+      if (h > 0) {
+        const std::vector<float> q = softmax(scores[h - 1][i]);
+        for (std::size_t c = 0; c < p.size(); ++c) d += std::abs(p[c] - q[c]);
+      }
+      o.difference[h].push_back(static_cast<float>(d));
+    }
+  }
+  static const double kConfidence[] = {0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.99, 0.999};
+  static const double kDifference[] = {0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0};
+  std::vector<ExitCalibration> out;
+  const double n = static_cast<double>(labels.size());
+  for (std::size_t h = 0; h < names.size(); ++h) {
+    auto table = [&](const char* criterion, const double* ts, std::size_t count, bool by_confidence) {
+      ExitCalibration c{names[h], criterion, {}};
+      for (std::size_t k = 0; k < count; ++k) {
+        ThresholdPoint tp;
+        tp.threshold = ts[k];
+        int right = 0;
+        for (std::size_t i = 0; i < labels.size(); ++i) {
+          const bool exits = by_confidence ? o.confidence[h][i] >= ts[k] : o.difference[h][i] <= ts[k];
+          if (!exits) continue;
+          ++tp.exited;
+          right += o.predicted[h][i] == labels[i];
+        }
+        tp.exit_rate = n > 0 ? tp.exited / n : 0;
+        tp.accuracy = tp.exited > 0 ? static_cast<double>(right) / tp.exited : 0;
+        c.points.push_back(tp);
+      }
+      out.push_back(std::move(c));
+    };
+    table("confidence", kConfidence, std::size(kConfidence), true);
+    if (h > 0) table("difference", kDifference, std::size(kDifference), false);
+  }
+  if (outcomes) *outcomes = std::move(o);
+  return out;
+}
 
 ExitTrainResult train_exits(const ExitModel& m, const FashionMnist& data, const ExitTrainOptions& o,
                             const std::function<void(int, int, int, double)>& progress) {
@@ -203,6 +265,13 @@ ExitTrainResult train_exits(const ExitModel& m, const FashionMnist& data, const 
     }
     a.accuracy = static_cast<double>(right) / data.test.size();
     r.test.push_back(a);
+  }
+  // Calibration on the held-out validation images.
+  if (split.held_out.size() > 0) {
+    std::vector<std::string> names;
+    for (const ExitHead& e : m.exits) names.push_back(e.name);
+    const std::vector<int> labels(split.held_out.labels.begin(), split.held_out.labels.end());
+    r.calibration = calibrate_exits(names, exit_scores(m, r.weights, r.heads, split.held_out, 0, split.held_out.size()), labels, &r.validation);
   }
   r.train_images = train.size();
   r.validation_images = split.held_out.size();

@@ -32,11 +32,44 @@ struct HeadAccuracy {
   std::int64_t macs = 0;     // multiply-accumulates to reach this head's answer (backbone so far + head)
 };
 
+// One threshold of one exit criterion on the validation split: the share of images that
+// would stop at this exit (each exit judged alone) and the accuracy of those that stop.
+struct ThresholdPoint {
+  double threshold = 0;
+  double exit_rate = 0;
+  double accuracy = 0;  // of the images that exit; 0 when none does
+  int exited = 0;
+};
+// Criteria: "confidence" (the head's top softmax probability >= threshold) and, from the
+// second exit on, "difference" (DistrEE's feature difference as we read it: the L1 distance
+// between this exit's and the previous exit's softmax vectors <= threshold; predictions
+// that stopped changing).
+struct ExitCalibration {
+  std::string exit, criterion;
+  std::vector<ThresholdPoint> points;
+};
+// Per-image results of every head on the validation split, for evaluating exit cascades:
+// [head][image] top softmax probability, predicted class, and the L1 softmax difference to
+// the previous head (0 for the first).
+struct HeadOutcomes {
+  std::vector<std::vector<float>> confidence, difference;
+  std::vector<std::vector<int>> predicted;
+  std::vector<int> labels;
+};
+
+// The calibration of every exit (not the final head) from every head's scores
+// ([head][image][class]) and the labels: confidence thresholds 0.30-0.999, difference
+// thresholds 0.02-2.0 (tables in docs/early-exit.md).
+std::vector<ExitCalibration> calibrate_exits(const std::vector<std::string>& exit_names, const std::vector<std::vector<std::vector<float>>>& scores,
+                                             const std::vector<int>& labels, HeadOutcomes* outcomes = nullptr);
+
 struct ExitTrainResult {
   ModelWeights weights;             // the backbone's trained parameters (graph layers, ONNX layout)
   std::vector<LayerParams> heads;   // one per exit: weight [classes x channels], bias [classes]
   std::vector<double> epoch_loss;   // mean training loss per epoch
   std::vector<HeadAccuracy> test;   // every exit, then the final head
+  std::vector<ExitCalibration> calibration;  // on the validation split
+  HeadOutcomes validation;                   // per image, on the validation split
   double seconds = 0;
   int train_images = 0, validation_images = 0, test_images = 0;
 };
