@@ -2,6 +2,7 @@
 // issue 18); writes the trained backbone as ONNX and the exit heads as JSON.
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
@@ -72,14 +73,26 @@ std::string calibration_json(const ExitModel& m, const ExitTrainResult& r, const
       pts.push_back({{"threshold", p.threshold}, {"exit_rate", p.exit_rate}, {"accuracy", p.accuracy}, {"exited", p.exited}});
     j["tables"].push_back({{"exit", c.exit}, {"criterion", c.criterion}, {"points", pts}});
   }
-  // Per image and head (exits, then the final head), for evaluating exit cascades exactly.
-  ordered_json heads = ordered_json::array();
-  for (std::size_t h = 0; h < r.validation.confidence.size(); ++h)
-    heads.push_back({{"head", h < m.exits.size() ? m.exits[h].name : "final"},
-                     {"confidence", r.validation.confidence[h]},
-                     {"difference", r.validation.difference[h]},
-                     {"predicted", r.validation.predicted[h]}});
-  j["images"] = {{"labels", r.validation.labels}, {"heads", heads}};
+  // Per image and head (exits, then the final head), for evaluating exit cascades exactly:
+  // the validation split (policies are chosen on it) and the test split (they are measured on it).
+  // Confidences and differences rounded to 1e-5 (the file stays small; thresholds are coarser).
+  auto rounded = [](const std::vector<float>& v) {
+    std::vector<double> out;
+    for (float x : v) out.push_back(std::round(static_cast<double>(x) * 1e5) / 1e5);
+    return out;
+  };
+  auto images = [&](const HeadOutcomes& o) {
+    ordered_json heads = ordered_json::array();
+    for (std::size_t h = 0; h < o.confidence.size(); ++h)
+      heads.push_back({{"head", h < m.exits.size() ? m.exits[h].name : "final"},
+                       {"after", h < m.exits.size() ? m.exits[h].after : m.graph.size()},
+                       {"confidence", rounded(o.confidence[h])},
+                       {"difference", rounded(o.difference[h])},
+                       {"predicted", o.predicted[h]}});
+    return ordered_json{{"labels", o.labels}, {"heads", heads}};
+  };
+  j["validation"] = images(r.validation);
+  j["test"] = images(r.test_outcomes);
   return j.dump() + "\n";
 }
 

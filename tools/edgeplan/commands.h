@@ -24,5 +24,6 @@ Runner add_export(CLI::App& app);
 Runner add_infer(CLI::App& app);
 Runner add_replan(CLI::App& app);
 Runner add_train_exits(CLI::App& app);
+Runner add_exit_policy(CLI::App& app);
 
 }  // namespace edgeplan::cli

@@ -266,10 +266,11 @@ ExitTrainResult train_exits(const ExitModel& m, const FashionMnist& data, const 
     a.accuracy = static_cast<double>(right) / data.test.size();
     r.test.push_back(a);
   }
-  // Calibration on the held-out validation images.
+  // Calibration on the held-out validation images; every head's outcome per test image.
+  std::vector<std::string> names;
+  for (const ExitHead& e : m.exits) names.push_back(e.name);
+  calibrate_exits(names, scores, std::vector<int>(data.test.labels.begin(), data.test.labels.end()), &r.test_outcomes);
   if (split.held_out.size() > 0) {
-    std::vector<std::string> names;
-    for (const ExitHead& e : m.exits) names.push_back(e.name);
     const std::vector<int> labels(split.held_out.labels.begin(), split.held_out.labels.end());
     r.calibration = calibrate_exits(names, exit_scores(m, r.weights, r.heads, split.held_out, 0, split.held_out.size()), labels, &r.validation);
   }

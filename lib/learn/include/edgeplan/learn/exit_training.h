@@ -70,6 +70,7 @@ struct ExitTrainResult {
   std::vector<HeadAccuracy> test;   // every exit, then the final head
   std::vector<ExitCalibration> calibration;  // on the validation split
   HeadOutcomes validation;                   // per image, on the validation split
+  HeadOutcomes test_outcomes;                // per image, on the test split (where policies are measured)
   double seconds = 0;
   int train_images = 0, validation_images = 0, test_images = 0;
 };

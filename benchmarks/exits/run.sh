@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Early exits (issue 18): trains vgg-fm and resnet-fm with their exits on Fashion-MNIST
+# (5 epochs, seed 1, 2 threads; deterministic for a given machine and thread count), writes
+# benchmarks/exits/<model>/{model.onnx, exits.json, calibration.json}, then chooses exit
+# policies for three deadlines and an accuracy floor under `opt`'s plan of
+# benchmarks/scenarios/exits/<model>-pi4-nano.json. Latencies are simulated; accuracies are
+# measured on the Fashion-MNIST test split (policies chosen on the validation split).
+# Usage: bash benchmarks/exits/run.sh [edgeplan binary]   (from the repository root)
+set -euo pipefail
+bin="${1:-build/bin/edgeplan}"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+for model in vgg-fm resnet-fm; do
+  echo "== $model"
+  "$bin" train-exits --model "$model" --epochs 5 --seed 1 --threads 2 -o "benchmarks/exits/$model" 2>/dev/null
+  scenario="benchmarks/scenarios/exits/$model-pi4-nano.json"
+  "$bin" plan --scenario "$scenario" --planner opt -o "$tmp/plan.json" > /dev/null
+  final="$("$bin" simulate --scenario "$scenario" --plan "$tmp/plan.json" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["latency_ms"])')"
+  for share in 0.7 0.85 1.0; do
+    deadline="$(python3 -c "print(round($final * $share, 4))")"
+    echo "-- deadline $deadline ms ($share of the exit-free latency)"
+    "$bin" exit-policy --scenario "$scenario" --plan "$tmp/plan.json" --calibration "benchmarks/exits/$model/calibration.json" \
+      --deadline-ms "$deadline" --slowdown 1.3 || true
+  done
+  echo "-- accuracy within 1 point of the final head"
+  acc="$(python3 -c "import json; a=json.load(open('benchmarks/exits/$model/exits.json'))['test_accuracy'][-1]['accuracy']; print(round(a - 0.01, 4))")"
+  "$bin" exit-policy --scenario "$scenario" --plan "$tmp/plan.json" --calibration "benchmarks/exits/$model/calibration.json" --min-accuracy "$acc"
+done

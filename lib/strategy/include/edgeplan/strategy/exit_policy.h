@@ -1,0 +1,73 @@
+// DistrEE's exit policy (issue 18): per-exit confidence thresholds chosen for a quality of
+// service (a deadline, or an accuracy floor) from measured per-image outcomes of every head
+// and the completion time of every head under a plan; and the plan's head times.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "edgeplan/costmodel/simulator.h"
+#include "edgeplan/model/exit_models.h"
+
+namespace edgeplan {
+
+// Every head's outcome per image (exits in order, then the final head), as train-exits
+// measures them (calibration.json: "validation" or "test").
+struct ExitOutcomes {
+  std::vector<std::string> heads;
+  std::vector<int> after;                       // cut point each head reads (the final head: the model's size)
+  std::vector<std::vector<float>> confidence;   // [head][image] top softmax probability
+  std::vector<std::vector<int>> predicted;      // [head][image]
+  std::vector<int> labels;
+  int images() const { return static_cast<int>(labels.size()); }
+};
+
+// Reads calibration.json's "validation" or "test" block. Throws Error (one line naming the
+// file) on anything malformed or inconsistent.
+ExitOutcomes parse_exit_outcomes(const std::string& text, const std::string& split, const std::string& name);
+ExitOutcomes load_exit_outcomes(const std::string& path, const std::string& split);
+
+struct ExitQoS {
+  double deadline_ms = 0;    // > 0: every image answered by then, accuracy as high as possible
+  double min_accuracy = 0;   // > 0: accuracy at least this, expected latency as low as possible
+};
+
+struct ExitPolicy {
+  std::vector<double> thresholds;  // per head: exit when confidence >= threshold (0: always; above 1: never)
+  int last_head = 0;               // images still running stop here (its threshold is 0)
+};
+
+struct PolicyOutcome {
+  double accuracy = 0;
+  double expected_ms = 0, p95_ms = 0;
+  double deadline_hit_rate = 1;      // share answered by the deadline (1 without one)
+  double computation_saved = 0;      // 1 - mean MACs / the model's MACs
+  std::vector<double> exit_share;    // per head
+};
+
+// Walks every image through the heads: it stops at the first head whose confidence reaches
+// its threshold, or at the last head. `head_ms` are the heads' completion times (ms) and
+// `head_macs` the work done by then; `slowdown` multiplies every time (resources that
+// fluctuate). With `runtime_rule`, an image also stops at a head that answers in time when
+// the next head would answer after `deadline_ms` (the elapsed time says the deadline would be
+// missed).
+PolicyOutcome evaluate_exit_policy(const ExitOutcomes& o, const ExitPolicy& p, const std::vector<double>& head_ms,
+                                   const std::vector<double>& head_macs, double deadline_ms = 0, double slowdown = 1,
+                                   bool runtime_rule = false);
+
+// The best policy on `o` for `qos` among every last head and every threshold in
+// {0.3, 0.4, ..., 0.99, 0.999, never} for the heads before it (exhaustive: at most 13^exits
+// combinations). Deadline: every image answered by the deadline (the last head completes by
+// then), the highest accuracy, then the lowest expected latency. Accuracy floor: the lowest
+// expected latency, then the highest accuracy. Throws Error (one line) for an impossible QoS.
+ExitPolicy choose_exit_policy(const ExitOutcomes& o, const std::vector<double>& head_ms, const std::vector<double>& head_macs,
+                              const ExitQoS& qos);
+
+// When each head of `model` answers under `plan` (ms, exits then the final head): the end of
+// the volume holding the head's cut (every part of it computed; conservative when the cut is
+// inside a volume) plus sending the head's scores to the output device; the final head at the
+// plan's latency. The heads' own compute (a pooling and a 10-way classifier) is not counted.
+std::vector<double> head_times_ms(const Simulator& sim, const Plan& plan, const ExitModel& model);
+// The multiply-accumulates done when each head answers (backbone so far plus the head).
+std::vector<double> head_macs(const ExitModel& model);
+
+}  // namespace edgeplan
