@@ -157,12 +157,24 @@ std::vector<double> head_times_ms(const Simulator& sim, const Plan& plan, const 
     for (std::size_t k = 0; k < plan.volumes.size(); ++k)
       if (plan.volumes[k].layers.first < e.after && e.after <= plan.volumes[k].layers.last) v = static_cast<int>(k);
     if (v < 0) throw Error("exit '" + e.name + "' reads layer " + std::to_string(e.after - 1) + ", outside the plan's volumes");
-    double end = 0;
+    const LayerRange range = plan.volumes[static_cast<std::size_t>(v)].layers;
+    // Each part computes its layers in order: its share of the volume's layers up to the
+    // exit's cut, by their costs on that device, marks when the cut's rows are done there.
+    double done = 0;
     int device = ctx.output_device;
-    for (const TimelineEvent& ev : r.timeline)
-      if (ev.kind == TimelineEvent::Kind::Compute && ev.volume == v && ev.end_ms >= end) end = ev.end_ms, device = ev.device;
+    for (const TimelineEvent& ev : r.timeline) {
+      if (ev.kind != TimelineEvent::Kind::Compute || ev.volume != v) continue;
+      double before = 0, all = 0;
+      for (int l = range.first; l < range.last; ++l) {
+        const double c = ctx.cost.layer_ms(ev.device, l, ctx.graph.layer(l).out.h);
+        all += c;
+        if (l < e.after) before += c;
+      }
+      const double t = ev.start_ms + (ev.end_ms - ev.start_ms) * (all > 0 ? before / all : 1.0);
+      if (t >= done) done = t, device = ev.device;
+    }
     const double scores = 4.0 * e.classes;
-    out.push_back(end + (device == ctx.output_device ? 0.0 : ctx.network.min_transfer_ms(device, ctx.output_device, scores)));
+    out.push_back(done + (device == ctx.output_device ? 0.0 : ctx.network.min_transfer_ms(device, ctx.output_device, scores)));
   }
   out.push_back(r.latency_ms);
   return out;

@@ -62,9 +62,10 @@ PolicyOutcome evaluate_exit_policy(const ExitOutcomes& o, const ExitPolicy& p, c
 ExitPolicy choose_exit_policy(const ExitOutcomes& o, const std::vector<double>& head_ms, const std::vector<double>& head_macs,
                               const ExitQoS& qos);
 
-// When each head of `model` answers under `plan` (ms, exits then the final head): the end of
-// the volume holding the head's cut (every part of it computed; conservative when the cut is
-// inside a volume) plus sending the head's scores to the output device; the final head at the
+// When each head of `model` answers under `plan` (ms, exits then the final head): when every
+// part of the volume holding the head's cut has computed the layers up to the cut (a part's
+// compute interval shared among its layers by their full-map costs on its device: layers run
+// in order), plus sending the head's scores to the output device; the final head at the
 // plan's latency. The heads' own compute (a pooling and a 10-way classifier) is not counted.
 std::vector<double> head_times_ms(const Simulator& sim, const Plan& plan, const ExitModel& model);
 // The multiply-accumulates done when each head answers (backbone so far plus the head).
