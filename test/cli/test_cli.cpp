@@ -446,7 +446,7 @@ TEST_CASE("replan and d3 refuse bad input with one line and write nothing", "[cl
   CHECK_FALSE(std::ifstream(tmp / "x.svg").good());
 }
 
-TEST_CASE("train-exits: a quick run writes an ONNX backbone and its heads; bad input gets one line", "[cli][exits]") {
+TEST_CASE("train-exits: a quick run writes an ONNX backbone and its heads, bad input gets one line", "[cli][exits]") {
   const TempDir tmp;
   if (!std::ifstream("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz").good() && !std::getenv("EDGEPLAN_FASHION_MNIST_DIR")) {
     WARN("SKIPPED: Fashion-MNIST is not installed (scripts/install-deps.sh installs dataset-fashion-mnist)");

@@ -36,7 +36,7 @@ ExitOutcomes random_outcomes(std::mt19937_64& rng, int heads, int images) {
 
 }  // namespace
 
-TEST_CASE("exit policy: cascades by hand; never firing is the final head, always firing at k is head k", "[exits][policy]") {
+TEST_CASE("exit policy: cascades by hand, never firing is the final head, always firing at k is head k", "[exits][policy]") {
   ExitOutcomes o;
   o.heads = {"exit1", "exit2", "final"};
   o.after = {5, 10, 18};
@@ -120,7 +120,7 @@ TEST_CASE("exit policy: an impossible QoS is refused with one line", "[exits][po
   CHECK_THROWS_WITH(choose_exit_policy(o, ms, macs, ExitQoS{1.0, 0}), Catch::Contains("the first exit answers at 2.000 ms"));
 }
 
-TEST_CASE("exit policy: head times from a plan grow with the heads; calibration files are checked", "[exits][policy]") {
+TEST_CASE("exit policy: head times from a plan grow with the heads, calibration files are checked", "[exits][policy]") {
   const ExitModel m = build_exit_model("vgg-fm");
   const std::string profiles = std::string(EDGEPLAN_SOURCE_DIR) + "/profiles/modeled/";
   const std::string text = R"({"format": "edgeplan.scenario/v1", "name": "fm", "model": {"name": "vgg-fm"},
