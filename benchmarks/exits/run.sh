@@ -4,7 +4,8 @@
 # benchmarks/exits/<model>/{model.onnx, exits.json, calibration.json} exist, then chooses exit
 # policies for three deadlines and an accuracy floor under `opt`'s plan of
 # benchmarks/scenarios/exits/<model>-pi4-nano.json. Latencies are simulated; accuracies are
-# measured on the Fashion-MNIST test split (policies chosen on the validation split).
+# measured on the Fashion-MNIST test split (policies chosen on the validation split); and the
+# latency-vs-accuracy trade-off curves on both scenarios of each model (docs/img/exits/).
 # Usage: bash benchmarks/exits/run.sh [edgeplan binary]   (from the repository root)
 set -euo pipefail
 bin="${1:-build/bin/edgeplan}"
@@ -28,4 +29,11 @@ for model in vgg-fm resnet-fm; do
   echo "-- accuracy within 1 point of the final head"
   acc="$(python3 -c "import json; a=json.load(open('benchmarks/exits/$model/exits.json'))['test_accuracy'][-1]['accuracy']; print(round(a - 0.01, 4))")"
   "$bin" exit-policy --scenario "$scenario" --plan "$tmp/plan.json" --calibration "benchmarks/exits/$model/calibration.json" --min-accuracy "$acc"
+  # The latency-vs-accuracy trade-off on both scenarios (docs/img/exits/).
+  for net in pi4-nano pi3-nano; do
+    echo "-- trade-off, $model-$net"
+    "$bin" plan --scenario "benchmarks/scenarios/exits/$model-$net.json" --planner opt -o "$tmp/plan.json" > /dev/null
+    "$bin" exit-policy --scenario "benchmarks/scenarios/exits/$model-$net.json" --plan "$tmp/plan.json" \
+      --calibration "benchmarks/exits/$model/calibration.json" --curve "docs/img/exits/$model-$net.svg"
+  done
 done

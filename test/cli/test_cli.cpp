@@ -485,3 +485,29 @@ TEST_CASE("train-exits: a quick run writes an ONNX backbone and its heads, bad i
   CHECK_FALSE(std::ifstream(tmp / "x/model.onnx").good());
   CHECK_FALSE(std::ifstream(tmp / "z/model.onnx").good());
 }
+
+TEST_CASE("exit-policy: a deadline, an accuracy floor and the trade-off curve from the committed calibration, bad input refused", "[cli][exits]") {
+  const TempDir tmp;
+  const std::string root = std::string(EDGEPLAN_SOURCE_DIR) + "/";
+  const std::string scenario = root + "benchmarks/scenarios/exits/vgg-fm-pi3-nano.json";
+  const std::string cal = root + "benchmarks/exits/vgg-fm/calibration.json";
+  REQUIRE(run("plan --scenario " + scenario + " --planner opt:restarts=0 -o " + tmp / "plan.json").code == 0);
+  const std::string base = "exit-policy --scenario " + scenario + " --plan " + tmp / "plan.json" + " --calibration " + cal;
+  const Run d = run(base + " --deadline-ms 1.5 --slowdown 1.3");
+  INFO(d.out);
+  REQUIRE(d.code == 0);
+  CHECK(d.out.find("deadline hit 100.00%") != std::string::npos);
+  CHECK(d.out.find("run-time rule") != std::string::npos);
+  const Run a = run(base + " --min-accuracy 0.88 --curve " + tmp / "curve.svg");
+  INFO(a.out);
+  REQUIRE(a.code == 0);
+  CHECK(read_text(tmp / "curve.svg").find("<svg") == 0);
+  check_refused({base + " --deadline-ms 0.01", base + " --min-accuracy 0.999", base,
+                 "exit-policy --scenario " + scenario + " --plan " + tmp / "plan.json" + " --calibration " + root +
+                     "benchmarks/exits/resnet-fm/calibration.json --deadline-ms 5",
+                 "exit-policy --scenario " + root + "benchmarks/scenarios/default.json --plan " + tmp / "plan.json" + " --calibration " + cal +
+                     " --deadline-ms 5",
+                 base + " --deadline-ms 5 --slowdown -1"},
+                true);
+  check_refused({base + " --deadline-ms 5 --min-accuracy 0.8"});
+}
