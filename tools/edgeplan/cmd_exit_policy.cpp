@@ -64,10 +64,7 @@ Runner add_exit_policy(CLI::App& app) {
     if (!a->curve.empty()) {
       // Accuracy floors from 15 points below the final head's validation accuracy up to it:
       // the fastest policy for each, measured on the test split.
-      ExitPolicy none;
-      none.last_head = static_cast<int>(val.heads.size()) - 1;
-      none.thresholds.assign(val.heads.size(), 2.0);
-      none.thresholds.back() = 0;
+      const ExitPolicy none = ExitPolicy::forced_at(static_cast<int>(val.heads.size()) - 1, static_cast<int>(val.heads.size()));
       const double top = evaluate_exit_policy(val, none, ms, macs).accuracy;
       ChartSeries with{"with exits (fastest policy per accuracy floor)", {}, {}, {}, {}}, without{"no exits", {}, {}, {}, {}};
       std::printf("trade-off on the test split (floor on validation -> test accuracy, expected ms):\n");
@@ -101,10 +98,7 @@ Runner add_exit_policy(CLI::App& app) {
     std::printf("\n");
     print_outcome("validation split (chosen on it):", evaluate_exit_policy(val, p, ms, macs, a->deadline), val, a->deadline);
     print_outcome("test split (measured):", evaluate_exit_policy(test, p, ms, macs, a->deadline), test, a->deadline);
-    ExitPolicy none;
-    none.last_head = static_cast<int>(test.heads.size()) - 1;
-    none.thresholds.assign(test.heads.size(), 2.0);
-    none.thresholds.back() = 0;
+    const ExitPolicy none = ExitPolicy::forced_at(static_cast<int>(test.heads.size()) - 1, static_cast<int>(test.heads.size()));
     print_outcome("test split, no exits:", evaluate_exit_policy(test, none, ms, macs, a->deadline), test, a->deadline);
     if (a->slowdown != 1) {
       char what[64];

@@ -142,8 +142,9 @@ Runner add_train_exits(CLI::App& app) {
     command << "edgeplan train-exits --model " << a->model << " --epochs " << a->o.epochs << " --batch " << a->o.batch << " --lr "
             << a->o.learning_rate << " --seed " << a->o.seed << " --train-images " << a->o.train_images << " --validation-images "
             << a->o.validation_images << " --distill " << a->o.distillation << (a->exit_weights.empty() ? "" : " --exit-weights " + a->exit_weights);
-    write_file_atomic(a->out + "/exits.json", heads_json(m, r, *a, sha256_hex(onnx), command.str()));
-    if (!r.calibration.empty()) write_file_atomic(a->out + "/calibration.json", calibration_json(m, r, sha256_hex(onnx)));
+    const std::string onnx_sha = sha256_hex(onnx);
+    write_file_atomic(a->out + "/exits.json", heads_json(m, r, *a, onnx_sha, command.str()));
+    if (!r.calibration.empty()) write_file_atomic(a->out + "/calibration.json", calibration_json(m, r, onnx_sha));
     std::printf("%s: trained on %d images (%d held out for calibration) in %.1f s; test split, %d images:\n", a->model.c_str(),
                 r.train_images, r.validation_images, r.seconds, r.test_images);
     std::printf("%-8s %10s %12s %10s\n", "head", "after", "accuracy", "MMACs");

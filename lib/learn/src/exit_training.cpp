@@ -8,6 +8,8 @@
 
 #include <torch/torch.h>
 
+#include "edgeplan/strategy/exit_policy.h"
+
 namespace edgeplan {
 
 namespace {
@@ -250,26 +252,21 @@ ExitTrainResult train_exits(const ExitModel& m, const FashionMnist& data, const 
   }
   for (std::size_t e = 0; e < p.head_w.size(); ++e) r.heads.push_back(LayerParams{to_vector(p.head_w[e]), to_vector(p.head_b[e]), {}, {}, {}, {}});
   const auto scores = exit_scores(m, r.weights, r.heads, data.test, 0, data.test.size());
-  std::int64_t macs = 0;
-  int done = 0;
+  // Every head's outcome per test image (calibrate_exits' predictions), its accuracy and MACs;
+  // then the calibration on the held-out validation images.
+  std::vector<std::string> names;
+  for (const ExitHead& e : m.exits) names.push_back(e.name);
+  const std::vector<int> test_labels(data.test.labels.begin(), data.test.labels.end());
+  calibrate_exits(names, scores, test_labels, &r.test_outcomes);
+  const std::vector<double> macs = head_macs(m);
   for (std::size_t h = 0; h < scores.size(); ++h) {
     const bool final = h == m.exits.size();
-    const int upto = final ? m.graph.size() : m.exits[h].after;
-    for (; done < upto; ++done) macs += m.graph.macs(done);
-    HeadAccuracy a{final ? "final" : m.exits[h].name, upto, 0, macs};
-    if (!final) a.macs += static_cast<std::int64_t>(m.exits[h].classes) * m.graph.layer(upto - 1).out.c;
+    HeadAccuracy a{final ? "final" : m.exits[h].name, final ? m.graph.size() : m.exits[h].after, 0, static_cast<std::int64_t>(macs[h])};
     int right = 0;
-    for (int i = 0; i < data.test.size(); ++i) {
-      const auto& s = scores[h][static_cast<std::size_t>(i)];
-      right += static_cast<int>(std::max_element(s.begin(), s.end()) - s.begin()) == data.test.labels[static_cast<std::size_t>(i)];
-    }
+    for (std::size_t i = 0; i < test_labels.size(); ++i) right += r.test_outcomes.predicted[h][i] == test_labels[i];
     a.accuracy = static_cast<double>(right) / data.test.size();
     r.test.push_back(a);
   }
-  // Calibration on the held-out validation images; every head's outcome per test image.
-  std::vector<std::string> names;
-  for (const ExitHead& e : m.exits) names.push_back(e.name);
-  calibrate_exits(names, scores, std::vector<int>(data.test.labels.begin(), data.test.labels.end()), &r.test_outcomes);
   if (split.held_out.size() > 0) {
     const std::vector<int> labels(split.held_out.labels.begin(), split.held_out.labels.end());
     r.calibration = calibrate_exits(names, exit_scores(m, r.weights, r.heads, split.held_out, 0, split.held_out.size()), labels, &r.validation);

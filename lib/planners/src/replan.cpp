@@ -6,11 +6,11 @@
 #include <cstdio>
 #include <limits>
 #include <memory>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "edgeplan/costmodel/scenario.h"
-#include "edgeplan/costmodel/sim_result_json.h"
 #include "edgeplan/costmodel/simulator.h"
 #include "edgeplan/planners/registry.h"
 #include "edgeplan/strategy/d3_replan.h"
@@ -38,17 +38,8 @@ struct State {
 
 // The plan's latency in a state, +infinity if it computes on a device that is not there.
 double latency_in(const State& s, const Plan& plan) {
-  Plan p = plan;
-  std::vector<std::string> ids;
-  for (const std::string& id : p.devices)
-    if (s.scenario.device_index(id) >= 0) ids.push_back(id);
-  p.devices = ids;
-  try {
-    validate_plan(p, s.scenario.graph);
-    return s.sim->latency_ms(p);
-  } catch (const Error&) {
-    return kInf;
-  }
+  const std::optional<Plan> p = plan_still_usable(*s.ctx, plan);
+  return p ? s.sim->latency_ms(*p) : kInf;
 }
 
 D3Split split_in(const State& s, const Plan& plan) {
@@ -122,12 +113,8 @@ ReplanStep step(const State& before, const State& after, const Plan& original, c
   // The plan's "predicted" block, for the new state (a kept plan's old block would be stale).
   const SimResult sim = after.sim->simulate(r.plan);
   st.backbone_bytes = sim.backbone_bytes;
-  nlohmann::ordered_json pred = nlohmann::ordered_json::parse(sim_result_json(sim, false));
-  pred["planner"] = "d3 replan";
-  pred["settings"] = {{"change", st.change}, {"kept_unchanged", st.unchanged}, {"simulations", st.evaluations}};
-  pred["planning_ms"] = st.readjust_ms;
-  pred["scenario"] = after.scenario.name;
-  st.plan.predicted_json = pred.dump();
+  const nlohmann::json settings = {{"change", st.change}, {"kept_unchanged", st.unchanged}, {"simulations", st.evaluations}};
+  st.plan.predicted_json = prediction_json(sim, "d3 replan", settings.dump(), st.readjust_ms, after.scenario.name);
   st.full = full_replans(after, full_planners);
   return st;
 }

@@ -62,6 +62,16 @@ PlanningContext PlanningContext::of(const Simulator& sim) {
   return c;
 }
 
+std::string prediction_json(const SimResult& r, const std::string& planner, const std::string& settings_json, double planning_ms,
+                            const std::string& scenario_name) {
+  nlohmann::ordered_json pred = nlohmann::ordered_json::parse(sim_result_json(r, false));
+  pred["planner"] = planner;
+  pred["settings"] = nlohmann::ordered_json::parse(settings_json);
+  pred["planning_ms"] = planning_ms;
+  pred["scenario"] = scenario_name;
+  return pred.dump();
+}
+
 Plan plan_with_prediction(const Planner& planner, const PlanningContext& ctx, const std::string& scenario_name,
                           SimResult* result) {
   const Simulator& sim = ctx.sim;
@@ -69,12 +79,7 @@ Plan plan_with_prediction(const Planner& planner, const PlanningContext& ctx, co
   Plan p = planner.plan(ctx);
   const double planning_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   const SimResult r = sim.simulate(p);
-  nlohmann::ordered_json pred = nlohmann::ordered_json::parse(sim_result_json(r, false));
-  pred["planner"] = planner.name();
-  pred["settings"] = nlohmann::ordered_json::parse(planner.settings_json());
-  pred["planning_ms"] = planning_ms;
-  pred["scenario"] = scenario_name;
-  p.predicted_json = pred.dump();
+  p.predicted_json = prediction_json(r, planner.name(), planner.settings_json(), planning_ms, scenario_name);
   if (result) *result = r;
   return p;
 }

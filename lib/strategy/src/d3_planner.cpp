@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 #include <set>
 
 #include "edgeplan/strategy/planner_spec.h"
@@ -34,14 +35,13 @@ std::vector<Interval> even_intervals(int n, const std::vector<double>& weights) 
 // The tiles of one edge volume: rows x cols (clamped to the anchor), row or column bands
 // sized by the nodes' speeds when the grid is one-dimensional, equal otherwise; tile k goes
 // to the k-th fastest edge node.
-std::vector<Part> edge_tiles(const PlanningContext& ctx, const D3Tiers& tiers, LayerRange range, int rows, int cols,
-                             const std::vector<double>& speed) {
+std::vector<Part> edge_tiles(const PlanningContext& ctx, const D3Tiers& tiers, LayerRange range, int rows, int cols) {
   const Shape out = ctx.graph.layer(range.last - 1).out;
   const int r = std::min(rows, out.h), c = std::min(cols, out.w);
   auto weights = [&](int n, bool by_speed) {
     std::vector<double> w(static_cast<std::size_t>(n), 1.0);
     if (by_speed)
-      for (int i = 0; i < n; ++i) w[static_cast<std::size_t>(i)] = speed[static_cast<std::size_t>(i)];
+      for (int i = 0; i < n; ++i) w[static_cast<std::size_t>(i)] = tiers.edge_speed[static_cast<std::size_t>(i)];
     return w;
   };
   const std::vector<Interval> ri = even_intervals(out.h, weights(r, c == 1));
@@ -70,10 +70,13 @@ double redundancy(const Graph& g, LayerRange range, const std::vector<Part>& par
   return whole > 0 ? sum / whole - 1 : 0;
 }
 
-std::vector<double> edge_speeds(const PlanningContext& ctx, const D3Tiers& tiers) {
-  std::vector<double> speed;
-  for (int e : tiers.edges) speed.push_back(1.0 / range_ms(ctx, e, LayerRange{0, ctx.graph.size()}));
-  return speed;
+// The tiers where the network has them; nullopt where d3 does not apply.
+std::optional<D3Tiers> tiers_if_any(const PlanningContext& ctx) {
+  try {
+    return d3_tiers(ctx);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
 }
 
 int point_index(const std::vector<int>& points, int layer) {
@@ -92,13 +95,16 @@ D3Tiers d3_tiers(const PlanningContext& ctx) {
   if (home >= top) throw Error("d3: the input device is in the last tier; nothing is above it to offload to");
   D3Tiers t;
   if (ctx.input_device < ctx.device_count()) t.device = ctx.input_device;
-  const LayerRange all{0, ctx.graph.size()};
+  std::vector<double> whole;  // each computing device's time for the whole model (ms)
+  for (int d = 0; d < ctx.device_count(); ++d) whole.push_back(range_ms(ctx, d, LayerRange{0, ctx.graph.size()}));
+  auto ms = [&](int d) { return whole[static_cast<std::size_t>(d)]; };
   for (int d = 0; d < ctx.device_count(); ++d) {
     const int tier = net.tier_of(d);
     if (tier > home && tier < top) t.edges.push_back(d);
-    if (tier == top && (t.cloud < 0 || range_ms(ctx, d, all) < range_ms(ctx, t.cloud, all))) t.cloud = d;
+    if (tier == top && (t.cloud < 0 || ms(d) < ms(t.cloud))) t.cloud = d;
   }
-  std::stable_sort(t.edges.begin(), t.edges.end(), [&](int a, int b) { return range_ms(ctx, a, all) < range_ms(ctx, b, all); });
+  std::stable_sort(t.edges.begin(), t.edges.end(), [&](int a, int b) { return ms(a) < ms(b); });
+  for (int e : t.edges) t.edge_speed.push_back(1.0 / ms(e));
   if (t.edges.empty() && t.cloud < 0) throw Error("d3: no device above the input device's tier computes");
   return t;
 }
@@ -253,7 +259,6 @@ Plan d3_plan(const PlanningContext& ctx, const D3Tiers& tiers, const D3Split& s)
   if (s.c1 < edge_end) {
     const int nodes = std::min<int>(s.grid_rows * s.grid_cols, static_cast<int>(tiers.edges.size()));
     const int rows = std::max(1, std::min(s.grid_rows, nodes)), cols = std::max(1, nodes / rows);
-    const std::vector<double> speed = edge_speeds(ctx, tiers);
     std::vector<int> cuts;
     for (int c : single_tensor_cuts(g))
       if (c > s.c1 && c < edge_end) cuts.push_back(c);
@@ -263,10 +268,10 @@ Plan d3_plan(const PlanningContext& ctx, const D3Tiers& tiers, const D3Split& s)
     while (start < edge_end) {
       // Extend the fused volume cut by cut while its tiles recompute little.
       LayerRange range{start, cuts[k++]};
-      std::vector<Part> parts = edge_tiles(ctx, tiers, range, rows, cols, speed);
+      std::vector<Part> parts = edge_tiles(ctx, tiers, range, rows, cols);
       while (k < cuts.size()) {
         const LayerRange longer{start, cuts[k]};
-        std::vector<Part> more = edge_tiles(ctx, tiers, longer, rows, cols, speed);
+        std::vector<Part> more = edge_tiles(ctx, tiers, longer, rows, cols);
         if (redundancy(g, longer, more) > kMaxRedundancy) break;
         range = longer;
         parts = std::move(more);
@@ -368,14 +373,7 @@ D3Split d3_split_of(const PlanningContext& ctx, const D3Tiers& tiers, const Plan
   return s;
 }
 
-bool D3Planner::applies(const PlanningContext& ctx) const {
-  try {
-    d3_tiers(ctx);
-    return true;
-  } catch (const Error&) {
-    return false;
-  }
-}
+bool D3Planner::applies(const PlanningContext& ctx) const { return tiers_if_any(ctx).has_value(); }
 
 Plan D3Planner::plan(const PlanningContext& ctx) const {
   const D3Tiers tiers = d3_tiers(ctx);
@@ -401,7 +399,10 @@ std::unique_ptr<Planner> D3Planner::from_spec(const std::string& spec) {
   return std::make_unique<D3Planner>(exhaustive);
 }
 
-bool EdgeOnlyPlanner::applies(const PlanningContext& ctx) const { return D3Planner().applies(ctx) && !d3_tiers(ctx).edges.empty(); }
+bool EdgeOnlyPlanner::applies(const PlanningContext& ctx) const {
+  const std::optional<D3Tiers> t = tiers_if_any(ctx);
+  return t && !t->edges.empty();
+}
 
 Plan EdgeOnlyPlanner::plan(const PlanningContext& ctx) const {
   const D3Tiers tiers = d3_tiers(ctx);
@@ -409,7 +410,10 @@ Plan EdgeOnlyPlanner::plan(const PlanningContext& ctx) const {
   return d3_plan(ctx, tiers, vsm_grid(ctx, tiers, 0, ctx.graph.size()));
 }
 
-bool CloudOnlyPlanner::applies(const PlanningContext& ctx) const { return D3Planner().applies(ctx) && d3_tiers(ctx).cloud >= 0; }
+bool CloudOnlyPlanner::applies(const PlanningContext& ctx) const {
+  const std::optional<D3Tiers> t = tiers_if_any(ctx);
+  return t && t->cloud >= 0;
+}
 
 Plan CloudOnlyPlanner::plan(const PlanningContext& ctx) const {
   const D3Tiers tiers = d3_tiers(ctx);

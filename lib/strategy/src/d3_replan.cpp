@@ -24,9 +24,9 @@ int point_index(const std::vector<int>& points, int layer) {
   return static_cast<int>(std::lower_bound(points.begin(), points.end(), layer) - points.begin());
 }
 
-// The plan as it stands in the new state, when every device it computes on is still there
-// (devices it lists without using are dropped); nullopt otherwise.
-std::optional<Plan> still_usable(const PlanningContext& ctx, const Plan& plan) {
+}  // namespace
+
+std::optional<Plan> plan_still_usable(const PlanningContext& ctx, const Plan& plan) {
   auto computes = [&](const std::string& id) {
     const int d = index_of(ctx.device_ids, id);
     return d >= 0 && d < ctx.device_count();
@@ -45,8 +45,6 @@ std::optional<Plan> still_usable(const PlanningContext& ctx, const Plan& plan) {
   }
   return p;
 }
-
-}  // namespace
 
 ChangeScope change_scope(const PlanningContext& before, const PlanningContext& after) {
   ChangeScope s;
@@ -122,7 +120,7 @@ Readjusted d3_readjust(const PlanningContext& ctx, const D3Split& from, const Ch
   }
   if (!(best.latency_ms < kInf)) consider(D3Split{0, 0, 1, 1});  // nothing feasible from here: everything above
   for (std::size_t k = 0; k < keep.size(); ++k) {
-    const std::optional<Plan> p = still_usable(ctx, keep[k]);
+    const std::optional<Plan> p = plan_still_usable(ctx, keep[k]);
     if (!p) continue;
     const double ms = ctx.sim.latency_ms(*p);
     ++best.evaluations;

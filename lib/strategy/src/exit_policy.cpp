@@ -16,8 +16,7 @@ namespace edgeplan {
 
 namespace {
 
-constexpr double kNever = 2.0;  // a threshold no confidence reaches
-const double kGrid[] = {0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.99, 0.999, kNever};
+const double kGrid[] = {0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.99, 0.999, ExitPolicy::kNever};
 
 bool better(const PolicyOutcome& a, const PolicyOutcome& b, const ExitQoS& q) {
   if (q.deadline_ms > 0) return a.accuracy > b.accuracy + 1e-12 || (std::abs(a.accuracy - b.accuracy) <= 1e-12 && a.expected_ms < b.expected_ms);
@@ -116,10 +115,7 @@ ExitPolicy choose_exit_policy(const ExitOutcomes& o, const std::vector<double>& 
   double best_reachable = 0;
   for (int last = 0; last < heads; ++last) {
     if (q.deadline_ms > 0 && head_ms[static_cast<std::size_t>(last)] > q.deadline_ms) continue;  // cannot answer every image in time
-    ExitPolicy p;
-    p.last_head = last;
-    p.thresholds.assign(static_cast<std::size_t>(heads), kNever);
-    p.thresholds[static_cast<std::size_t>(last)] = 0;
+    ExitPolicy p = ExitPolicy::forced_at(last, heads);
     // Every combination of the grid for the heads before `last` (odometer).
     std::vector<int> digit(static_cast<std::size_t>(last), 0);
     const int g = static_cast<int>(std::size(kGrid));

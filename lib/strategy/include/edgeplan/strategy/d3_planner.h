@@ -17,6 +17,7 @@ namespace edgeplan {
 struct D3Tiers {
   int device = -1;         // the input device when it computes, else -1 (the device part stays empty)
   std::vector<int> edges;  // computing devices of the tiers between the device's and the last, fastest first
+  std::vector<double> edge_speed;  // per edge node (same order): 1 / its time for the whole model (ms)
   int cloud = -1;          // the fastest computing device of the last tier; -1: none (the cloud part stays empty)
 };
 // Throws Error (one line) unless the network is tiered with the input device below the last tier.

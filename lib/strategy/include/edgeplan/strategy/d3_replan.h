@@ -2,6 +2,7 @@
 // cuts and tiles the change touches, starting from the plan in force, instead of
 // re-planning from scratch.
 #pragma once
+#include <optional>
 #include <vector>
 
 #include "edgeplan/strategy/d3_planner.h"
@@ -19,6 +20,11 @@ struct ChangeScope {
 // above it touches cut 1, the cloud's or the edge-cloud backbone's cut 2, an edge node's
 // both cuts and the tiles.
 ChangeScope change_scope(const PlanningContext& before, const PlanningContext& after);
+
+// A plan as it stands in a changed scenario: nullopt when a part or the tail computes on a
+// device that is gone (or no longer computes); otherwise the plan with the devices it lists
+// but the scenario no longer has dropped, validated.
+std::optional<Plan> plan_still_usable(const PlanningContext& ctx, const Plan& plan);
 
 struct Readjusted {
   Plan plan;

@@ -32,8 +32,18 @@ struct ExitQoS {
 };
 
 struct ExitPolicy {
+  static constexpr double kNever = 2.0;  // a threshold no confidence reaches
   std::vector<double> thresholds;  // per head: exit when confidence >= threshold (0: always; above 1: never)
   int last_head = 0;               // images still running stop here (its threshold is 0)
+  // Every image stops at head `last` of `heads` (the heads before never fire); the final
+  // head (last = heads - 1) is the model without exits.
+  static ExitPolicy forced_at(int last, int heads) {
+    ExitPolicy p;
+    p.last_head = last;
+    p.thresholds.assign(static_cast<std::size_t>(heads), kNever);
+    p.thresholds[static_cast<std::size_t>(last)] = 0;
+    return p;
+  }
 };
 
 struct PolicyOutcome {

@@ -48,6 +48,11 @@ class Planner {
   virtual std::string settings_json() const { return "{}"; }
 };
 
+// A plan's "predicted" block: the simulation's summary (no timeline), the planner, its
+// settings (a JSON object), the planning time and the scenario.
+std::string prediction_json(const SimResult& result, const std::string& planner, const std::string& settings_json, double planning_ms,
+                            const std::string& scenario_name);
+
 // Runs a planner and fills the plan's "predicted" block (latency, lower bound, gap, bytes,
 // planner, planning time, per-device breakdown) from the simulator; the full simulation
 // goes to `result` when given.
