@@ -1,12 +1,16 @@
 // `edgeplan exit-policy`: DistrEE's exit thresholds for a deadline or an accuracy floor, from
 // a model's calibration and the head times a plan gives (issue 18).
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 
 #include "cli_util.h"
 #include "commands.h"
 #include "edgeplan/costmodel/simulator.h"
 #include "edgeplan/report/svg_chart.h"
-#include "edgeplan/strategy/exit_policy.h"
+#include "edgeplan/planners/registry.h"
+#include "edgeplan/plan/plan_exits.h"
+#include "edgeplan/strategy/exit_planning.h"
 
 namespace edgeplan::cli {
 
@@ -21,17 +25,85 @@ void print_outcome(const char* what, const PolicyOutcome& r, const ExitOutcomes&
   std::printf("\n");
 }
 
+// The model with its exits: the scenario's graph (a zoo model with exits, or the ONNX file
+// train-exits wrote, which is named after its file) with the exits of the model the heads
+// file names; the layers must match.
+ExitModel exit_model_of(const Graph& g, const std::string& heads) {
+  std::string name = g.name();
+  if (std::find(exit_model_names().begin(), exit_model_names().end(), name) == exit_model_names().end()) {
+    if (!std::filesystem::exists(heads))
+      throw Error("exit-policy: the scenario's model '" + name + "' has no exits (vgg-fm, resnet-fm, or the ONNX file train-exits wrote, with its exits.json)");
+    name = load_exit_heads(heads).model;
+  }
+  ExitModel m = build_exit_model(name);
+  bool same = m.graph.size() == g.size() && m.graph.input_shape() == g.input_shape();
+  for (int l = 0; same && l < g.size(); ++l) same = m.graph.layer(l).kind == g.layer(l).kind && m.graph.layer(l).out == g.layer(l).out;
+  if (!same) throw Error("exit-policy: the scenario's model is not " + name + " as built with its exits");
+  m.graph = g;
+  return m;
+}
+
+std::string policy_text(const ExitPolicy& p, const ExitOutcomes& o) {
+  std::string out;
+  for (int h = 0; h <= p.last_head; ++h) {
+    const double t = p.thresholds[static_cast<std::size_t>(h)];
+    char buf[96];
+    if (h == p.last_head) std::snprintf(buf, sizeof buf, "%s always", o.heads[static_cast<std::size_t>(h)].c_str());
+    else if (t > 1) std::snprintf(buf, sizeof buf, "%s never, ", o.heads[static_cast<std::size_t>(h)].c_str());
+    else std::snprintf(buf, sizeof buf, "%s at confidence >= %g, ", o.heads[static_cast<std::size_t>(h)].c_str(), t);
+    out += buf;
+  }
+  return out;
+}
+
+// Every planner's plan (those that apply; distredge trains for seconds and is left out unless
+// named), aligned to the exits and judged under its own best policy; prints the table.
+ExitPlanCandidate joint_choice(const std::string& planners, const Scenario& s, const Simulator& sim, const ExitModel& model,
+                               const ExitOutcomes& val, const ExitQoS& q, const std::string& heads) {
+  const PlanningContext ctx = PlanningContext::of(s, sim);
+  std::vector<std::string> names = split_commas(planners);
+  if (names.empty())
+    for (const std::string& n : planner_names())
+      if (n != "distredge") names.push_back(n);
+  std::vector<std::pair<std::string, Plan>> plans;
+  for (const std::string& n : names) {
+    const std::unique_ptr<Planner> p = make_planner(n);
+    if (!p->applies(ctx)) continue;
+    plans.emplace_back(n, p->plan(ctx));
+  }
+  int best = -1;
+  const std::vector<ExitPlanCandidate> c = plan_with_exits(plans, sim, model, val, q, heads, best);
+  std::printf("joint choice of split and exits: every plan aligned to the exits' cuts, each exit on its fastest device, each plan under its own best policy (validation split; simulated ms)\n");
+  std::printf("  %-14s %9s %10s %9s  %s\n", "planner", "no exits", "expected", "accuracy", "policy");
+  for (std::size_t k = 0; k < c.size(); ++k) {
+    if (!c[k].feasible) {
+      std::printf("  %-14s %9.3f %10s %9s  %s\n", c[k].planner.c_str(), c[k].head_ms.back(), "-", "-", c[k].why.c_str());
+      continue;
+    }
+    std::printf("  %-14s %9.3f %10.3f %8.2f%%  %s%s\n", c[k].planner.c_str(), c[k].head_ms.back(), c[k].validation.expected_ms,
+                100 * c[k].validation.accuracy, policy_text(c[k].policy, val).c_str(), static_cast<int>(k) == best ? "  <- chosen" : "");
+  }
+  if (best < 0) throw Error("exit-policy: no planner's plan meets the QoS (see the table)");
+  return c[static_cast<std::size_t>(best)];
+}
+
 }  // namespace
 
 Runner add_exit_policy(CLI::App& app) {
   struct Args {
-    std::string scenario, plan, calibration, curve;
+    std::string scenario, plan, calibration, curve, heads, output, planners;
     double deadline = 0, accuracy = 0, slowdown = 1;
+    bool joint = false;
   };
   auto a = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("exit-policy", "Choose early-exit thresholds for a deadline or an accuracy floor under a plan");
   cmd->add_option("--scenario", a->scenario, "Scenario file whose model has exits (vgg-fm, resnet-fm)")->required();
-  cmd->add_option("--plan", a->plan, "Plan file (edgeplan.plan/v1) for that scenario")->required();
+  CLI::Option* plan_opt = cmd->add_option("--plan", a->plan, "Plan file (edgeplan.plan/v1) for that scenario; aligned to the exits' cuts");
+  CLI::Option* joint = cmd->add_flag("--joint", a->joint, "Choose the split too: every planner's plan under its own best policy, the best by the QoS");
+  plan_opt->excludes(joint);
+  cmd->add_option("--planners", a->planners, "With --joint: the planners to try (comma-separated; default every one but distredge)");
+  cmd->add_option("--heads", a->heads, "exits.json written by train-exits (default: beside the calibration)");
+  cmd->add_option("-o,--output", a->output, "Write the plan with its exits (thresholds, devices; the scenario's model must be the trained ONNX)");
   cmd->add_option("--calibration", a->calibration, "calibration.json written by train-exits")->required();
   CLI::Option* d = cmd->add_option("--deadline-ms", a->deadline, "Every image answered by this many ms; accuracy as high as possible");
   CLI::Option* m = cmd->add_option("--min-accuracy", a->accuracy, "Accuracy at least this share (e.g. 0.88); expected latency as low as possible");
@@ -44,23 +116,52 @@ Runner add_exit_policy(CLI::App& app) {
       throw Error("exit-policy needs --deadline-ms D or --min-accuracy A (or --curve FILE)");
     if (!(a->slowdown > 0)) throw Error("exit-policy: --slowdown must be positive");
     const Scenario s = load_scenario_with_model(a->scenario, "", "");
-    const ExitModel model = build_exit_model(s.graph.name());
-    if (s.graph.size() != model.graph.size()) throw Error("exit-policy: the scenario's model is not " + s.graph.name() + " as built with its exits");
-    const Plan plan = load_plan_file(a->plan);
-    check_plan_for(plan, s, a->plan);
+    const std::string heads = !a->heads.empty() ? a->heads : (std::filesystem::path(a->calibration).parent_path() / "exits.json").string();
+    const ExitModel model = exit_model_of(s.graph, heads);
     const ExitOutcomes val = load_exit_outcomes(a->calibration, "validation"), test = load_exit_outcomes(a->calibration, "test");
     if (val.heads.size() != model.exits.size() + 1) throw Error(a->calibration + ": " + std::to_string(val.heads.size()) + " heads, the model has " + std::to_string(model.exits.size() + 1));
     for (std::size_t h = 0; h < model.exits.size(); ++h)
       if (val.after[h] != model.exits[h].after) throw Error(a->calibration + ": head '" + val.heads[h] + "' is not where the model's exit is");
     const Simulator sim(s);
-    const std::vector<double> ms = head_times_ms(sim, plan, model), macs = head_macs(model);
-    // The policy first: an impossible QoS is refused before anything is printed.
+    const PlanningContext ctx = PlanningContext::of(s, sim);
     const ExitQoS q{a->deadline, a->accuracy};
     const bool qos = a->deadline > 0 || a->accuracy > 0;
-    const ExitPolicy p = qos ? choose_exit_policy(val, ms, macs, q) : ExitPolicy{};
-    std::printf("scenario %s, plan with %zu volumes; heads answer at (simulated):", s.name.c_str(), plan.volumes.size());
+    const std::vector<double> macs = head_macs(model);
+    Plan plan;
+    std::vector<double> ms;
+    ExitPolicy p;
+    std::string planner = "given plan";
+    if (a->joint) {
+      if (!qos) throw Error("exit-policy --joint needs --deadline-ms D or --min-accuracy A");
+      ExitPlanCandidate c = joint_choice(a->planners, s, sim, model, val, q, heads);
+      plan = c.plan, ms = c.head_ms, p = c.policy, planner = c.planner;
+    } else {
+      if (a->plan.empty()) throw Error("exit-policy needs --plan FILE (or --joint)");
+      const Plan given = load_plan_file(a->plan);
+      check_plan_for(given, s, a->plan);
+      // Exits sit at volume boundaries: the plan is split at their cuts, each exit evaluated
+      // on the device where it answers first.
+      plan = align_to_exits(given, s.graph, model);
+      plan.exits.reset();
+      const std::vector<int> devices = fastest_exit_devices(sim, plan, model);
+      ms = head_times_ms(sim, plan, model, devices);
+      // The policy first: an impossible QoS is refused before anything is printed.
+      if (qos) {
+        p = choose_exit_policy(val, ms, macs, q);
+        set_exit_policy(plan, ctx, model, p, devices, heads, a->deadline);
+      }
+      if (plan.volumes.size() != given.volumes.size())
+        std::printf("plan split at the exits' cuts: %zu volumes instead of %zu, exit-free %.3f ms instead of %.3f ms (simulated)\n", plan.volumes.size(),
+                    given.volumes.size(), ms.back(), sim.simulate(given).latency_ms);
+    }
+    std::printf("scenario %s, plan (%s) with %zu volumes; heads answer at (simulated):", s.name.c_str(), planner.c_str(), plan.volumes.size());
     for (std::size_t h = 0; h < ms.size(); ++h) std::printf(" %s %.3f ms (%.2f MMACs)", val.heads[h].c_str(), ms[h], macs[h] / 1e6);
     std::printf("\n");
+    if (plan.exits) {
+      std::printf("exits evaluated on:");
+      for (const PlanExit& e : plan.exits->exits) std::printf(" %s on %s", e.name.c_str(), e.device.c_str());
+      std::printf("\n");
+    }
     if (!a->curve.empty()) {
       // Accuracy floors from 15 points below the final head's validation accuracy up to it:
       // the fastest policy for each, measured on the test split.
@@ -88,14 +189,7 @@ Runner add_exit_policy(CLI::App& app) {
       std::printf("wrote %s\n", a->curve.c_str());
       if (!qos) return 0;
     }
-    std::printf("policy: ");
-    for (int h = 0; h <= p.last_head; ++h) {
-      const double t = p.thresholds[static_cast<std::size_t>(h)];
-      if (h == p.last_head) std::printf("%s always", val.heads[static_cast<std::size_t>(h)].c_str());
-      else if (t > 1) std::printf("%s never, ", val.heads[static_cast<std::size_t>(h)].c_str());
-      else std::printf("%s at confidence >= %g, ", val.heads[static_cast<std::size_t>(h)].c_str(), t);
-    }
-    std::printf("\n");
+    std::printf("policy: %s\n", policy_text(p, val).c_str());
     print_outcome("validation split (chosen on it):", evaluate_exit_policy(val, p, ms, macs, a->deadline), val, a->deadline);
     print_outcome("test split (measured):", evaluate_exit_policy(test, p, ms, macs, a->deadline), test, a->deadline);
     const ExitPolicy none = ExitPolicy::forced_at(static_cast<int>(test.heads.size()) - 1, static_cast<int>(test.heads.size()));
@@ -108,6 +202,12 @@ Runner add_exit_policy(CLI::App& app) {
       print_outcome(what, evaluate_exit_policy(test, p, ms, macs, a->deadline, a->slowdown, true), test, a->deadline);
     }
     std::printf("latencies are simulated; accuracies measured on Fashion-MNIST\n");
+    if (!a->output.empty()) {
+      plan_heads(plan, s.graph);  // the scenario's model is the backbone the heads were trained with
+      plan.predicted_json = prediction_json(sim.simulate(plan), "exit-policy (" + planner + ")", "{}", 0, s.name);
+      save_plan_file(plan, a->output);
+      std::printf("wrote %s\n", a->output.c_str());
+    }
     return 0;
   };
 }

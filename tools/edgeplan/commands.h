@@ -25,5 +25,6 @@ Runner add_infer(CLI::App& app);
 Runner add_replan(CLI::App& app);
 Runner add_train_exits(CLI::App& app);
 Runner add_exit_policy(CLI::App& app);
+Runner add_run_exits(CLI::App& app);
 
 }  // namespace edgeplan::cli

@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
                                            edgeplan::cli::add_calibrate_network(app), edgeplan::cli::add_replay_summary(app),
                                            edgeplan::cli::add_export(app), edgeplan::cli::add_infer(app),
                                            edgeplan::cli::add_replan(app), edgeplan::cli::add_train_exits(app),
-                                           edgeplan::cli::add_exit_policy(app)};
+                                           edgeplan::cli::add_exit_policy(app), edgeplan::cli::add_run_exits(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

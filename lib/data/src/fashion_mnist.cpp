@@ -41,6 +41,14 @@ std::string fashion_mnist_dir() {
 
 FashionMnist load_fashion_mnist(const std::string& dir) { return FashionMnist{load_pair(dir, "train", 60000), load_pair(dir, "t10k", 10000)}; }
 
+std::vector<float> normalized_image(const ImageSet& set, int i) {
+  if (i < 0 || i >= set.size()) throw DataError("image " + std::to_string(i) + " is outside the set of " + std::to_string(set.size()));
+  const std::uint8_t* p = set.image(i);
+  std::vector<float> out(static_cast<std::size_t>(set.rows) * static_cast<std::size_t>(set.cols));
+  for (std::size_t k = 0; k < out.size(); ++k) out[k] = (static_cast<float>(p[k]) / 255.0f - kFashionMnistMean) / kFashionMnistStd;
+  return out;
+}
+
 ImageSet first_images(const ImageSet& set, int n) {
   n = std::max(0, std::min(n, set.size()));
   ImageSet s;

@@ -16,8 +16,7 @@ namespace {
 
 namespace F = torch::nn::functional;
 
-// Fashion-MNIST's pixel mean and standard deviation (over the training set, in [0, 1]).
-constexpr float kMean = 0.2860f, kStd = 0.3530f;
+constexpr float kMean = kFashionMnistMean, kStd = kFashionMnistStd;
 constexpr double kTemperature = 3.0;
 
 struct Params {

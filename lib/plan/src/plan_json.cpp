@@ -10,6 +10,7 @@
 #include "edgeplan/jsonio/fields.h"
 
 #include "edgeplan/plan/plan.h"
+#include "edgeplan/plan/plan_exits.h"
 
 namespace edgeplan {
 
@@ -47,10 +48,51 @@ std::pair<int, int> pair_at(const json& j, const char* key, const std::string& w
   return {a, b};
 }
 
+std::string sha256_at(const json& j, const char* key, const std::string& where) {
+  std::string h = string_at(j, key, where);
+  if (h.size() != 64 || h.find_first_not_of("0123456789abcdef") != std::string::npos)
+    throw PlanError(where + "." + key + ": must be 64 lower-case hex digits");
+  return h;
+}
+
+// The exits extension (edgeplan.plan-exits/v1); its consistency with the model is checked by
+// validate_plan, its heads file by plan_heads.
+PlanExits exits_from_json(const json& e) {
+  const std::string w = "plan.exits";
+  only_keys(e, {"format", "heads", "sha256", "deadline_ms", "exits"}, w);
+  const std::string format = string_at(e, "format", w);
+  if (format != kPlanExitsFormat)
+    throw PlanError(w + ": format is '" + format + "', expected '" + std::string(kPlanExitsFormat) + "'");
+  PlanExits x;
+  x.heads_file = string_at(e, "heads", w);
+  x.heads_sha256 = sha256_at(e, "sha256", w);
+  x.deadline_ms = jsonio::number_or<PlanError>(e, "deadline_ms", w, 0, 1e9, 0);
+  const json& list = array_at(e, "exits", w);
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string xw = w + ".exits[" + std::to_string(i) + "]";
+    const json& xj = list[i];
+    if (!xj.is_object()) throw PlanError(xw + ": must be an object");
+    only_keys(xj, {"name", "after", "device", "threshold"}, xw);
+    PlanExit pe;
+    pe.name = string_at(xj, "name", xw);
+    pe.after = index_value(field(xj, "after", xw), xw + ".after");
+    pe.device = string_at(xj, "device", xw);
+    const json& t = field(xj, "threshold", xw);
+    if (t.is_string()) {
+      if (t.get<std::string>() != "never") throw PlanError(xw + ".threshold: must be a number in [0, 1] or \"never\"");
+      pe.threshold = PlanExit::kNever;
+    } else {
+      pe.threshold = jsonio::number_value<PlanError>(t, xw + ".threshold", 0, 1);
+    }
+    x.exits.push_back(pe);
+  }
+  return x;
+}
+
 Plan plan_from_json(const json& j) {
   const std::string top = "plan";
   if (!j.is_object()) throw PlanError("plan: top level must be a JSON object");
-  only_keys(j, {"format", "model", "devices", "volumes", "tail", "predicted"}, top);
+  only_keys(j, {"format", "model", "devices", "volumes", "tail", "exits", "predicted"}, top);
   const std::string format = string_at(j, "format", top);
   if (format != kPlanFormat)
     throw PlanError("plan: format is '" + format + "', expected '" + std::string(kPlanFormat) + "'");
@@ -60,9 +102,7 @@ Plan plan_from_json(const json& j) {
   p.model = string_at(model, "name", "plan.model");
   if (model.contains("onnx")) {
     p.model_onnx = string_at(model, "onnx", "plan.model");
-    p.model_sha256 = string_at(model, "sha256", "plan.model");
-    if (p.model_sha256.size() != 64 || p.model_sha256.find_first_not_of("0123456789abcdef") != std::string::npos)
-      throw PlanError("plan.model.sha256: must be 64 lower-case hex digits");
+    p.model_sha256 = sha256_at(model, "sha256", "plan.model");
   } else if (model.contains("sha256")) {
     throw PlanError("plan.model.sha256: given without \"onnx\"");
   }
@@ -114,6 +154,7 @@ Plan plan_from_json(const json& j) {
     auto [first, last] = pair_at(t, "layers", "plan.tail");
     p.tail = Tail{LayerRange{first, last}, string_at(t, "device", "plan.tail")};
   }
+  if (j.contains("exits")) p.exits = exits_from_json(object_at(j, "exits", top));
   if (j.contains("predicted")) {
     if (!j["predicted"].is_object()) throw PlanError("plan.predicted: must be an object");
     p.predicted_json = j["predicted"].dump();
@@ -134,6 +175,7 @@ Plan parse_plan(const std::string& text) {
       if (part.region.cols.end == -1) part.region.cols = Interval{0, graph.layer(v.anchor()).out.w};
   }
   validate_plan(p, graph);
+  if (p.exits) plan_heads(p, graph);  // the heads file exists, is the one recorded, fits the model
   return p;
 }
 
@@ -175,6 +217,17 @@ std::string plan_to_json(const Plan& p) {
   }
   j["volumes"] = vols;
   if (p.tail) j["tail"] = {{"layers", {p.tail->layers.first, p.tail->layers.last}}, {"device", p.tail->device}};
+  if (p.exits) {
+    json list = json::array();
+    for (const PlanExit& e : p.exits->exits) {
+      json ej = {{"name", e.name}, {"after", e.after}, {"device", e.device}};
+      if (e.threshold > 1) ej["threshold"] = "never";
+      else ej["threshold"] = e.threshold;
+      list.push_back(ej);
+    }
+    j["exits"] = {{"format", kPlanExitsFormat}, {"heads", p.exits->heads_file}, {"sha256", p.exits->heads_sha256}, {"exits", list}};
+    if (p.exits->deadline_ms > 0) j["exits"]["deadline_ms"] = p.exits->deadline_ms;
+  }
   if (!p.predicted_json.empty()) j["predicted"] = json::parse(p.predicted_json);
   return j.dump(2) + "\n";
 }

@@ -54,6 +54,34 @@ void check_parts_tile(const Volume& v, const Shape& anchor, const std::string& w
     }
 }
 
+// An exit reads the one tensor crossing a volume boundary, whole: each part of the volume
+// before it pools exactly its own rows (parts tile that output), so the head's input is
+// exact. Inside a fused volume, parts hold overlapping halo rows of internal tensors instead.
+void validate_exits(const Plan& plan, const Graph& graph, const std::set<std::string>& devices) {
+  const PlanExits& x = *plan.exits;
+  if (x.heads_file.empty()) throw PlanError("plan.exits: the heads file name is empty");
+  if (x.exits.empty()) throw PlanError("plan.exits: lists no exits");
+  const std::vector<int> cuts = single_tensor_cuts(graph);
+  std::set<std::string> names;
+  int previous = 0;
+  for (const PlanExit& e : x.exits) {
+    const std::string where = "exit '" + e.name + "'";
+    if (e.name.empty()) throw PlanError("plan.exits: an exit has an empty name");
+    if (!names.insert(e.name).second) throw PlanError(where + " is listed twice");
+    if (e.after <= previous) throw PlanError(where + ": cut point " + std::to_string(e.after) + " is not after the previous exit's (" + std::to_string(previous) + ")");
+    previous = e.after;
+    if (std::find(cuts.begin(), cuts.end(), e.after) == cuts.end())
+      throw PlanError(where + ": cut point " + std::to_string(e.after) + " is not a place inside the spatial layers where exactly one tensor crosses");
+    bool boundary = false;
+    for (const Volume& v : plan.volumes) boundary = boundary || v.layers.last == e.after;
+    if (!boundary) throw PlanError(where + ": cut point " + std::to_string(e.after) + " is inside a volume; exits must sit at volume boundaries");
+    if (!devices.count(e.device)) throw PlanError(where + ": names unknown device '" + e.device + "'");
+    if (!(e.threshold >= 0 && (e.threshold <= 1 || e.threshold == PlanExit::kNever)))
+      throw PlanError(where + ": threshold must be in [0, 1] or never");
+  }
+  if (!(x.deadline_ms >= 0 && x.deadline_ms < 1e9)) throw PlanError("plan.exits: deadline_ms must be a non-negative number");
+}
+
 }  // namespace
 
 Graph plan_graph(const Plan& plan) {
@@ -124,6 +152,7 @@ void validate_plan(const Plan& plan, const Graph& graph) {
   } else if (plan.tail) {
     throw PlanError("plan has a tail but model '" + graph.name() + "' has no non-spatial layers");
   }
+  if (plan.exits) validate_exits(plan, graph, known);
 }
 
 }  // namespace edgeplan

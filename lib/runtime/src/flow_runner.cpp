@@ -36,7 +36,8 @@ std::map<int, RegionData> FlowRunner::assemble(int task, const std::map<int, con
   return buffers;
 }
 
-std::vector<RegionData> FlowRunner::run_task(int task, const std::map<int, const RegionData*>& received) const {
+std::vector<RegionData> FlowRunner::run_task(int task, const std::map<int, const RegionData*>& received,
+                                             std::map<int, RegionData>* owned) const {
   const FlowTask& t = flow_.tasks.at(static_cast<std::size_t>(task));
   std::vector<RegionData> out;
   if (t.kind == FlowTask::Kind::Result) return out;
@@ -56,6 +57,7 @@ std::vector<RegionData> FlowRunner::run_task(int task, const std::map<int, const
     const FlowMessage& msg = flow_.messages[static_cast<std::size_t>(m)];
     out.push_back(crop(produced.at(msg.tensor), msg.region));
   }
+  if (owned) *owned = std::move(produced);
   return out;
 }
 

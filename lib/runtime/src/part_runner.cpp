@@ -39,6 +39,12 @@ RegionData PartRunner::image(const Region& region) const {
   return to_region_data(detail::crop(Slice{impl_->input, full_region(s)}, region), region);
 }
 
+void PartRunner::set_image(const std::vector<float>& chw) {
+  ExecutorOptions o = impl_->options;
+  o.input = chw;
+  impl_->input = detail::model_input(impl_->graph, o);  // checks the size
+}
+
 std::map<int, RegionData> PartRunner::run_part(LayerRange layers, const std::map<int, Region>& owned,
                                                const std::map<int, RegionData>& inputs) const {
   impl_->ensure_weights(layers);

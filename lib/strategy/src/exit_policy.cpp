@@ -144,20 +144,24 @@ ExitPolicy choose_exit_policy(const ExitOutcomes& o, const std::vector<double>& 
   return best;
 }
 
-std::vector<double> head_times_ms(const Simulator& sim, const Plan& plan, const ExitModel& model) {
+std::vector<double> head_times_ms(const Simulator& sim, const Plan& plan, const ExitModel& model, const std::vector<int>& devices) {
   const SimResult r = sim.simulate(plan);
   const PlanningContext ctx = PlanningContext::of(sim);
   std::vector<double> out;
-  for (const ExitHead& e : model.exits) {
+  for (std::size_t k = 0; k < model.exits.size(); ++k) {
+    const ExitHead& e = model.exits[k];
     int v = -1;
-    for (std::size_t k = 0; k < plan.volumes.size(); ++k)
-      if (plan.volumes[k].layers.first < e.after && e.after <= plan.volumes[k].layers.last) v = static_cast<int>(k);
+    for (std::size_t i = 0; i < plan.volumes.size(); ++i)
+      if (plan.volumes[i].layers.first < e.after && e.after <= plan.volumes[i].layers.last) v = static_cast<int>(i);
     if (v < 0) throw Error("exit '" + e.name + "' reads layer " + std::to_string(e.after - 1) + ", outside the plan's volumes");
+    int at = k < devices.size() ? devices[k] : -1;
+    if (at < 0) at = exit_device_in_plan(ctx, plan, e);
     const LayerRange range = plan.volumes[static_cast<std::size_t>(v)].layers;
+    const double sums = 4.0 * model.graph.layer(e.after - 1).out.c, scores = 4.0 * e.classes;
     // Each part computes its layers in order: its share of the volume's layers up to the
-    // exit's cut, by their costs on that device, marks when the cut's rows are done there.
+    // exit's cut, by their costs on that device, marks when the cut's rows are done there;
+    // then its pooled channel sums travel to the exit's device (idle-rate transfer).
     double done = 0;
-    int device = ctx.output_device;
     for (const TimelineEvent& ev : r.timeline) {
       if (ev.kind != TimelineEvent::Kind::Compute || ev.volume != v) continue;
       double before = 0, all = 0;
@@ -167,13 +171,35 @@ std::vector<double> head_times_ms(const Simulator& sim, const Plan& plan, const 
         if (l < e.after) before += c;
       }
       const double t = ev.start_ms + (ev.end_ms - ev.start_ms) * (all > 0 ? before / all : 1.0);
-      if (t >= done) done = t, device = ev.device;
+      done = std::max(done, t + (ev.device == at ? 0.0 : ctx.network.min_transfer_ms(ev.device, at, sums)));
     }
-    const double scores = 4.0 * e.classes;
-    out.push_back(done + (device == ctx.output_device ? 0.0 : ctx.network.min_transfer_ms(device, ctx.output_device, scores)));
+    out.push_back(done + (at == ctx.output_device ? 0.0 : ctx.network.min_transfer_ms(at, ctx.output_device, scores)));
   }
   out.push_back(r.latency_ms);
   return out;
+}
+
+int exit_device_in_plan(const PlanningContext& ctx, const Plan& plan, const ExitHead& e) {
+  if (plan.exits)
+    for (const PlanExit& pe : plan.exits->exits)
+      if (pe.after == e.after) {
+        for (std::size_t d = 0; d < ctx.device_ids.size(); ++d)
+          if (ctx.device_ids[d] == pe.device) return static_cast<int>(d);
+        throw Error("exit '" + pe.name + "' is evaluated on '" + pe.device + "', which is not a device of the scenario");
+      }
+  return ctx.output_device;
+}
+
+std::vector<int> fastest_exit_devices(const Simulator& sim, const Plan& plan, const ExitModel& model) {
+  const PlanningContext ctx = PlanningContext::of(sim);
+  std::vector<int> best(model.exits.size(), ctx.output_device);
+  std::vector<double> best_ms(model.exits.size(), std::numeric_limits<double>::infinity());
+  for (int d = 0; d < static_cast<int>(ctx.device_ids.size()); ++d) {
+    const std::vector<double> ms = head_times_ms(sim, plan, model, std::vector<int>(model.exits.size(), d));
+    for (std::size_t k = 0; k < model.exits.size(); ++k)
+      if (ms[k] < best_ms[k] - 1e-12) best_ms[k] = ms[k], best[k] = d;
+  }
+  return best;
 }
 
 std::vector<double> head_macs(const ExitModel& m) {

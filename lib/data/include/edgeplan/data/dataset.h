@@ -44,6 +44,12 @@ FashionMnist load_fashion_mnist(const std::string& dir = fashion_mnist_dir());
 inline constexpr const char* kFashionMnistClasses[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                                          "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
 
+// Fashion-MNIST's pixel mean and standard deviation over the training set (pixels in [0, 1]);
+// every model with exits is trained and run on (pixel / 255 - mean) / std.
+inline constexpr float kFashionMnistMean = 0.2860f, kFashionMnistStd = 0.3530f;
+// Image i of `set`, normalized as above (float arithmetic in the trainer's order), row-major.
+std::vector<float> normalized_image(const ImageSet& set, int i);
+
 // A seeded split of a set: `held_out` images (chosen by a seeded shuffle) and the rest.
 struct Split {
   ImageSet kept, held_out;

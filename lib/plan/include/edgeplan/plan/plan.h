@@ -40,6 +40,34 @@ struct Tail {
   bool operator==(const Tail& o) const { return layers == o.layers && device == o.device; }
 };
 
+// Early exits carried by a plan (edgeplan.plan-exits/v1, DistrEE): which trained heads, at
+// which cut point, evaluated on which device, with which confidence threshold. An input
+// stops at the first exit whose head's top softmax probability reaches its threshold; every
+// device then stops work on it. The heads' weights live in the file train-exits writes
+// (edgeplan.exits/v1), named with its SHA-256 like the model's ONNX file.
+inline constexpr const char* kPlanExitsFormat = "edgeplan.plan-exits/v1";
+
+struct PlanExit {
+  static constexpr double kNever = 2.0;  // a threshold no confidence reaches ("never" in JSON)
+  std::string name;
+  int after = 0;        // cut point the head reads: a volume boundary where one tensor crosses
+  std::string device;   // where the head is evaluated (parts send it their pooled sums)
+  double threshold = kNever;  // exit when the top softmax probability >= this (0: always)
+  bool operator==(const PlanExit& o) const {
+    return name == o.name && after == o.after && device == o.device && threshold == o.threshold;
+  }
+};
+
+struct PlanExits {
+  std::string heads_file;    // edgeplan.exits/v1 (as given: relative to the working directory)
+  std::string heads_sha256;  // that file's SHA-256
+  std::vector<PlanExit> exits;  // in layer order
+  double deadline_ms = 0;    // the deadline the thresholds were chosen for (0: none); informative
+  bool operator==(const PlanExits& o) const {
+    return heads_file == o.heads_file && heads_sha256 == o.heads_sha256 && exits == o.exits && deadline_ms == o.deadline_ms;
+  }
+};
+
 struct Plan {
   std::string model;
   Shape input;
@@ -49,15 +77,18 @@ struct Plan {
   std::vector<Volume> volumes;
   std::optional<Tail> tail;        // absent when the model has no tail (e.g. yolov2)
   std::string predicted_json;      // the optional "predicted" object, kept verbatim ("" if absent)
+  std::optional<PlanExits> exits;  // early exits (optional extension)
 
   bool operator==(const Plan& o) const {
     return model == o.model && input == o.input && model_onnx == o.model_onnx && model_sha256 == o.model_sha256 && devices == o.devices && volumes == o.volumes && tail == o.tail &&
-           predicted_json == o.predicted_json;
+           predicted_json == o.predicted_json && exits == o.exits;
   }
 };
 
 // Checks a plan against its model: volumes tile the spatial body in order, parts tile each
-// volume's anchor output exactly, device ids are known and unique, the tail covers the rest.
+// volume's anchor output exactly, device ids are known and unique, the tail covers the rest;
+// exits (if any) sit at volume boundaries where one tensor crosses, in order, on known
+// devices, with thresholds in [0, 1] or never (their heads file is checked by plan_heads).
 // Throws PlanError with a one-line reason.
 void validate_plan(const Plan& plan, const Graph& graph);
 

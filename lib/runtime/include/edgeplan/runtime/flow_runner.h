@@ -18,8 +18,10 @@ class FlowRunner {
   void prepare_device(int device);
   // Runs `task` from `received` (message id -> payload; every input message of the task
   // must be present) and returns the payloads of its output messages, in task.outputs
-  // order. The result task returns nothing; use assemble_result().
-  std::vector<RegionData> run_task(int task, const std::map<int, const RegionData*>& received) const;
+  // order. The result task returns nothing; use assemble_result(). With `owned`, a part
+  // also hands back its whole share of each live output of its volume (exits read them).
+  std::vector<RegionData> run_task(int task, const std::map<int, const RegionData*>& received,
+                                   std::map<int, RegionData>* owned = nullptr) const;
   // The model output, pasted together from the result task's input messages.
   RegionData assemble_result(const std::map<int, const RegionData*>& received) const;
 

@@ -37,6 +37,8 @@ class PartRunner {
   void prepare(LayerRange layers);
   // The rows of the input image (the same deterministic image as CpuExecutor's).
   RegionData image(const Region& region) const;
+  // Replaces the input image (C*H*W values, row-major): the next input of a stream.
+  void set_image(const std::vector<float>& chw);
   // Computes `owned` (live output tensor -> region) of the volume `layers` from `inputs`,
   // which must hold at least what required_regions() asks of each external tensor.
   std::map<int, RegionData> run_part(LayerRange layers, const std::map<int, Region>& owned,

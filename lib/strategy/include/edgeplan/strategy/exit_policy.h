@@ -7,6 +7,7 @@
 
 #include "edgeplan/costmodel/simulator.h"
 #include "edgeplan/model/exit_models.h"
+#include "edgeplan/strategy/planner.h"
 
 namespace edgeplan {
 
@@ -72,12 +73,19 @@ PolicyOutcome evaluate_exit_policy(const ExitOutcomes& o, const ExitPolicy& p, c
 ExitPolicy choose_exit_policy(const ExitOutcomes& o, const std::vector<double>& head_ms, const std::vector<double>& head_macs,
                               const ExitQoS& qos);
 
-// When each head of `model` answers under `plan` (ms, exits then the final head): when every
-// part of the volume holding the head's cut has computed the layers up to the cut (a part's
+// When each head of `model` answers under `plan` (ms, exits then the final head): every part
+// of the volume holding the head's cut has computed the layers up to the cut (a part's
 // compute interval shared among its layers by their full-map costs on its device: layers run
-// in order), plus sending the head's scores to the output device; the final head at the
-// plan's latency. The heads' own compute (a pooling and a 10-way classifier) is not counted.
-std::vector<double> head_times_ms(const Simulator& sim, const Plan& plan, const ExitModel& model);
+// in order) and sent its pooled channel sums (4 bytes per channel, idle-rate transfer) to the
+// device evaluating the head, which sends the scores to the output device; the final head at
+// the plan's latency. The heads' own compute (a pooling and a 10-way classifier) is not
+// counted. Exit k is evaluated on devices[k] (a device index of the simulator's scenario)
+// where given and >= 0, else where the plan's exits say, else on the output device.
+std::vector<double> head_times_ms(const Simulator& sim, const Plan& plan, const ExitModel& model, const std::vector<int>& devices = {});
+// The device the plan evaluates the exit at `e.after` on (the output device if it does not say).
+int exit_device_in_plan(const PlanningContext& ctx, const Plan& plan, const ExitHead& e);
+// Per exit, the device where its head answers first under `plan` (every device tried).
+std::vector<int> fastest_exit_devices(const Simulator& sim, const Plan& plan, const ExitModel& model);
 // The multiply-accumulates done when each head answers (backbone so far plus the head).
 std::vector<double> head_macs(const ExitModel& model);
 

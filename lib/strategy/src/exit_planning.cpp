@@ -1,0 +1,90 @@
+// Plans for models with early exits: aligned volume boundaries, exit devices, the joint choice.
+#include "edgeplan/strategy/exit_planning.h"
+
+#include <cmath>
+
+#include "edgeplan/plan/plan_exits.h"
+
+namespace edgeplan {
+
+Plan align_to_exits(const Plan& plan, const Graph& graph, const ExitModel& model) {
+  Plan out = plan;
+  out.volumes.clear();
+  for (const Volume& v : plan.volumes) {
+    Volume rest = v;
+    for (const ExitHead& e : model.exits) {
+      if (!(rest.layers.first < e.after && e.after < rest.layers.last)) continue;
+      Volume head{LayerRange{rest.layers.first, e.after}, {}};
+      const Shape from = graph.layer(v.anchor()).out, to = graph.layer(e.after - 1).out;
+      for (const Part& p : v.parts) {
+        const Part scaled{p.device, scale_region(p.region, from, to)};
+        if (!scaled.region.empty()) head.parts.push_back(scaled);
+      }
+      out.volumes.push_back(head);
+      rest.layers.first = e.after;
+    }
+    out.volumes.push_back(rest);
+  }
+  out.predicted_json.clear();  // the prediction was for the plan before
+  validate_plan(out, graph);
+  return out;
+}
+
+void set_exit_policy(Plan& plan, const PlanningContext& ctx, const ExitModel& model, const ExitPolicy& policy,
+                     const std::vector<int>& devices, const std::string& heads_file, double deadline_ms) {
+  const TrainedHeads heads = load_exit_heads(heads_file);
+  PlanExits x;
+  x.heads_file = heads_file;
+  x.heads_sha256 = heads.sha256;
+  x.deadline_ms = deadline_ms;
+  const int last = std::min<int>(policy.last_head, static_cast<int>(model.exits.size()) - 1);
+  for (int k = 0; k <= last; ++k) {
+    const ExitHead& e = model.exits[static_cast<std::size_t>(k)];
+    const double t = policy.thresholds[static_cast<std::size_t>(k)];
+    x.exits.push_back(PlanExit{e.name, e.after, ctx.device_ids[static_cast<std::size_t>(devices[static_cast<std::size_t>(k)])],
+                               t > 1 ? PlanExit::kNever : t});
+  }
+  plan.exits = x;
+}
+
+std::vector<ExitPlanCandidate> plan_with_exits(const std::vector<std::pair<std::string, Plan>>& plans, const Simulator& sim,
+                                               const ExitModel& model, const ExitOutcomes& validation, const ExitQoS& qos,
+                                               const std::string& heads_file, int& best) {
+  const PlanningContext ctx = PlanningContext::of(sim);
+  const std::vector<double> macs = head_macs(model);
+  std::vector<ExitPlanCandidate> out;
+  best = -1;
+  for (const auto& [name, p] : plans) {
+    ExitPlanCandidate c;
+    c.planner = name;
+    c.plan = align_to_exits(p, ctx.graph, model);
+    c.plan.exits.reset();
+    const std::vector<int> devices = fastest_exit_devices(sim, c.plan, model);
+    c.head_ms = head_times_ms(sim, c.plan, model, devices);
+    try {
+      c.policy = choose_exit_policy(validation, c.head_ms, macs, qos);
+      c.validation = evaluate_exit_policy(validation, c.policy, c.head_ms, macs, qos.deadline_ms);
+      c.feasible = true;
+      set_exit_policy(c.plan, ctx, model, c.policy, devices, heads_file, qos.deadline_ms);
+    } catch (const PlanError&) {
+      throw;  // the heads file: not a property of this candidate
+    } catch (const Error& e) {
+      c.why = e.what();
+    }
+    out.push_back(std::move(c));
+    const ExitPlanCandidate& n = out.back();
+    if (!n.feasible) continue;
+    if (best < 0) {
+      best = static_cast<int>(out.size()) - 1;
+      continue;
+    }
+    const PolicyOutcome& a = n.validation;
+    const PolicyOutcome& b = out[static_cast<std::size_t>(best)].validation;
+    const bool wins = qos.deadline_ms > 0 ? a.accuracy > b.accuracy + 1e-12 || (std::abs(a.accuracy - b.accuracy) <= 1e-12 && a.expected_ms < b.expected_ms - 1e-12)
+                                          : a.expected_ms < b.expected_ms - 1e-12;
+    if (wins) best = static_cast<int>(out.size()) - 1;
+  }
+  return out;
+}
+
+}  // namespace edgeplan
