@@ -12,12 +12,14 @@
 #include <nlohmann/json.hpp>
 
 #include "../plan/plan_fixtures.h"
+#include "../temp_dir.h"
 #include "edgeplan/bench/suite.h"
 #include "edgeplan/costmodel/device_profile.h"
 #include "edgeplan/costmodel/scenario.h"
 #include "edgeplan/costmodel/scenario_events.h"
 #include "edgeplan/model/zoo.h"
 #include "edgeplan/plan/plan.h"
+#include "edgeplan/plan/plan_exits.h"
 #include "edgeplan/strategy/simple_plans.h"
 
 using namespace edgeplan;
@@ -121,6 +123,31 @@ TEST_CASE("mutated plans never crash the plan loader, what loads is valid and ro
     if (!(parse_plan(plan_to_json(p)) == p)) FAIL("a loaded plan did not survive a round trip: " << text);
   });
   CHECK(loaded < cases());
+}
+
+TEST_CASE("mutated plans with exits and mutated heads files never crash their loaders", "[plan][exits][fuzz]") {
+  // A small heads file (the trained ones are large) and the resnet18 plan with exits naming it:
+  // what loads passes validation and round-trips; the heads check refuses the zoo model.
+  TempDir dir;
+  const std::string heads = R"({"format": "edgeplan.exits/v1", "model": "resnet18", "onnx_sha256": "x",
+    "exits": [{"name": "e1", "after": 10, "classes": 2, "channels": 2, "weight": [1, 2, 3, 4], "bias": [0.5, 1]}]})";
+  std::ofstream(dir / "heads.json") << heads;
+  json plan = json::parse(valid_plan_text());
+  plan["exits"] = {{"format", "edgeplan.plan-exits/v1"},
+                   {"heads", dir / "heads.json"},
+                   {"sha256", parse_exit_heads(heads, "heads").sha256},
+                   {"exits", json::array({{{"name", "e1"}, {"after", 10}, {"device", "pi"}, {"threshold", 0.75}}})}};
+  fuzz<PlanError>({plan.dump(2)}, 777, [](const std::string& text) {
+    const Plan p = parse_plan(text);
+    if (!(parse_plan(plan_to_json(p)) == p)) FAIL("a loaded plan did not survive a round trip: " << text);
+  });
+  const int loaded = fuzz<PlanError>({heads}, 778, [](const std::string& text) {
+    const TrainedHeads t = parse_exit_heads(text, "heads");
+    for (const TrainedHead& h : t.heads)
+      if (h.weight.size() != static_cast<std::size_t>(h.classes) * h.channels || h.bias.size() != static_cast<std::size_t>(h.classes))
+        FAIL("heads of the wrong size loaded: " << text);
+  });
+  CHECK(loaded > 0);
 }
 
 TEST_CASE("mutated scenarios never crash the scenario loader", "[scenario][fuzz]") {

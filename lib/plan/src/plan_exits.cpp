@@ -89,18 +89,4 @@ TrainedHeads plan_heads(const Plan& plan, const Graph& graph) {
   return t;
 }
 
-void set_plan_exits(Plan& plan, const std::string& heads_file, const std::vector<double>& thresholds, const std::vector<std::string>& devices,
-                    double deadline_ms) {
-  const TrainedHeads t = load_exit_heads(heads_file);
-  if (thresholds.size() != t.heads.size() || devices.size() != t.heads.size())
-    throw PlanError(heads_file + ": has " + std::to_string(t.heads.size()) + " heads, given " + std::to_string(thresholds.size()) + " thresholds and " +
-                    std::to_string(devices.size()) + " devices");
-  PlanExits x;
-  x.heads_file = heads_file;
-  x.heads_sha256 = t.sha256;
-  x.deadline_ms = deadline_ms;
-  for (std::size_t i = 0; i < t.heads.size(); ++i) x.exits.push_back(PlanExit{t.heads[i].name, t.heads[i].after, devices[i], thresholds[i]});
-  plan.exits = x;
-}
-
 }  // namespace edgeplan

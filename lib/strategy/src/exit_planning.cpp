@@ -2,6 +2,7 @@
 #include "edgeplan/strategy/exit_planning.h"
 
 #include <cmath>
+#include <filesystem>
 
 #include "edgeplan/plan/plan_exits.h"
 
@@ -34,7 +35,8 @@ void set_exit_policy(Plan& plan, const PlanningContext& ctx, const ExitModel& mo
                      const std::vector<int>& devices, const std::string& heads_file, double deadline_ms) {
   const TrainedHeads heads = load_exit_heads(heads_file);
   PlanExits x;
-  x.heads_file = heads_file;
+  // Absolute, like the model's ONNX path a scenario resolves: the plan runs from anywhere.
+  x.heads_file = std::filesystem::absolute(heads_file).lexically_normal().string();
   x.heads_sha256 = heads.sha256;
   x.deadline_ms = deadline_ms;
   const int last = std::min<int>(policy.last_head, static_cast<int>(model.exits.size()) - 1);

@@ -37,9 +37,4 @@ TrainedHeads load_exit_heads(const std::string& path);
 // point with as many channels as the tensor there. Throws PlanError (one line).
 TrainedHeads plan_heads(const Plan& plan, const Graph& graph);
 
-// Makes the exits block of `plan` name `heads_file` (with its SHA-256) and one exit per head
-// in it, all evaluated on `device` with thresholds `thresholds` (PlanExit::kNever: never).
-void set_plan_exits(Plan& plan, const std::string& heads_file, const std::vector<double>& thresholds, const std::vector<std::string>& devices,
-                    double deadline_ms = 0);
-
 }  // namespace edgeplan
