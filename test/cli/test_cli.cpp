@@ -511,3 +511,48 @@ TEST_CASE("exit-policy: a deadline, an accuracy floor and the trade-off curve fr
                 true);
   check_refused({base + " --deadline-ms 5 --min-accuracy 0.8"});
 }
+
+TEST_CASE("exit-policy -o and --joint write plans with exits that run-exits runs on test images, bad input refused", "[cli][exits]") {
+  const TempDir tmp;
+  const std::string root = std::string(EDGEPLAN_SOURCE_DIR) + "/";
+  const std::string scenario = root + "benchmarks/scenarios/exits/vgg-fm-pi3-nano.json";
+  const std::string cal = root + "benchmarks/exits/vgg-fm/calibration.json";
+  REQUIRE(run("plan --scenario " + scenario + " --planner opt:restarts=0 -o " + tmp / "plan.json").code == 0);
+  const Run p = run("exit-policy --scenario " + scenario + " --plan " + tmp / "plan.json" + " --calibration " + cal + " --min-accuracy 0.88 -o " + tmp / "exits.json");
+  INFO(p.out);
+  REQUIRE(p.code == 0);
+  const auto j = nlohmann::json::parse(read_text(tmp / "exits.json"));
+  CHECK(j["exits"]["format"] == "edgeplan.plan-exits/v1");
+  CHECK(j["exits"]["exits"].size() == 2);
+  const Run joint = run("exit-policy --scenario " + scenario + " --joint --calibration " + cal + " --deadline-ms 2.5 -o " + tmp / "joint.json");
+  INFO(joint.out);
+  REQUIRE(joint.code == 0);
+  CHECK(joint.out.find("<- chosen") != std::string::npos);
+  CHECK(joint.out.find("neurosurgeon") != std::string::npos);
+  CHECK(nlohmann::json::parse(read_text(tmp / "joint.json"))["exits"]["deadline_ms"] == 2.5);
+  // A scenario on the zoo model (seeded weights) cannot carry the trained heads.
+  write(tmp / "zoo.json", R"({"format": "edgeplan.scenario/v1", "name": "zoo", "model": {"name": "vgg-fm"},
+    "devices": [{"id": "pi3", "profile": ")" + root + R"(profiles/modeled/raspberry-pi-3.json"}, {"id": "nano", "profile": ")" + root +
+                                R"(profiles/modeled/jetson-nano.json"}],
+    "network": {"type": "switched", "rates_mbps": 100}})");
+  REQUIRE(run("plan --scenario " + tmp / "zoo.json" + " --planner single -o " + tmp / "zoo-plan.json").code == 0);
+  check_refused({"exit-policy --scenario " + tmp / "zoo.json" + " --plan " + tmp / "zoo-plan.json" + " --calibration " + cal + " --min-accuracy 0.88 -o " + tmp / "x.json",
+                 "exit-policy --scenario " + scenario + " --joint --calibration " + cal + " --curve " + tmp / "c.svg",
+                 "exit-policy --scenario " + scenario + " --joint --calibration " + cal + " --deadline-ms 0.01",
+                 "exit-policy --scenario " + scenario + " --calibration " + cal + " --deadline-ms 2",
+                 "run-exits --plan " + tmp / "plan.json",
+                 "run-exits --plan " + tmp / "exits.json --images -3",
+                 "run-exits --plan " + tmp / "exits.json --data /nonexistent/fm"},
+                true);
+  CHECK_FALSE(std::ifstream(tmp / "x.json").good());
+  if (!std::ifstream("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz").good() && !std::getenv("EDGEPLAN_FASHION_MNIST_DIR")) {
+    WARN("SKIPPED: Fashion-MNIST is not installed (scripts/install-deps.sh installs dataset-fashion-mnist)");
+    return;
+  }
+  const Run r = run("run-exits --plan " + tmp / "exits.json" + " --scenario " + scenario + " --calibration " + cal + " --images 300");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("agreement with the trainer's recorded predictions: 300 of 300 images") != std::string::npos);
+  CHECK(r.out.find("computation saved") != std::string::npos);
+  CHECK(r.out.find("expected") != std::string::npos);
+}

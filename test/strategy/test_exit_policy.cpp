@@ -6,7 +6,7 @@
 
 #include "edgeplan/costmodel/scenario.h"
 #include "edgeplan/planners/registry.h"
-#include "edgeplan/strategy/exit_policy.h"
+#include "edgeplan/strategy/exit_planning.h"
 
 using namespace edgeplan;
 
@@ -152,5 +152,83 @@ TEST_CASE("exit policy: head times from a plan grow with the heads, calibration 
       CHECK(std::string(e.what()).find("c.json") != std::string::npos);
       CHECK(std::string(e.what()).find('\n') == std::string::npos);
     }
+  }
+}
+
+TEST_CASE("exit planning: plans aligned to the exits' cuts, each exit on its fastest device, the joint choice by the QoS", "[exits][policy]") {
+  const ExitModel m = build_exit_model("vgg-fm");
+  const Graph& g = m.graph;
+  const std::string root = std::string(EDGEPLAN_SOURCE_DIR);
+  const std::string text = R"({"format": "edgeplan.scenario/v1", "name": "fm", "model": {"name": "vgg-fm"},
+    "devices": [{"id": "a", "profile": "raspberry-pi-3.json"}, {"id": "b", "profile": "jetson-nano.json"}],
+    "network": {"type": "switched", "rates_mbps": 100, "latency_ms": 0.1}})";
+  const Scenario s = parse_scenario(text, root + "/profiles/modeled/");
+  const Simulator sim(s);
+  const PlanningContext ctx = PlanningContext::of(s, sim);
+  std::vector<std::pair<std::string, Plan>> plans;
+  for (const char* planner : {"single", "equal", "coedge", "deepthings", "opt:restarts=0"}) {
+    const Plan p = make_planner(planner)->plan(ctx);
+    const Plan a = align_to_exits(p, g, m);
+    INFO(planner);
+    for (const ExitHead& e : m.exits) {
+      bool boundary = false;
+      for (const Volume& v : a.volumes) boundary = boundary || v.layers.last == e.after;
+      CHECK(boundary);
+    }
+    CHECK(a.volumes.size() >= p.volumes.size());
+    CHECK(align_to_exits(a, g, m) == a);  // already aligned: unchanged
+    // Volumes that held no cut are untouched; the others keep their devices.
+    for (const Volume& v : p.volumes) {
+      bool holds = false;
+      for (const ExitHead& e : m.exits) holds = holds || (v.layers.first < e.after && e.after < v.layers.last);
+      if (!holds) CHECK(std::find(a.volumes.begin(), a.volumes.end(), v) != a.volumes.end());
+    }
+    plans.emplace_back(planner, p);
+  }
+  // By hand: the whole model on one device (the Nano; the image and the answer on the Pi);
+  // a head there answers when its compute reaches the cut, plus the scores' trip to the
+  // output device; on the output device, plus the channel sums' trip there instead.
+  const Plan single = align_to_exits(plans[0].second, g, m);
+  const int home = s.device_index(single.volumes[0].parts[0].device), out = ctx.output_device;
+  REQUIRE(home != out);
+  const std::vector<double> here = head_times_ms(sim, single, m, {home, home}), there = head_times_ms(sim, single, m, {out, out});
+  std::vector<int> fastest;
+  for (std::size_t k = 0; k < m.exits.size(); ++k) {
+    const double c = g.layer(m.exits[k].after - 1).out.c;
+    const double done = here[k] - ctx.network.min_transfer_ms(home, out, 40);
+    CHECK(there[k] == Approx(done + ctx.network.min_transfer_ms(home, out, 4 * c)));
+    fastest.push_back(here[k] <= there[k] ? home : out);
+  }
+  CHECK(fastest_exit_devices(sim, single, m) == fastest);
+  // The joint choice: the best feasible candidate by the QoS, its plan carrying the policy.
+  std::mt19937_64 rng(5);
+  const ExitOutcomes val = random_outcomes(rng, 3, 400);
+  for (const ExitQoS& q : {ExitQoS{here[1] * 1.2, 0}, ExitQoS{0, 0.6}}) {
+    int best = -1;
+    const std::vector<ExitPlanCandidate> c = plan_with_exits(plans, sim, m, val, q, root + "/benchmarks/exits/vgg-fm/exits.json", best);
+    REQUIRE(c.size() == plans.size());
+    REQUIRE(best >= 0);
+    const ExitPlanCandidate& b = c[static_cast<std::size_t>(best)];
+    for (const ExitPlanCandidate& x : c) {
+      if (!x.feasible) {
+        CHECK(!x.why.empty());
+        continue;
+      }
+      if (q.deadline_ms > 0) {
+        CHECK(x.validation.accuracy <= b.validation.accuracy + 1e-12);
+        CHECK(x.head_ms[static_cast<std::size_t>(x.policy.last_head)] <= q.deadline_ms);
+      } else {
+        CHECK(x.validation.expected_ms >= b.validation.expected_ms - 1e-12);
+        CHECK(x.validation.accuracy >= 0.6 - 1e-12);
+      }
+    }
+    REQUIRE(b.plan.exits);
+    validate_plan(b.plan, g);
+    CHECK(b.plan.exits->exits.size() == static_cast<std::size_t>(std::min<int>(b.policy.last_head + 1, 2)));
+    for (std::size_t k = 0; k < b.plan.exits->exits.size(); ++k) {
+      const double t = b.policy.thresholds[k];
+      CHECK(b.plan.exits->exits[k].threshold == (t > 1 ? PlanExit::kNever : t));
+    }
+    CHECK(b.plan.exits->heads_sha256.size() == 64);
   }
 }

@@ -73,6 +73,13 @@ ExitPlanCandidate joint_choice(const std::string& planners, const Scenario& s, c
   }
   int best = -1;
   const std::vector<ExitPlanCandidate> c = plan_with_exits(plans, sim, model, val, q, heads, best);
+  if (best < 0) {  // one line, before anything is printed
+    double first = c.empty() ? 0 : c.front().head_ms.front();
+    for (const ExitPlanCandidate& x : c) first = std::min(first, x.head_ms.front());
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "exit-policy: no planner's plan meets the QoS (the earliest exit of any plan answers at %.3f ms)", first);
+    throw Error(buf);
+  }
   std::printf("joint choice of split and exits: every plan aligned to the exits' cuts, each exit on its fastest device, each plan under its own best policy (validation split; simulated ms)\n");
   std::printf("  %-14s %9s %10s %9s  %s\n", "planner", "no exits", "expected", "accuracy", "policy");
   for (std::size_t k = 0; k < c.size(); ++k) {
@@ -83,7 +90,6 @@ ExitPlanCandidate joint_choice(const std::string& planners, const Scenario& s, c
     std::printf("  %-14s %9.3f %10.3f %8.2f%%  %s%s\n", c[k].planner.c_str(), c[k].head_ms.back(), c[k].validation.expected_ms,
                 100 * c[k].validation.accuracy, policy_text(c[k].policy, val).c_str(), static_cast<int>(k) == best ? "  <- chosen" : "");
   }
-  if (best < 0) throw Error("exit-policy: no planner's plan meets the QoS (see the table)");
   return c[static_cast<std::size_t>(best)];
 }
 
@@ -118,6 +124,8 @@ Runner add_exit_policy(CLI::App& app) {
     const Scenario s = load_scenario_with_model(a->scenario, "", "");
     const std::string heads = !a->heads.empty() ? a->heads : (std::filesystem::path(a->calibration).parent_path() / "exits.json").string();
     const ExitModel model = exit_model_of(s.graph, heads);
+    if (!a->output.empty() && s.graph.origin().sha256 != load_exit_heads(heads).onnx_sha256)
+      throw Error("exit-policy -o: " + heads + " was trained with another backbone; the scenario's model must be the ONNX file train-exits wrote beside it");
     const ExitOutcomes val = load_exit_outcomes(a->calibration, "validation"), test = load_exit_outcomes(a->calibration, "test");
     if (val.heads.size() != model.exits.size() + 1) throw Error(a->calibration + ": " + std::to_string(val.heads.size()) + " heads, the model has " + std::to_string(model.exits.size() + 1));
     for (std::size_t h = 0; h < model.exits.size(); ++h)
