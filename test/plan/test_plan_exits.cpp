@@ -92,12 +92,19 @@ TEST_CASE("every inconsistency of a plan's exits gets its own one-line reason", 
   CHECK(error_after([](json& j) { j["exits"]["exits"][1]["name"] = "exit1"; }).find("listed twice") != std::string::npos);
   CHECK(error_after([](json& j) { std::swap(j["exits"]["exits"][0], j["exits"]["exits"][1]); }).find("not after the previous exit") != std::string::npos);
   CHECK(error_after([](json& j) { j["exits"]["exits"][1]["after"] = 15; }).find("exactly one tensor crosses") != std::string::npos);
-  // A cut inside a volume: volume 1 spans layers 5-12.
+  // Inside a fused volume an exit is fine where every part computes its share of the tensor
+  // at the cut on its way (volume 1 now spans layers 5-12, exit2 reads cut 10 inside it)...
   CHECK(error_after([](json& j) {
           j["volumes"][1]["layers"] = {5, 12};
-          j["volumes"][1]["parts"] = json::parse(R"([{"device": "a", "rows": [0, 7]}])");
+          j["volumes"][1]["parts"] = json::parse(R"([{"device": "a", "rows": [0, 3]}, {"device": "b", "rows": [3, 7]}])");
           j["volumes"][2]["layers"] = {12, 15};
-        }).find("inside a volume") != std::string::npos);
+        }).empty());
+  // ...but not where a part's share holds cells it does not compute: cut 14 (the 7 x 7 map
+  // before the last 2 x 2 pool, whose 3 output rows never read row 6).
+  CHECK(error_after([](json& j) {
+          j["volumes"][2]["parts"] = json::parse(R"([{"device": "a", "rows": [0, 1]}, {"device": "b", "rows": [1, 3]}])");
+          j["exits"]["exits"][1]["after"] = 14;
+        }).find("does not compute all of its share") != std::string::npos);
   // The heads file: its SHA-256, its existence, its heads.
   CHECK(error_after([](json& j) { j["exits"]["sha256"] = std::string(64, 'a'); }).find("now has") != std::string::npos);
   CHECK(error_after([](json& j) { j["exits"]["sha256"] = "abc"; }).find("64 lower-case hex digits") != std::string::npos);

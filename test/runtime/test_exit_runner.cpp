@@ -18,14 +18,15 @@ using namespace edgeplan;
 
 namespace {
 
-// Volumes end at the exits' cuts; each spatial volume is split over devices a and b, by rows
-// (the first) or in a 2 x 2 grid of tiles (the others); the tail runs on a.
-Plan split_plan(const Graph& g, const std::vector<ExitHead>& exits) {
+// Volumes end at the exits' cuts but the first `fused` of them (those exits sit inside a fused
+// volume); each spatial volume is split over devices a and b, by rows (the first) or in a
+// 2 x 2 grid of tiles (the others); the tail runs on a.
+Plan split_plan(const Graph& g, const std::vector<ExitHead>& exits, std::size_t fused = 0) {
   Plan p;
   set_plan_model(p, g);
   p.devices = {"a", "b"};
   std::vector<int> ends;
-  for (const ExitHead& e : exits) ends.push_back(e.after);
+  for (std::size_t k = fused; k < exits.size(); ++k) ends.push_back(exits[k].after);
   ends.push_back(g.body_end());
   int first = 0;
   for (std::size_t v = 0; v < ends.size(); ++v) {
@@ -88,18 +89,19 @@ double max_abs(const std::vector<float>& v) {
 }  // namespace
 
 TEST_CASE("exit runner: never firing is the exit-free run, always firing at k is head k alone and stops every device", "[exits]") {
-  for (const std::string& name : exit_model_names()) {
+  for (const std::string& name : exit_model_names())
+   for (std::size_t fused = 0; fused <= 2; ++fused) {
     const ExitModel m = build_exit_model(name);
     const Graph& g = m.graph;
-    const Plan plan = split_plan(g, m.exits);
+    const Plan plan = split_plan(g, m.exits, fused);
     const Dataflow flow = compile_dataflow(g, plan, plan.devices, 0, 0);
     const TrainedHeads heads = random_heads(g, m.exits, 11);
     ExecutorOptions o;
     o.threads = 1;
     PartRunner runner(g, o);
-    const ExitRunner er(flow, plan, heads, runner);
+    const ExitRunner er(g, flow, plan, heads, runner);
     for (std::uint64_t image_seed = 1; image_seed <= 3; ++image_seed) {
-      INFO(name << " image " << image_seed);
+      INFO(name << " image " << image_seed << ", exits inside fused volumes: " << fused);
       o.input_seed = image_seed;
       const std::vector<float> image = model_input_values(g, o);
       const int heads_n = static_cast<int>(m.exits.size());
@@ -131,8 +133,10 @@ TEST_CASE("exit runner: never firing is the exit-free run, always firing at k is
         CHECK(max_relative_error(at.scores, want) <= 1e-5);
         CHECK(max_abs(at.scores) > 0);
         CHECK(at.confidences.size() == static_cast<std::size_t>(k + 1));
-        // Only the parts of the volumes up to the cut ran: every device stopped there.
-        tasks_before += static_cast<int>(plan.volumes[static_cast<std::size_t>(k)].parts.size());
+        // Only the parts of the volumes up to the one holding the cut started: every device stopped there.
+        tasks_before = 0;
+        for (const Volume& v : plan.volumes)
+          if (v.layers.first < e.after) tasks_before += static_cast<int>(v.parts.size());
         CHECK(at.tasks_run == tasks_before);
         // The head's confidence is the same whether it fires or not.
         CHECK(at.confidence == Approx(never.confidences[static_cast<std::size_t>(k)]).epsilon(1e-12));
@@ -155,7 +159,7 @@ TEST_CASE("exit runner: the committed trained vgg-fm reproduces the trainer's re
   ExecutorOptions o;
   o.threads = 1;
   PartRunner runner(g, o);
-  const ExitRunner er(flow, plan, heads, runner);
+  const ExitRunner er(g, flow, plan, heads, runner);
   const ExitOutcomes recorded = load_exit_outcomes(dir + "calibration.json", "test");
   const FashionMnist data = load_fashion_mnist();
   for (int i = 0; i < 200; ++i) {

@@ -57,7 +57,7 @@ std::string policy_text(const ExitPolicy& p, const ExitOutcomes& o) {
 }
 
 // Every planner's plan (those that apply; distredge trains for seconds and is left out unless
-// named), aligned to the exits and judged under its own best policy; prints the table.
+// named), as it is and split at the exits' cuts, each judged under its own best policy; prints the table.
 ExitPlanCandidate joint_choice(const std::string& planners, const Scenario& s, const Simulator& sim, const ExitModel& model,
                                const ExitOutcomes& val, const ExitQoS& q, const std::string& heads) {
   const PlanningContext ctx = PlanningContext::of(s, sim);
@@ -80,14 +80,14 @@ ExitPlanCandidate joint_choice(const std::string& planners, const Scenario& s, c
     std::snprintf(buf, sizeof buf, "exit-policy: no planner's plan meets the QoS (the earliest exit of any plan answers at %.3f ms)", first);
     throw Error(buf);
   }
-  std::printf("joint choice of split and exits: every plan aligned to the exits' cuts, each exit on its fastest device, each plan under its own best policy (validation split; simulated ms)\n");
-  std::printf("  %-14s %9s %10s %9s  %s\n", "planner", "no exits", "expected", "accuracy", "policy");
+  std::printf("joint choice of split and exits: every planner's plan as it is and split at the exits' cuts, each exit on its fastest device, each plan under its own best policy (validation split; simulated ms)\n");
+  std::printf("  %-31s %9s %10s %9s  %s\n", "planner", "no exits", "expected", "accuracy", "policy");
   for (std::size_t k = 0; k < c.size(); ++k) {
     if (!c[k].feasible) {
-      std::printf("  %-14s %9.3f %10s %9s  %s\n", c[k].planner.c_str(), c[k].head_ms.back(), "-", "-", c[k].why.c_str());
+      std::printf("  %-31s %9.3f %10s %9s  %s\n", c[k].planner.c_str(), c[k].head_ms.back(), "-", "-", c[k].why.c_str());
       continue;
     }
-    std::printf("  %-14s %9.3f %10.3f %8.2f%%  %s%s\n", c[k].planner.c_str(), c[k].head_ms.back(), c[k].validation.expected_ms,
+    std::printf("  %-31s %9.3f %10.3f %8.2f%%  %s%s\n", c[k].planner.c_str(), c[k].head_ms.back(), c[k].validation.expected_ms,
                 100 * c[k].validation.accuracy, policy_text(c[k].policy, val).c_str(), static_cast<int>(k) == best ? "  <- chosen" : "");
   }
   return c[static_cast<std::size_t>(best)];
@@ -104,7 +104,7 @@ Runner add_exit_policy(CLI::App& app) {
   auto a = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("exit-policy", "Choose early-exit thresholds for a deadline or an accuracy floor under a plan");
   cmd->add_option("--scenario", a->scenario, "Scenario file whose model has exits (vgg-fm, resnet-fm)")->required();
-  CLI::Option* plan_opt = cmd->add_option("--plan", a->plan, "Plan file (edgeplan.plan/v1) for that scenario; aligned to the exits' cuts");
+  CLI::Option* plan_opt = cmd->add_option("--plan", a->plan, "Plan file (edgeplan.plan/v1) for that scenario (split at an exit's cut only where a part would not compute its share there)");
   CLI::Option* joint = cmd->add_flag("--joint", a->joint, "Choose the split too: every planner's plan under its own best policy, the best by the QoS");
   plan_opt->excludes(joint);
   cmd->add_option("--planners", a->planners, "With --joint: the planners to try (comma-separated; default every one but distredge)");
@@ -147,9 +147,10 @@ Runner add_exit_policy(CLI::App& app) {
       if (a->plan.empty()) throw Error("exit-policy needs --plan FILE (or --joint)");
       const Plan given = load_plan_file(a->plan);
       check_plan_for(given, s, a->plan);
-      // Exits sit at volume boundaries: the plan is split at their cuts, each exit evaluated
-      // on the device where it answers first.
-      plan = align_to_exits(given, s.graph, model);
+      // Exits are evaluated inside the plan's volumes where each part computes its share of
+      // the tensor at the cut anyway, else the plan is split at their cuts; each exit on the
+      // device where it answers first.
+      plan = plan_for_exits(given, s.graph, model);
       plan.exits.reset();
       const std::vector<int> devices = fastest_exit_devices(sim, plan, model);
       ms = head_times_ms(sim, plan, model, devices);

@@ -71,7 +71,7 @@ int run(const Args& a) {
   ExecutorOptions eo;
   eo.threads = a.threads;
   PartRunner parts(graph, eo);
-  const ExitRunner runner(flow, plan, heads, parts);
+  const ExitRunner runner(graph, flow, plan, heads, parts);
   const std::vector<double> macs = plan_head_macs(graph, plan, heads);
 
   ExitOutcomes recorded;

@@ -68,6 +68,35 @@ TrainedHeads load_exit_heads(const std::string& path) {
   return parse_exit_heads(jsonio::read_file<PlanError>(path, "exit heads"), path);
 }
 
+std::map<int, Region> part_owned(const Graph& graph, const Volume& volume, const Part& part) {
+  std::map<int, Region> owned;
+  const Shape& anchor = graph.layer(volume.anchor()).out;
+  for (int t : graph.live_outputs(volume.layers)) {
+    const Region r = scale_region(part.region, anchor, graph.tensor_shape(t));
+    if (!r.empty()) owned[t] = r;
+  }
+  return owned;
+}
+
+std::vector<Region> exit_shares(const Graph& graph, const Volume& volume, int after) {
+  std::vector<Region> shares;
+  const Shape& anchor = graph.layer(volume.anchor()).out;
+  const int tensor = after - 1;
+  for (std::size_t k = 0; k < volume.parts.size(); ++k) {
+    const Part& p = volume.parts[k];
+    const Region share = scale_region(p.region, anchor, graph.tensor_shape(tensor));
+    if (after < volume.layers.last && !share.empty()) {
+      const Region computed = required_regions(graph, volume.layers, part_owned(graph, volume, p)).out(tensor);
+      if (!computed.rows.contains(share.rows) || !computed.cols.contains(share.cols))
+        throw PlanError("cut point " + std::to_string(after) + " inside volume (layers " + std::to_string(volume.layers.first) + "-" +
+                        std::to_string(volume.layers.last - 1) + "): part " + std::to_string(k) + " (" + p.device + ") does not compute all of its share rows " +
+                        to_string(share.rows) + " cols " + to_string(share.cols) + " of the tensor there; put a volume boundary at the cut");
+    }
+    shares.push_back(share);
+  }
+  return shares;
+}
+
 TrainedHeads plan_heads(const Plan& plan, const Graph& graph) {
   if (!plan.exits) throw PlanError("plan has no exits");
   const PlanExits& x = *plan.exits;

@@ -4,6 +4,7 @@
 
 #include "edgeplan/onnx/onnx_model.h"
 #include "edgeplan/plan/plan.h"
+#include "edgeplan/plan/plan_exits.h"
 
 namespace edgeplan {
 
@@ -54,9 +55,9 @@ void check_parts_tile(const Volume& v, const Shape& anchor, const std::string& w
     }
 }
 
-// An exit reads the one tensor crossing a volume boundary, whole: each part of the volume
-// before it pools exactly its own rows (parts tile that output), so the head's input is
-// exact. Inside a fused volume, parts hold overlapping halo rows of internal tensors instead.
+// An exit reads the one tensor crossing its cut, whole: each part of the volume holding the
+// cut pools exactly its share of that tensor (the shares tile it), so the head's input is
+// exact; inside a fused volume each share must be among the cells its part computes anyway.
 void validate_exits(const Plan& plan, const Graph& graph, const std::set<std::string>& devices) {
   const PlanExits& x = *plan.exits;
   if (x.heads_file.empty()) throw PlanError("plan.exits: the heads file name is empty");
@@ -72,9 +73,14 @@ void validate_exits(const Plan& plan, const Graph& graph, const std::set<std::st
     previous = e.after;
     if (std::find(cuts.begin(), cuts.end(), e.after) == cuts.end())
       throw PlanError(where + ": cut point " + std::to_string(e.after) + " is not a place inside the spatial layers where exactly one tensor crosses");
-    bool boundary = false;
-    for (const Volume& v : plan.volumes) boundary = boundary || v.layers.last == e.after;
-    if (!boundary) throw PlanError(where + ": cut point " + std::to_string(e.after) + " is inside a volume; exits must sit at volume boundaries");
+    for (const Volume& v : plan.volumes)
+      if (v.layers.first < e.after && e.after <= v.layers.last) {
+        try {
+          exit_shares(graph, v, e.after);
+        } catch (const PlanError& err) {
+          throw PlanError(where + ": " + err.what());
+        }
+      }
     if (!devices.count(e.device)) throw PlanError(where + ": names unknown device '" + e.device + "'");
     if (!(e.threshold >= 0 && (e.threshold <= 1 || e.threshold == PlanExit::kNever)))
       throw PlanError(where + ": threshold must be in [0, 1] or never");

@@ -1,4 +1,4 @@
-// One input through a plan with early exits, task by task, stopping where an exit fires.
+// One input through a plan with early exits, step by step, stopping where an exit fires.
 #include "edgeplan/runtime/exit_runner.h"
 
 #include <cmath>
@@ -40,28 +40,33 @@ std::vector<float> head_scores(const TrainedHead& head, const std::vector<std::v
   return out;
 }
 
-ExitRunner::ExitRunner(const Dataflow& flow, const Plan& plan, const TrainedHeads& heads, PartRunner& runner)
-    : flow_(flow), tasks_(flow, runner), runner_(runner) {
+ExitRunner::ExitRunner(const Graph& graph, const Dataflow& flow, const Plan& plan, const TrainedHeads& heads, PartRunner& runner)
+    : graph_(graph), flow_(flow), tasks_(flow, runner), runner_(runner) {
   if (!plan.exits) throw PlanError("plan has no exits to run");
+  steps_.resize(plan.volumes.size());
   for (const PlanExit& pe : plan.exits->exits) {
     Exit e;
     e.head = heads.find(pe.name);
     if (!e.head) throw PlanError("the heads file has no head '" + pe.name + "'");
-    e.volume = -1;
-    for (std::size_t v = 0; v < plan.volumes.size(); ++v)
-      if (plan.volumes[v].layers.last == pe.after) e.volume = static_cast<int>(v);
-    if (e.volume < 0) throw PlanError("exit '" + pe.name + "' is not at a volume boundary");
-    e.tensor = pe.after - 1;
-    for (std::size_t t = 0; t < flow.tasks.size(); ++t)
-      if (flow.tasks[t].kind == FlowTask::Kind::Part && flow.tasks[t].volume == e.volume) e.tasks.push_back(static_cast<int>(t));
-    const Region whole = [&] {
-      Region r;
-      for (int t : e.tasks) r = hull(r, flow.tasks[static_cast<std::size_t>(t)].owned.at(e.tensor));
-      return r;
-    }();
-    e.cells = static_cast<long long>(whole.rows.size()) * whole.cols.size();
+    e.after = pe.after;
+    for (std::size_t v = 0; v < plan.volumes.size(); ++v) {
+      const Volume& vol = plan.volumes[v];
+      if (!(vol.layers.first < pe.after && pe.after <= vol.layers.last)) continue;
+      e.shares = exit_shares(graph, vol, pe.after);
+      if (pe.after < vol.layers.last) steps_[v].push_back(pe.after);
+    }
+    const Shape s = graph.tensor_shape(pe.after - 1);
+    e.cells = static_cast<long long>(s.h) * s.w;
     exits_.push_back(e);
     thresholds_.push_back(pe.threshold);
+  }
+  for (std::size_t v = 0; v < plan.volumes.size(); ++v) steps_[v].push_back(plan.volumes[v].layers.last);
+  for (std::size_t t = 0; t < flow.tasks.size(); ++t) {
+    const FlowTask& task = flow.tasks[t];
+    if (task.kind != FlowTask::Kind::Part || steps_[static_cast<std::size_t>(task.volume)].size() < 2) continue;
+    const VolumeRegions vr = required_regions(graph, task.layers, task.owned);
+    for (int end : steps_[static_cast<std::size_t>(task.volume)])
+      if (end < task.layers.last) need_[static_cast<int>(t)][end] = vr.out(end - 1);
   }
 }
 
@@ -79,40 +84,69 @@ ExitRun ExitRunner::run(const std::vector<float>& image, const std::vector<doubl
   ExitRun r;
   std::vector<RegionData> payload(flow_.messages.size());
   std::map<int, const RegionData*> all;
-  // Per exit: the pooled channel sums each part of its volume sends to the exit's device.
-  std::vector<std::map<int, std::vector<double>>> sums(exits_.size());
-  std::size_t next = 0;
-  for (std::size_t task = 0; task + 1 < flow_.tasks.size(); ++task) {  // tasks are in dependency order
-    const FlowTask& t = flow_.tasks[task];
-    std::map<int, RegionData> owned;
-    std::vector<RegionData> out = tasks_.run_task(static_cast<int>(task), all, &owned);
-    if (t.kind == FlowTask::Kind::Part || t.kind == FlowTask::Kind::Tail) ++r.tasks_run;
-    for (std::size_t i = 0; i < t.outputs.size(); ++i) {
-      payload[static_cast<std::size_t>(t.outputs[i])] = std::move(out[i]);
-      all[t.outputs[i]] = &payload[static_cast<std::size_t>(t.outputs[i])];
+  auto deliver = [&](int task, std::vector<RegionData> out) {
+    const std::vector<int>& ids = flow_.tasks[static_cast<std::size_t>(task)].outputs;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      payload[static_cast<std::size_t>(ids[i])] = std::move(out[i]);
+      all[ids[i]] = &payload[static_cast<std::size_t>(ids[i])];
     }
-    for (std::size_t e = next; e < exits_.size(); ++e)
-      if (t.kind == FlowTask::Kind::Part && t.volume == exits_[e].volume) sums[e][static_cast<int>(task)] = channel_sums(owned.at(exits_[e].tensor));
-    // Every part before the next exit is done: its device finishes the head.
-    while (next < exits_.size() && sums[next].size() == exits_[next].tasks.size()) {
-      const Exit& e = exits_[next];
-      std::vector<std::vector<double>> ordered;
-      for (int pt : e.tasks) ordered.push_back(sums[next].at(pt));
-      std::vector<float> scores = head_scores(*e.head, ordered, e.cells);
-      double conf = 0;
-      int pred = 0;
-      softmax_top(scores, conf, pred);
-      r.confidences.push_back(conf);
-      r.predictions.push_back(pred);
-      if (conf >= thresholds[next]) {  // fires: no device runs another task for this input
-        r.head = static_cast<int>(next);
-        r.scores = std::move(scores);
-        r.confidence = conf;
-        r.predicted = pred;
-        return r;
+  };
+  std::size_t next = 0;  // the next exit
+  const int last_task = static_cast<int>(flow_.tasks.size()) - 1;
+  for (int task = 0; task < last_task;) {  // tasks are in dependency order, a volume's parts together
+    const FlowTask& t = flow_.tasks[static_cast<std::size_t>(task)];
+    if (t.kind != FlowTask::Kind::Part) {
+      r.tasks_run += t.kind == FlowTask::Kind::Tail;
+      deliver(task, tasks_.run_task(task, all));
+      ++task;
+      continue;
+    }
+    std::vector<int> parts;
+    for (int k = task; k < last_task && flow_.tasks[static_cast<std::size_t>(k)].kind == FlowTask::Kind::Part &&
+                       flow_.tasks[static_cast<std::size_t>(k)].volume == t.volume;
+         ++k)
+      parts.push_back(k);
+    r.tasks_run += static_cast<int>(parts.size());
+    // Every part computes up to each step's end; after a step ending at an exit's cut, the exit
+    // is decided before any part goes on.
+    std::vector<std::map<int, RegionData>> have;
+    for (int k : parts) have.push_back(tasks_.assemble(k, all));
+    std::vector<std::map<int, RegionData>> produced(parts.size());
+    int from = t.layers.first;
+    for (int end : steps_[static_cast<std::size_t>(t.volume)]) {
+      std::vector<std::vector<double>> sums;
+      const bool exit_here = next < exits_.size() && exits_[next].after == end;
+      for (std::size_t i = 0; i < parts.size(); ++i) {
+        const FlowTask& pt = flow_.tasks[static_cast<std::size_t>(parts[i])];
+        const bool final_step = end == pt.layers.last;
+        const std::map<int, Region> want = final_step ? pt.owned : std::map<int, Region>{{end - 1, need_.at(parts[i]).at(end)}};
+        produced[i] = runner_.run_part(LayerRange{from, end}, want, have[i]);
+        if (exit_here) {
+          const Region& share = exits_[next].shares.at(static_cast<std::size_t>(pt.part));
+          sums.push_back(share.empty() ? std::vector<double>(static_cast<std::size_t>(exits_[next].head->channels), 0.0)
+                                       : channel_sums(crop(produced[i].at(end - 1), share)));
+        }
+        if (!final_step) have[i][end - 1] = produced[i].at(end - 1);
       }
-      ++next;
+      for (; next < exits_.size() && exits_[next].after == end; ++next) {
+        std::vector<float> scores = head_scores(*exits_[next].head, sums, exits_[next].cells);
+        double conf = 0;
+        int pred = 0;
+        softmax_top(scores, conf, pred);
+        r.confidences.push_back(conf);
+        r.predictions.push_back(pred);
+        if (conf >= thresholds[next]) {  // fires: no device computes anything more for this input
+          r.head = static_cast<int>(next);
+          r.scores = std::move(scores);
+          r.confidence = conf;
+          r.predicted = pred;
+          return r;
+        }
+      }
+      from = end;
     }
+    for (std::size_t i = 0; i < parts.size(); ++i) deliver(parts[i], tasks_.messages_out(parts[i], produced[i]));
+    task = parts.back() + 1;
   }
   r.head = static_cast<int>(exits_.size());
   r.scores = tasks_.assemble_result(all).values;

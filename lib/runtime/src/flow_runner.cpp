@@ -36,8 +36,16 @@ std::map<int, RegionData> FlowRunner::assemble(int task, const std::map<int, con
   return buffers;
 }
 
-std::vector<RegionData> FlowRunner::run_task(int task, const std::map<int, const RegionData*>& received,
-                                             std::map<int, RegionData>* owned) const {
+std::vector<RegionData> FlowRunner::messages_out(int task, const std::map<int, RegionData>& produced) const {
+  std::vector<RegionData> out;
+  for (int m : flow_.tasks.at(static_cast<std::size_t>(task)).outputs) {
+    const FlowMessage& msg = flow_.messages[static_cast<std::size_t>(m)];
+    out.push_back(crop(produced.at(msg.tensor), msg.region));
+  }
+  return out;
+}
+
+std::vector<RegionData> FlowRunner::run_task(int task, const std::map<int, const RegionData*>& received) const {
   const FlowTask& t = flow_.tasks.at(static_cast<std::size_t>(task));
   std::vector<RegionData> out;
   if (t.kind == FlowTask::Kind::Result) return out;
@@ -53,12 +61,7 @@ std::vector<RegionData> FlowRunner::run_task(int task, const std::map<int, const
   } else {
     produced = runner_.run_part(t.layers, t.owned, inputs);
   }
-  for (int m : t.outputs) {
-    const FlowMessage& msg = flow_.messages[static_cast<std::size_t>(m)];
-    out.push_back(crop(produced.at(msg.tensor), msg.region));
-  }
-  if (owned) *owned = std::move(produced);
-  return out;
+  return messages_out(task, produced);
 }
 
 RegionData FlowRunner::assemble_result(const std::map<int, const RegionData*>& received) const {

@@ -31,6 +31,19 @@ Plan align_to_exits(const Plan& plan, const Graph& graph, const ExitModel& model
   return out;
 }
 
+Plan plan_for_exits(const Plan& plan, const Graph& graph, const ExitModel& model) {
+  try {
+    for (const ExitHead& e : model.exits)
+      for (const Volume& v : plan.volumes)
+        if (v.layers.first < e.after && e.after <= v.layers.last) exit_shares(graph, v, e.after);
+    Plan out = plan;
+    out.exits.reset();
+    return out;
+  } catch (const PlanError&) {
+    return align_to_exits(plan, graph, model);
+  }
+}
+
 void set_exit_policy(Plan& plan, const PlanningContext& ctx, const ExitModel& model, const ExitPolicy& policy,
                      const std::vector<int>& devices, const std::string& heads_file, double deadline_ms) {
   const TrainedHeads heads = load_exit_heads(heads_file);
@@ -56,10 +69,21 @@ std::vector<ExitPlanCandidate> plan_with_exits(const std::vector<std::pair<std::
   const std::vector<double> macs = head_macs(model);
   std::vector<ExitPlanCandidate> out;
   best = -1;
+  // Each plan as it is (where its exits fit inside its volumes) and split at the exits' cuts.
+  std::vector<std::pair<std::string, Plan>> variants;
   for (const auto& [name, p] : plans) {
+    const Plan own = plan_for_exits(p, ctx.graph, model), cut = align_to_exits(p, ctx.graph, model);
+    if (own.volumes == cut.volumes) {
+      variants.emplace_back(name, cut);
+    } else {
+      variants.emplace_back(name, own);
+      variants.emplace_back(name + " (split at exits)", cut);
+    }
+  }
+  for (const auto& [name, p] : variants) {
     ExitPlanCandidate c;
     c.planner = name;
-    c.plan = align_to_exits(p, ctx.graph, model);
+    c.plan = p;
     c.plan.exits.reset();
     const std::vector<int> devices = fastest_exit_devices(sim, c.plan, model);
     c.head_ms = head_times_ms(sim, c.plan, model, devices);

@@ -1,6 +1,7 @@
 // The trained exit heads a plan's exits name (edgeplan.exits/v1, written by train-exits):
 // reading them strictly and checking them against the plan that names them.
 #pragma once
+#include <map>
 #include <string>
 #include <vector>
 
@@ -36,5 +37,16 @@ TrainedHeads load_exit_heads(const std::string& path);
 // the plan's model (the same ONNX file), and has every exit the plan names at the same cut
 // point with as many channels as the tensor there. Throws PlanError (one line).
 TrainedHeads plan_heads(const Plan& plan, const Graph& graph);
+
+// What each part of `volume` computes: its share of every live output (its anchor rectangle
+// scaled onto each, as the dataflow hands them on).
+std::map<int, Region> part_owned(const Graph& graph, const Volume& volume, const Part& part);
+
+// Where each part of the volume holding cut point `after` (first < after <= last) pools for
+// an exit: its share of the tensor crossing the cut, its anchor rectangle scaled onto that
+// tensor (the shares tile it). Inside the volume a part computes that tensor with its halo
+// rows on the way to its anchor rectangle; throws PlanError (one line) where a share holds
+// cells its part does not compute (the cut must then be a volume boundary).
+std::vector<Region> exit_shares(const Graph& graph, const Volume& volume, int after);
 
 }  // namespace edgeplan

@@ -18,16 +18,18 @@ class FlowRunner {
   void prepare_device(int device);
   // Runs `task` from `received` (message id -> payload; every input message of the task
   // must be present) and returns the payloads of its output messages, in task.outputs
-  // order. The result task returns nothing; use assemble_result(). With `owned`, a part
-  // also hands back its whole share of each live output of its volume (exits read them).
-  std::vector<RegionData> run_task(int task, const std::map<int, const RegionData*>& received,
-                                   std::map<int, RegionData>* owned = nullptr) const;
+  // order. The result task returns nothing; use assemble_result().
+  std::vector<RegionData> run_task(int task, const std::map<int, const RegionData*>& received) const;
   // The model output, pasted together from the result task's input messages.
   RegionData assemble_result(const std::map<int, const RegionData*>& received) const;
 
- private:
-  // One buffer per tensor, holding the hull of the pieces received for it.
+  // The two halves of run_task, for runners that compute a part in steps (early exits):
+  // one buffer per tensor the task reads, holding the hull of the pieces received for it;
+  // and the payloads of its output messages cut out of what it produced (tensor -> data).
   std::map<int, RegionData> assemble(int task, const std::map<int, const RegionData*>& received) const;
+  std::vector<RegionData> messages_out(int task, const std::map<int, RegionData>& produced) const;
+
+ private:
 
   const Dataflow& flow_;
   PartRunner& runner_;

@@ -16,9 +16,13 @@ namespace edgeplan {
 // empty is dropped). Plans whose boundaries are already there come back unchanged.
 Plan align_to_exits(const Plan& plan, const Graph& graph, const ExitModel& model);
 
+// `plan` itself where every exit can be evaluated inside the volume holding its cut (each
+// part computes its share of the tensor there anyway: exit_shares), else align_to_exits(plan).
+Plan plan_for_exits(const Plan& plan, const Graph& graph, const ExitModel& model);
+
 struct ExitPlanCandidate {
-  std::string planner;
-  Plan plan;                     // aligned, with its exits block (thresholds, devices)
+  std::string planner;           // the planner, with " (split at exits)" for the aligned variant
+  Plan plan;                     // with its exits block (thresholds, devices)
   std::vector<double> head_ms;   // simulated, exits then the final head
   ExitPolicy policy;
   PolicyOutcome validation;      // the policy on the calibration's validation split
@@ -26,8 +30,10 @@ struct ExitPlanCandidate {
   std::string why;               // when not: the policy's one-line reason
 };
 
-// Aligns every candidate plan to the exits, evaluates each exit on its fastest device, chooses
-// the policy for `qos` on `validation` under each, and returns them all (in the given order)
+// Takes every candidate plan as it is (plan_for_exits) and split at the exits' cuts
+// (align_to_exits, a second candidate named "<planner> (split at exits)" where that differs),
+// evaluates each exit on its fastest device, chooses the policy for `qos` on `validation`
+// under each, and returns them all (in the given order)
 // with the index of the best: for a deadline the highest accuracy, then the lowest expected
 // latency; for an accuracy floor the lowest expected latency (ties: the earlier candidate).
 // `heads_file` is written into each plan's exits block. -1 when no candidate meets the QoS.
