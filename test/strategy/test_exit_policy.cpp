@@ -208,7 +208,8 @@ TEST_CASE("exit planning: plans aligned to the exits' cuts, each exit on its fas
     const std::vector<ExitPlanCandidate> c = plan_with_exits(plans, sim, m, val, q, root + "/benchmarks/exits/vgg-fm/exits.json", best);
     // Every plan as it is and, where that differs, split at the exits' cuts.
     REQUIRE(c.size() >= plans.size());
-    REQUIRE(c.size() <= 2 * plans.size());
+    REQUIRE(c.size() <= 2 * plans.size() + 1);
+    CHECK(c.back().planner == "opt (expected latency)");
     for (const ExitPlanCandidate& x : c) {
       if (x.planner.find(" (split at exits)") == std::string::npos) continue;
       for (const ExitHead& e : m.exits) {
@@ -240,5 +241,20 @@ TEST_CASE("exit planning: plans aligned to the exits' cuts, each exit on its fas
       CHECK(b.plan.exits->exits[k].threshold == (t > 1 ? PlanExit::kNever : t));
     }
     CHECK(b.plan.exits->heads_sha256.size() == 64);
+    // opt on the expected latency under a policy is never worse than the plans it starts from.
+    std::vector<Plan> starts;
+    for (const ExitPlanCandidate& x : c) {
+      starts.push_back(x.plan);
+      starts.back().exits.reset();
+    }
+    starts.pop_back();
+    const std::vector<double> share = evaluate_exit_policy(val, b.policy, {1, 1, 1}, head_macs(m)).exit_share;
+    auto expected = [&](const Plan& p) {
+      const std::vector<double> ms = head_times_ms(sim, p, m, fastest_exit_devices(sim, p, m));
+      return share[0] * ms[0] + share[1] * ms[1] + share[2] * ms[2];
+    };
+    const Plan found = opt_for_exits(sim, m, val, b.policy, 0, starts);
+    validate_plan(found, g);
+    for (const Plan& p : starts) CHECK(expected(found) <= expected(p) + 1e-9);
   }
 }

@@ -313,6 +313,9 @@ void remove_stripe(std::vector<Stripe>& s, std::size_t k, bool to_above) {
   s.erase(s.begin() + static_cast<long>(k));
 }
 
+// What the search minimizes: the simulated latency, or the caller's objective.
+double judge(const PlanningContext& ctx, const OptOptions& o, const Plan& p) { return o.objective ? o.objective(p) : ctx.sim.latency_ms(p); }
+
 // 3. First-improvement local search on the simulator: move the tail; move rows between
 // neighbouring stripes, coarse to fine; give an idle device half of the largest stripe;
 // merge a volume with the next; split a volume at a cut point; drop a device everywhere.
@@ -325,7 +328,7 @@ class LocalSearch {
 
   double cost(const Draft& d) {
     ++evals_;
-    return ctx_.sim.latency_ms(to_plan(ctx_, d));
+    return judge(ctx_, o_, to_plan(ctx_, d));
   }
   void count_evaluation() { ++evals_; }
   int evals() const { return evals_; }
@@ -613,7 +616,7 @@ class LocalSearch {
 
 // 4. Tiles where better: per volume, pair neighbouring stripes into one row band split by
 // columns in the same proportion (squarer parts, shorter halo borders); keep what helps.
-Plan tile_pairs(const PlanningContext& ctx, Plan tiled, double tiled_ms) {
+Plan tile_pairs(const PlanningContext& ctx, const OptOptions& o, Plan tiled, double tiled_ms) {
   const Graph& g = ctx.graph;
   for (std::size_t v = 0; v < tiled.volumes.size(); ++v) {
     const std::vector<Part> stripes = tiled.volumes[v].parts;
@@ -635,7 +638,7 @@ Plan tile_pairs(const PlanningContext& ctx, Plan tiled, double tiled_ms) {
     }
     Plan trial = tiled;
     trial.volumes[v].parts = tiles;
-    const double ms = ctx.sim.latency_ms(trial);
+    const double ms = judge(ctx, o, trial);
     if (ms + 1e-12 < tiled_ms) {
       tiled_ms = ms;
       tiled = std::move(trial);
@@ -686,7 +689,7 @@ Plan OptPlanner::plan(const PlanningContext& ctx) const {
   Plan best_tiles;
   double best_tiles_ms = kInf;
   auto add_plan_start = [&](const Plan& p, std::vector<std::pair<double, Draft>>* also) {
-    const double ms = ctx.sim.latency_ms(p);
+    const double ms = judge(ctx, options_, p);
     search.count_evaluation();
     if (std::optional<Draft> d = draft_of(ctx, p)) {
       scored.emplace_back(ms, *d);
@@ -747,7 +750,7 @@ Plan OptPlanner::plan(const PlanningContext& ctx) const {
       }
   }
   if (best_tiles_ms < best_ms) return best_tiles;
-  return tile_pairs(ctx, to_plan(ctx, best_draft), best_ms);
+  return tile_pairs(ctx, options_, to_plan(ctx, best_draft), best_ms);
 }
 
 }  // namespace edgeplan

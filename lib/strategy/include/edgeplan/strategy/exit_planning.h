@@ -30,10 +30,19 @@ struct ExitPlanCandidate {
   std::string why;               // when not: the policy's one-line reason
 };
 
+// `opt` minimizing the expected latency over the exit outcomes of `policy` on `validation`
+// (each head's share of the images times its simulated time, each exit on its fastest
+// device) instead of the exit-free latency; plans where an exit cannot be evaluated, or,
+// with a deadline, where the policy's last head answers after it, are not allowed. Starts
+// from `starts` (valid plans for the scenario) besides opt's own.
+Plan opt_for_exits(const Simulator& sim, const ExitModel& model, const ExitOutcomes& validation, const ExitPolicy& policy,
+                   double deadline_ms, const std::vector<Plan>& starts);
+
 // Takes every candidate plan as it is (plan_for_exits) and split at the exits' cuts
 // (align_to_exits, a second candidate named "<planner> (split at exits)" where that differs),
 // evaluates each exit on its fastest device, chooses the policy for `qos` on `validation`
-// under each, and returns them all (in the given order)
+// under each; then, from the best one's policy, opt_for_exits (started from every candidate)
+// adds the candidate "opt (expected latency)"; returns them all (in that order)
 // with the index of the best: for a deadline the highest accuracy, then the lowest expected
 // latency; for an accuracy floor the lowest expected latency (ties: the earlier candidate).
 // `heads_file` is written into each plan's exits block. -1 when no candidate meets the QoS.

@@ -1,6 +1,7 @@
 // `opt`: our planner. Volume boundaries by dynamic programming over an equal-finish-time
 // estimate, then local search on the true simulator.
 #pragma once
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -26,6 +27,9 @@ struct OptOptions {
   // heuristics, `single` and `equal`): row-stripe plans join the starts, tile plans are kept
   // whole if nothing beats them. Empty: only opt's own starts.
   std::vector<std::shared_ptr<const Planner>> start_planners;
+  // What the search minimizes instead of the simulated latency (e.g. the expected latency
+  // over early-exit outcomes); empty: the latency. Infinity marks a plan that is not allowed.
+  std::function<double(const Plan&)> objective;
 };
 
 class OptPlanner : public Planner {
