@@ -28,8 +28,8 @@ void print_outcome(const char* what, const PolicyOutcome& r, const ExitOutcomes&
 // The model with its exits: the scenario's graph (a zoo model with exits, or the ONNX file
 // train-exits wrote, which is named after its file) with the exits of the model the heads
 // file names; the layers must match.
-ExitModel exit_model_of(const Graph& g, const std::string& heads) {
-  std::string name = g.name();
+ExitModel exit_model_of(const Graph& g, const std::string& heads, std::string& name) {
+  name = g.name();
   if (std::find(exit_model_names().begin(), exit_model_names().end(), name) == exit_model_names().end()) {
     if (!std::filesystem::exists(heads))
       throw Error("exit-policy: the scenario's model '" + name + "' has no exits (vgg-fm, resnet-fm, or the ONNX file train-exits wrote, with its exits.json)");
@@ -123,7 +123,8 @@ Runner add_exit_policy(CLI::App& app) {
     if (!(a->slowdown > 0)) throw Error("exit-policy: --slowdown must be positive");
     const Scenario s = load_scenario_with_model(a->scenario, "", "");
     const std::string heads = !a->heads.empty() ? a->heads : (std::filesystem::path(a->calibration).parent_path() / "exits.json").string();
-    const ExitModel model = exit_model_of(s.graph, heads);
+    std::string model_name;
+    const ExitModel model = exit_model_of(s.graph, heads, model_name);
     if (!a->output.empty() && s.graph.origin().sha256 != load_exit_heads(heads).onnx_sha256)
       throw Error("exit-policy -o: " + heads + " was trained with another backbone; the scenario's model must be the ONNX file train-exits wrote beside it");
     const ExitOutcomes val = load_exit_outcomes(a->calibration, "validation"), test = load_exit_outcomes(a->calibration, "test");
@@ -193,7 +194,7 @@ Runner add_exit_policy(CLI::App& app) {
       const PolicyOutcome n = evaluate_exit_policy(test, none, ms, macs);
       without.x = {100 * n.accuracy};
       without.y = {n.expected_ms};
-      write_file_atomic(a->curve, line_chart_svg(s.graph.name() + " on " + s.name + ": expected latency vs accuracy (test split)",
+      write_file_atomic(a->curve, line_chart_svg(model_name + " on " + s.name + ": expected latency vs accuracy (test split)",
                                                  "accuracy on the test split (%)", "expected latency, simulated (ms)", {with, without}));
       std::printf("wrote %s\n", a->curve.c_str());
       if (!qos) return 0;
