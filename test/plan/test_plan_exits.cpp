@@ -8,7 +8,7 @@
 
 #include "edgeplan/onnx/onnx_model.h"
 #include "edgeplan/plan/plan_exits.h"
-#include "../temp_dir.h"
+#include "plan_errors.h"
 
 using namespace edgeplan;
 using nlohmann::json;
@@ -45,18 +45,7 @@ json exits_plan() {
                           {{"op", "replace"}, {"path", "/exits/sha256"}, {"value", sha256_hex(file_text(heads))}}}));
 }
 
-std::string error_after(const std::function<void(json&)>& edit) {
-  json j = exits_plan();
-  edit(j);
-  try {
-    parse_plan(j.dump());
-  } catch (const PlanError& e) {
-    const std::string msg = e.what();
-    CHECK(msg.find('\n') == std::string::npos);
-    return msg;
-  }
-  return "";
-}
+std::string error_after(const std::function<void(json&)>& edit) { return plan_error_after(exits_plan(), edit); }
 
 }  // namespace
 

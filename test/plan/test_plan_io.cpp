@@ -8,6 +8,7 @@
 #include "edgeplan/model/zoo.h"
 #include "edgeplan/plan/plan.h"
 #include "../temp_dir.h"
+#include "plan_errors.h"
 #include "plan_fixtures.h"
 
 using namespace edgeplan;
@@ -16,18 +17,7 @@ using nlohmann::json;
 namespace {
 
 // Applies `edit` to the valid plan and returns the loader's message ("" if it loaded).
-std::string error_after(const std::function<void(json&)>& edit) {
-  json j = json::parse(valid_plan_text());
-  edit(j);
-  try {
-    parse_plan(j.dump());
-  } catch (const PlanError& e) {
-    const std::string msg = e.what();
-    CHECK(msg.find('\n') == std::string::npos);
-    return msg;
-  }
-  return "";
-}
+std::string error_after(const std::function<void(json&)>& edit) { return plan_error_after(json::parse(valid_plan_text()), edit); }
 
 }  // namespace
 
