@@ -542,9 +542,13 @@ TEST_CASE("exit-policy -o and --joint write plans with exits that run-exits runs
                  "exit-policy --scenario " + scenario + " --calibration " + cal + " --deadline-ms 2",
                  "run-exits --plan " + tmp / "plan.json",
                  "run-exits --plan " + tmp / "exits.json --images -3",
-                 "run-exits --plan " + tmp / "exits.json --data /nonexistent/fm"},
+                 "run-exits --plan " + tmp / "exits.json --data /nonexistent/fm",
+                 "replay --scenario " + scenario + " --plan " + tmp / "exits.json --network loopback"},
                 true);
   CHECK_FALSE(std::ifstream(tmp / "x.json").good());
+  const Run sim = run("simulate --scenario " + scenario + " --plan " + tmp / "exits.json");
+  CHECK(sim.code == 0);
+  CHECK(sim.out.find("exit-free") != std::string::npos);
   if (!std::ifstream("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz").good() && !std::getenv("EDGEPLAN_FASHION_MNIST_DIR")) {
     WARN("SKIPPED: Fashion-MNIST is not installed (scripts/install-deps.sh installs dataset-fashion-mnist)");
     return;

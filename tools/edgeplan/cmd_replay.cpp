@@ -76,6 +76,9 @@ int cmd_replay(const ReplayArgs& a) {
   const Scenario s = load_scenario_file(a.scenario);
   const Plan plan = load_plan_file(a.plan);
   check_plan_for(plan, s, a.plan);
+  if (plan.exits)
+    throw Error(a.plan + ": the replay does not evaluate early exits yet (run-exits runs them in one process; docs/early-exit.md); "
+                "without its \"exits\" block the plan replays exit-free");
   // The CPU executor computes in fp32 and sends what the scenario's deployment sends: fp32 or
   // fp16 activations, a float or 8-bit image. int8 would need quantization scales.
   if (!wire_supported(s.elements.activations) || s.elements.activations == ElementType::U8 || !wire_supported(s.elements.input))

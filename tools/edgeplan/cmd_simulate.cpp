@@ -27,6 +27,8 @@ Runner add_simulate(CLI::App& app) {
     const Simulator sim(s);
     const SimResult r = sim.simulate(plan);
     std::cout << (a->json ? sim_report_json(s, plan, r) : sim_report_text(s, plan, r));
+    if (plan.exits && !a->json)
+      std::cout << "the plan has early exits: the latency above is the exit-free one (every input to the final head); exit-policy and run-exits give each head's time\n";
     return 0;
   };
 }
