@@ -23,19 +23,6 @@ struct Args {
   int images = 0, threads = 1;
 };
 
-// MACs done when head h answers: the backbone up to its cut plus the head (the final head: the model).
-std::vector<double> plan_head_macs(const Graph& g, const Plan& plan, const TrainedHeads& heads) {
-  std::vector<double> out;
-  for (const PlanExit& e : plan.exits->exits) {
-    const TrainedHead* h = heads.find(e.name);
-    double m = static_cast<double>(h->classes) * h->channels;
-    for (int l = 0; l < e.after; ++l) m += static_cast<double>(g.macs(l));
-    out.push_back(m);
-  }
-  out.push_back(static_cast<double>(g.total_macs()));
-  return out;
-}
-
 int run(const Args& a) {
   if (a.images < 0) throw Error("run-exits: --images must be non-negative");
   if (a.threads < 1) throw Error("run-exits: --threads must be at least 1");
@@ -47,6 +34,8 @@ int run(const Args& a) {
   const FashionMnist data = a.data.empty() ? load_fashion_mnist() : load_fashion_mnist(a.data);
   const int n = a.images > 0 ? std::min(a.images, data.test.size()) : data.test.size();
   const std::size_t exits = plan.exits->exits.size();
+  ExitModel em{graph, {}};  // the backbone with the plan's exits (for head times and MACs)
+  for (const PlanExit& e : plan.exits->exits) em.exits.push_back(ExitHead{e.name, e.after, heads.find(e.name)->classes});
 
   // Where the heads answer: simulated under the scenario when one is given.
   std::vector<double> head_ms;
@@ -57,8 +46,6 @@ int run(const Args& a) {
     check_plan_for(plan, s, a.plan);
     const Simulator sim(s);
     const PlanningContext ctx = PlanningContext::of(s, sim);
-    ExitModel em{graph, {}};
-    for (const PlanExit& e : plan.exits->exits) em.exits.push_back(ExitHead{e.name, e.after, heads.find(e.name)->classes});
     head_ms = head_times_ms(sim, plan, em);
     devices = ctx.device_ids;
     input_device = ctx.input_device;
@@ -72,7 +59,7 @@ int run(const Args& a) {
   eo.threads = a.threads;
   PartRunner parts(graph, eo);
   const ExitRunner runner(graph, flow, plan, heads, parts);
-  const std::vector<double> macs = plan_head_macs(graph, plan, heads);
+  const std::vector<double> macs = head_macs(em);  // MACs done when each head answers
 
   ExitOutcomes recorded;
   if (!a.calibration.empty()) recorded = load_exit_outcomes(a.calibration, "test");

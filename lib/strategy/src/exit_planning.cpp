@@ -1,7 +1,6 @@
 // Plans for models with early exits: aligned volume boundaries, exit devices, the joint choice.
 #include "edgeplan/strategy/exit_planning.h"
 
-#include <cmath>
 #include <filesystem>
 #include <limits>
 
@@ -33,17 +32,27 @@ Plan align_to_exits(const Plan& plan, const Graph& graph, const ExitModel& model
   return out;
 }
 
-Plan plan_for_exits(const Plan& plan, const Graph& graph, const ExitModel& model) {
+namespace {
+
+// Whether every part computes its share of the tensor at every exit's cut (exit_shares).
+bool exits_fit(const Plan& plan, const Graph& graph, const ExitModel& model) {
   try {
     for (const ExitHead& e : model.exits)
       for (const Volume& v : plan.volumes)
         if (v.layers.first < e.after && e.after <= v.layers.last) exit_shares(graph, v, e.after);
-    Plan out = plan;
-    out.exits.reset();
-    return out;
+    return true;
   } catch (const PlanError&) {
-    return align_to_exits(plan, graph, model);
+    return false;
   }
+}
+
+}  // namespace
+
+Plan plan_for_exits(const Plan& plan, const Graph& graph, const ExitModel& model) {
+  if (!exits_fit(plan, graph, model)) return align_to_exits(plan, graph, model);
+  Plan out = plan;
+  out.exits.reset();
+  return out;
 }
 
 void set_exit_policy(Plan& plan, const PlanningContext& ctx, const ExitModel& model, const ExitPolicy& policy,
@@ -73,15 +82,7 @@ Plan opt_for_exits(const Simulator& sim, const ExitModel& model, const ExitOutco
   OptOptions o;
   o.starts = starts;
   o.objective = [&](const Plan& p) {
-    for (const ExitHead& e : model.exits)
-      for (const Volume& v : p.volumes)
-        if (v.layers.first < e.after && e.after <= v.layers.last) {
-          try {
-            exit_shares(ctx.graph, v, e.after);
-          } catch (const PlanError&) {
-            return std::numeric_limits<double>::infinity();
-          }
-        }
+    if (!exits_fit(p, ctx.graph, model)) return std::numeric_limits<double>::infinity();
     const std::vector<double> ms = head_times_ms(sim, p, model, fastest_exit_devices(sim, p, model));
     if (deadline_ms > 0 && ms[static_cast<std::size_t>(policy.last_head)] > deadline_ms) return std::numeric_limits<double>::infinity();
     double expected = 0;
@@ -135,11 +136,7 @@ std::vector<ExitPlanCandidate> plan_with_exits(const std::vector<std::pair<std::
       best = static_cast<int>(out.size()) - 1;
       return;
     }
-    const PolicyOutcome& a = n.validation;
-    const PolicyOutcome& b = out[static_cast<std::size_t>(best)].validation;
-    const bool wins = qos.deadline_ms > 0 ? a.accuracy > b.accuracy + 1e-12 || (std::abs(a.accuracy - b.accuracy) <= 1e-12 && a.expected_ms < b.expected_ms - 1e-12)
-                                          : a.expected_ms < b.expected_ms - 1e-12;
-    if (wins) best = static_cast<int>(out.size()) - 1;
+    if (better_for(n.validation, out[static_cast<std::size_t>(best)].validation, qos)) best = static_cast<int>(out.size()) - 1;
   };
   for (const auto& [name, p] : variants) judge(name, p);
   if (best >= 0) {

@@ -18,12 +18,12 @@ namespace {
 
 const double kGrid[] = {0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.99, 0.999, ExitPolicy::kNever};
 
-bool better(const PolicyOutcome& a, const PolicyOutcome& b, const ExitQoS& q) {
+}  // namespace
+
+bool better_for(const PolicyOutcome& a, const PolicyOutcome& b, const ExitQoS& q) {
   if (q.deadline_ms > 0) return a.accuracy > b.accuracy + 1e-12 || (std::abs(a.accuracy - b.accuracy) <= 1e-12 && a.expected_ms < b.expected_ms);
   return a.expected_ms < b.expected_ms - 1e-12 || (std::abs(a.expected_ms - b.expected_ms) <= 1e-12 && a.accuracy > b.accuracy);
 }
-
-}  // namespace
 
 ExitOutcomes parse_exit_outcomes(const std::string& text, const std::string& split, const std::string& name) {
   using nlohmann::json;
@@ -124,7 +124,7 @@ ExitPolicy choose_exit_policy(const ExitOutcomes& o, const std::vector<double>& 
       const PolicyOutcome out = evaluate_exit_policy(o, p, head_ms, head_macs, q.deadline_ms);
       best_reachable = std::max(best_reachable, out.accuracy);
       const bool ok = q.min_accuracy <= 0 || out.accuracy >= q.min_accuracy - 1e-12;
-      if (ok && (!found || better(out, best_out, q))) best = p, best_out = out, found = true;
+      if (ok && (!found || better_for(out, best_out, q))) best = p, best_out = out, found = true;
       more = false;
       for (int h = 0; h < last && !more; ++h) {
         if (++digit[static_cast<std::size_t>(h)] < g) more = true;

@@ -43,8 +43,7 @@ Plan opt_for_exits(const Simulator& sim, const ExitModel& model, const ExitOutco
 // evaluates each exit on its fastest device, chooses the policy for `qos` on `validation`
 // under each; then, from the best one's policy, opt_for_exits (started from every candidate)
 // adds the candidate "opt (expected latency)"; returns them all (in that order)
-// with the index of the best: for a deadline the highest accuracy, then the lowest expected
-// latency; for an accuracy floor the lowest expected latency (ties: the earlier candidate).
+// with the index of the best by better_for (ties: the earlier candidate).
 // `heads_file` is written into each plan's exits block. -1 when no candidate meets the QoS.
 std::vector<ExitPlanCandidate> plan_with_exits(const std::vector<std::pair<std::string, Plan>>& plans, const Simulator& sim,
                                                const ExitModel& model, const ExitOutcomes& validation, const ExitQoS& qos,

@@ -65,6 +65,10 @@ PolicyOutcome evaluate_exit_policy(const ExitOutcomes& o, const ExitPolicy& p, c
                                    const std::vector<double>& head_macs, double deadline_ms = 0, double slowdown = 1,
                                    bool runtime_rule = false);
 
+// Whether outcome `a` serves `qos` better than `b`: for a deadline a higher accuracy, then a
+// lower expected latency; for an accuracy floor a lower expected latency, then a higher accuracy.
+bool better_for(const PolicyOutcome& a, const PolicyOutcome& b, const ExitQoS& qos);
+
 // The best policy on `o` for `qos` among every last head and every threshold in
 // {0.3, 0.4, ..., 0.99, 0.999, never} for the heads before it (exhaustive: at most 13^exits
 // combinations). Deadline: every image answered by the deadline (the last head completes by
