@@ -40,35 +40,69 @@ std::vector<float> head_scores(const TrainedHead& head, const std::vector<std::v
   return out;
 }
 
-ExitRunner::ExitRunner(const Graph& graph, const Dataflow& flow, const Plan& plan, const TrainedHeads& heads, PartRunner& runner)
-    : graph_(graph), flow_(flow), tasks_(flow, runner), runner_(runner) {
+ExitSteps::ExitSteps(const Graph& graph, const Dataflow& flow, const Plan& plan, const TrainedHeads& heads) : flow_(flow) {
   if (!plan.exits) throw PlanError("plan has no exits to run");
-  steps_.resize(plan.volumes.size());
+  ends_.resize(plan.volumes.size());
   for (const PlanExit& pe : plan.exits->exits) {
     Exit e;
     e.head = heads.find(pe.name);
     if (!e.head) throw PlanError("the heads file has no head '" + pe.name + "'");
     e.after = pe.after;
+    e.threshold = pe.threshold;
+    e.volume = -1;
     for (std::size_t v = 0; v < plan.volumes.size(); ++v) {
       const Volume& vol = plan.volumes[v];
       if (!(vol.layers.first < pe.after && pe.after <= vol.layers.last)) continue;
+      e.volume = static_cast<int>(v);
       e.shares = exit_shares(graph, vol, pe.after);
-      if (pe.after < vol.layers.last) steps_[v].push_back(pe.after);
+      if (pe.after < vol.layers.last) ends_[v].push_back(pe.after);
     }
+    if (e.volume < 0) throw PlanError("exit '" + pe.name + "' reads a cut outside the plan's volumes");
+    for (std::size_t t = 0; t < flow.tasks.size(); ++t)
+      if (flow.tasks[t].kind == FlowTask::Kind::Part && flow.tasks[t].volume == e.volume) e.tasks.push_back(static_cast<int>(t));
     const Shape s = graph.tensor_shape(pe.after - 1);
     e.cells = static_cast<long long>(s.h) * s.w;
     exits_.push_back(e);
-    thresholds_.push_back(pe.threshold);
   }
-  for (std::size_t v = 0; v < plan.volumes.size(); ++v) steps_[v].push_back(plan.volumes[v].layers.last);
+  for (std::size_t v = 0; v < plan.volumes.size(); ++v) ends_[v].push_back(plan.volumes[v].layers.last);
   for (std::size_t t = 0; t < flow.tasks.size(); ++t) {
     const FlowTask& task = flow.tasks[t];
-    if (task.kind != FlowTask::Kind::Part || steps_[static_cast<std::size_t>(task.volume)].size() < 2) continue;
+    if (task.kind != FlowTask::Kind::Part || ends_[static_cast<std::size_t>(task.volume)].size() < 2) continue;
     const VolumeRegions vr = required_regions(graph, task.layers, task.owned);
-    for (int end : steps_[static_cast<std::size_t>(task.volume)])
+    for (int end : ends_[static_cast<std::size_t>(task.volume)])
       if (end < task.layers.last) need_[static_cast<int>(t)][end] = vr.out(end - 1);
   }
 }
+
+int ExitSteps::exit_at(int end) const {
+  for (std::size_t k = 0; k < exits_.size(); ++k)
+    if (exits_[k].after == end) return static_cast<int>(k);
+  return -1;
+}
+
+std::map<int, RegionData> ExitSteps::step(PartRunner& runner, int task, int from, int end, std::map<int, RegionData>& have) const {
+  const FlowTask& t = flow_.tasks.at(static_cast<std::size_t>(task));
+  const bool last = end == t.layers.last;
+  const std::map<int, Region> want = last ? t.owned : std::map<int, Region>{{end - 1, need_.at(task).at(end)}};
+  std::map<int, RegionData> produced = runner.run_part(LayerRange{from, end}, want, have);
+  if (!last) have[end - 1] = produced.at(end - 1);
+  return produced;
+}
+
+std::vector<double> ExitSteps::sums(int k, int task, const std::map<int, RegionData>& produced) const {
+  const Exit& e = exits_.at(static_cast<std::size_t>(k));
+  const Region& share = e.shares.at(static_cast<std::size_t>(flow_.tasks.at(static_cast<std::size_t>(task)).part));
+  if (share.empty()) return std::vector<double>(static_cast<std::size_t>(e.head->channels), 0.0);
+  return channel_sums(crop(produced.at(e.after - 1), share));
+}
+
+std::vector<float> ExitSteps::scores(int k, const std::vector<std::vector<double>>& sums) const {
+  const Exit& e = exits_.at(static_cast<std::size_t>(k));
+  return head_scores(*e.head, sums, e.cells);
+}
+
+ExitRunner::ExitRunner(const Graph& graph, const Dataflow& flow, const Plan& plan, const TrainedHeads& heads, PartRunner& runner)
+    : flow_(flow), tasks_(flow, runner), runner_(runner), steps_(graph, flow, plan, heads) {}
 
 int ExitRunner::part_and_tail_tasks() const {
   int n = 0;
@@ -76,10 +110,14 @@ int ExitRunner::part_and_tail_tasks() const {
   return n;
 }
 
-ExitRun ExitRunner::run(const std::vector<float>& image) const { return run(image, thresholds_); }
+ExitRun ExitRunner::run(const std::vector<float>& image) const {
+  std::vector<double> t;
+  for (int k = 0; k < steps_.exits(); ++k) t.push_back(steps_.threshold(k));
+  return run(image, t);
+}
 
 ExitRun ExitRunner::run(const std::vector<float>& image, const std::vector<double>& thresholds) const {
-  if (thresholds.size() != exits_.size()) throw std::invalid_argument("one threshold per exit is needed");
+  if (static_cast<int>(thresholds.size()) != steps_.exits()) throw std::invalid_argument("one threshold per exit is needed");
   runner_.set_image(image);
   ExitRun r;
   std::vector<RegionData> payload(flow_.messages.size());
@@ -91,7 +129,6 @@ ExitRun ExitRunner::run(const std::vector<float>& image, const std::vector<doubl
       all[ids[i]] = &payload[static_cast<std::size_t>(ids[i])];
     }
   };
-  std::size_t next = 0;  // the next exit
   const int last_task = static_cast<int>(flow_.tasks.size()) - 1;
   for (int task = 0; task < last_task;) {  // tasks are in dependency order, a volume's parts together
     const FlowTask& t = flow_.tasks[static_cast<std::size_t>(task)];
@@ -107,36 +144,28 @@ ExitRun ExitRunner::run(const std::vector<float>& image, const std::vector<doubl
          ++k)
       parts.push_back(k);
     r.tasks_run += static_cast<int>(parts.size());
-    // Every part computes up to each step's end; after a step ending at an exit's cut, the exit
-    // is decided before any part goes on.
+    // Every part computes up to each step's end; after a step ending at an exit's cut, the
+    // exit is decided before any part goes on (the devices in lockstep).
     std::vector<std::map<int, RegionData>> have;
     for (int k : parts) have.push_back(tasks_.assemble(k, all));
     std::vector<std::map<int, RegionData>> produced(parts.size());
     int from = t.layers.first;
-    for (int end : steps_[static_cast<std::size_t>(t.volume)]) {
+    for (int end : steps_.step_ends(t.volume)) {
+      const int k = steps_.exit_at(end);
       std::vector<std::vector<double>> sums;
-      const bool exit_here = next < exits_.size() && exits_[next].after == end;
       for (std::size_t i = 0; i < parts.size(); ++i) {
-        const FlowTask& pt = flow_.tasks[static_cast<std::size_t>(parts[i])];
-        const bool final_step = end == pt.layers.last;
-        const std::map<int, Region> want = final_step ? pt.owned : std::map<int, Region>{{end - 1, need_.at(parts[i]).at(end)}};
-        produced[i] = runner_.run_part(LayerRange{from, end}, want, have[i]);
-        if (exit_here) {
-          const Region& share = exits_[next].shares.at(static_cast<std::size_t>(pt.part));
-          sums.push_back(share.empty() ? std::vector<double>(static_cast<std::size_t>(exits_[next].head->channels), 0.0)
-                                       : channel_sums(crop(produced[i].at(end - 1), share)));
-        }
-        if (!final_step) have[i][end - 1] = produced[i].at(end - 1);
+        produced[i] = steps_.step(runner_, parts[i], from, end, have[i]);
+        if (k >= 0) sums.push_back(steps_.sums(k, parts[i], produced[i]));
       }
-      for (; next < exits_.size() && exits_[next].after == end; ++next) {
-        std::vector<float> scores = head_scores(*exits_[next].head, sums, exits_[next].cells);
+      if (k >= 0) {
+        std::vector<float> scores = steps_.scores(k, sums);
         double conf = 0;
         int pred = 0;
         softmax_top(scores, conf, pred);
         r.confidences.push_back(conf);
         r.predictions.push_back(pred);
-        if (conf >= thresholds[next]) {  // fires: no device computes anything more for this input
-          r.head = static_cast<int>(next);
+        if (conf >= thresholds[static_cast<std::size_t>(k)]) {  // fires: no device computes anything more for this input
+          r.head = k;
           r.scores = std::move(scores);
           r.confidence = conf;
           r.predicted = pred;
@@ -148,7 +177,7 @@ ExitRun ExitRunner::run(const std::vector<float>& image, const std::vector<doubl
     for (std::size_t i = 0; i < parts.size(); ++i) deliver(parts[i], tasks_.messages_out(parts[i], produced[i]));
     task = parts.back() + 1;
   }
-  r.head = static_cast<int>(exits_.size());
+  r.head = steps_.exits();
   r.scores = tasks_.assemble_result(all).values;
   softmax_top(r.scores, r.confidence, r.predicted);
   r.confidences.push_back(r.confidence);

@@ -34,6 +34,51 @@ std::vector<float> head_scores(const TrainedHead& head, const std::vector<std::v
 // Every channel's sum over a region's values (the part's share of the cut tensor).
 std::vector<double> channel_sums(const RegionData& d);
 
+// How a plan's exits cut its parts into steps, and the heads' arithmetic: shared by the
+// one-process ExitRunner and the replay's ranks. `graph`, `flow`, `plan` and `heads` must
+// outlive it.
+class ExitSteps {
+ public:
+  ExitSteps(const Graph& graph, const Dataflow& flow, const Plan& plan, const TrainedHeads& heads);
+
+  int exits() const { return static_cast<int>(exits_.size()); }
+  const TrainedHead& head(int k) const { return *exits_.at(static_cast<std::size_t>(k)).head; }
+  double threshold(int k) const { return exits_.at(static_cast<std::size_t>(k)).threshold; }
+  int volume_of(int k) const { return exits_.at(static_cast<std::size_t>(k)).volume; }
+  // The part tasks of the volume holding exit k's cut, in part order: whose sums it adds.
+  const std::vector<int>& part_tasks(int k) const { return exits_.at(static_cast<std::size_t>(k)).tasks; }
+  // Where the parts of `volume` end their steps: the exit cuts inside it, then its end.
+  const std::vector<int>& step_ends(int volume) const { return ends_.at(static_cast<std::size_t>(volume)); }
+  // The exit whose cut is `end` (-1: none).
+  int exit_at(int end) const;
+
+  // Computes part task `task` from layer `from` up to `end` (a step end of its volume) from
+  // `have` (its assembled inputs and what its earlier steps produced); returns what it
+  // produced, and adds the tensor at `end` to `have` when this is not its last step.
+  std::map<int, RegionData> step(PartRunner& runner, int task, int from, int end, std::map<int, RegionData>& have) const;
+  // Part task `task`'s channel sums over its share of exit k's tensor, from what the step
+  // ending at that cut produced.
+  std::vector<double> sums(int k, int task, const std::map<int, RegionData>& produced) const;
+  // Exit k's scores from every part's sums (in part_tasks order).
+  std::vector<float> scores(int k, const std::vector<std::vector<double>>& sums) const;
+
+ private:
+  struct Exit {
+    const TrainedHead* head = nullptr;
+    int after = 0;               // its cut point; the tensor read is the output of layer after - 1
+    int volume = 0;              // the plan volume holding the cut
+    std::vector<int> tasks;      // that volume's part tasks
+    std::vector<Region> shares;  // per part of that volume: where it pools
+    long long cells = 0;         // rows x cols of that tensor
+    double threshold = 0;
+  };
+  const Dataflow& flow_;
+  std::vector<Exit> exits_;
+  std::vector<std::vector<int>> ends_;  // per plan volume
+  // Per part task and step end inside its volume: the region of the tensor there it computes.
+  std::map<int, std::map<int, Region>> need_;
+};
+
 class ExitRunner {
  public:
   // `flow` compiled from `plan` (which has exits, valid for `graph`), `heads` =
@@ -48,21 +93,10 @@ class ExitRunner {
   int part_and_tail_tasks() const;  // what an input that never exits computes
 
  private:
-  struct Exit {
-    const TrainedHead* head = nullptr;
-    int after = 0;               // its cut point; the tensor read is the output of layer after - 1
-    std::vector<Region> shares;  // per part of the volume holding the cut: where it pools
-    long long cells = 0;         // rows x cols of that tensor
-  };
-  const Graph& graph_;
   const Dataflow& flow_;
   FlowRunner tasks_;
   PartRunner& runner_;
-  std::vector<Exit> exits_;
-  std::vector<double> thresholds_;
-  std::vector<std::vector<int>> steps_;  // per plan volume: where its parts' steps end (exit cuts inside, then its end)
-  // Per part task and step end inside its volume: the region of the tensor there it computes.
-  std::map<int, std::map<int, Region>> need_;
+  ExitSteps steps_;
 };
 
 }  // namespace edgeplan
