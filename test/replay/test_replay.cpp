@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <set>
 
 #include <catch2/catch.hpp>
@@ -12,6 +13,7 @@
 
 #include "../cli_run.h"
 #include "../temp_dir.h"
+#include "edgeplan/data/dataset.h"
 #include "edgeplan/replay/calibration.h"
 #include "edgeplan/replay/cpu_quota.h"
 #include "edgeplan/replay/fidelity.h"
@@ -293,6 +295,40 @@ TEST_CASE("replay: fp16 activations and an 8-bit image travel packed, exact agai
   for (std::size_t m = 0; m < f.messages.size(); ++m)
     if (f.crosses(static_cast<int>(m))) want += f.messages[m].elements() * (f.messages[m].tensor == kModelInput ? 1 : 2);
   CHECK(measured.first == want);
+}
+
+TEST_CASE("replay: a plan with exits answers each test image at the head the one-process run does, and an exit stops every rank", "[replay][exits]") {
+  if (!std::ifstream(fashion_mnist_dir() + "/t10k-images-idx3-ubyte.gz").good()) {
+    WARN("SKIPPED: Fashion-MNIST is not installed (scripts/install-deps.sh installs dataset-fashion-mnist)");
+    return;
+  }
+  const TempDir tmp;
+  const std::string scenario = kRoot + "/benchmarks/scenarios/exits/vgg-fm-pi3-nano.json";
+  const std::string cal = kRoot + "/benchmarks/exits/vgg-fm/calibration.json";
+  REQUIRE(run("plan --scenario " + scenario + " --planner opt:restarts=0 -o " + tmp / "plan.json").code == 0);
+  const Run p = run("exit-policy --scenario " + scenario + " --plan " + tmp / "plan.json" + " --calibration " + cal + " --min-accuracy 0.86 -o " + tmp / "exits.json");
+  INFO(p.out);
+  REQUIRE(p.code == 0);
+  const Run r = run("replay --scenario " + scenario + " --plan " + tmp / "exits.json" + " --network loopback --repeat 24 --warmup 1 -o " + tmp / "report.json", 600);
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("every answer equal to the one-process run") != std::string::npos);
+  // (Each rank checked its answer against the one-process exit runner on the same image.)
+  const json rep = json::parse(read_text(tmp / "report.json"));
+  REQUIRE(rep["exits"].size() == 24);
+  int at_exit = 0, full_tasks = 0, exit_tasks = 1 << 30;
+  for (const json& x : rep["exits"]) {
+    CHECK(x["latency_ms"].get<double>() > 0);
+    if (x["head"].get<int>() < 2) {
+      ++at_exit;
+      exit_tasks = std::min(exit_tasks, x["tasks_started"].get<int>());
+    } else {
+      full_tasks = std::max(full_tasks, x["tasks_started"].get<int>());
+    }
+  }
+  CHECK(at_exit > 0);
+  // Images answered at an exit started fewer tasks than images that ran to the final head.
+  if (full_tasks > 0) CHECK(exit_tasks < full_tasks);
 }
 
 TEST_CASE("replay: --launch-command prints a hostfile and the mpirun line, runs nothing", "[replay]") {

@@ -12,7 +12,9 @@
 #include "commands.h"
 #include "edgeplan/costmodel/scenario.h"
 #include "edgeplan/costmodel/simulator.h"
+#include "edgeplan/data/dataset.h"
 #include "edgeplan/plan/dataflow.h"
+#include "edgeplan/plan/plan_exits.h"
 #include "edgeplan/replay/cpu_quota.h"
 #include "edgeplan/replay/fidelity.h"
 #include "edgeplan/replay/launcher.h"
@@ -20,6 +22,7 @@
 #include "edgeplan/replay/rank.h"
 #include "edgeplan/replay/replay_report.h"
 #include "edgeplan/runtime/wire_format.h"
+#include "edgeplan/strategy/exit_policy.h"
 #include "edgeplan/report/gantt_svg.h"
 
 namespace edgeplan::cli {
@@ -40,13 +43,17 @@ std::string absolute(const std::string& path) {
   return std::string(cwd) + "/" + path;
 }
 
-void print_report(const ReplayReport& r, const std::string& plan_path) {
+void print_report(const ReplayReport& r, const std::string& plan_path, bool exits) {
   std::printf("replay of %s (%s) on %zu ranks, %s\n", plan_path.c_str(), r.model.c_str(), r.devices.size(), r.network.c_str());
   const bool fp32 = r.wire.activations == ElementType::F32;
   std::printf("messages carry %s; %d timed repeats after %d warm-up(s), %d libtorch thread(s) per rank\n", r.wire.summary().c_str(),
               r.repeat, r.warmup, r.threads);
   std::printf("every repeat exact: max relative error %.2e (limit 1e-4) against %s\n", r.max_rel_error,
-              fp32 ? "the monolithic run" : "the same plan run in one process with the same fp16 roundings");
+              exits  ? "the same plan with its exits run in one process (the head that answered and its scores)"
+              : fp32 ? "the monolithic run"
+                     : "the same plan run in one process with the same fp16 roundings");
+  if (exits)
+    std::printf("with early exits: the predicted latency below is the exit-free one, the measured one when each image was answered (per head: the end)\n");
   if (!fp32 && r.wire_rel_error >= 0)
     std::printf("fp16 on the wire costs accuracy: that reference differs from the fp32 monolithic run by %.2e (relative)\n", r.wire_rel_error);
   std::printf("end-to-end latency: predicted %.1f ms, measured median %.1f ms (p10 %.1f ms, p90 %.1f ms); error %+.1f%% of measured\n",
@@ -71,14 +78,62 @@ void print_report(const ReplayReport& r, const std::string& plan_path) {
     std::printf("per message: none of the %d transfers was alone on its links (no per-message cost measured)\n", mc.transfers);
 }
 
+// A replay of a plan with exits: which head answered each test image, the accuracy, and the
+// measured latency per head against the simulated head times.
+void print_exits(const Scenario& s, const Plan& plan, const ReplayReport& report) {
+  const TrainedHeads heads = plan_heads(plan, s.graph);
+  ExitModel em{s.graph, {}};
+  for (const PlanExit& e : plan.exits->exits) em.exits.push_back(ExitHead{e.name, e.after, heads.find(e.name)->classes});
+  const std::vector<double> head_ms = head_times_ms(Simulator(s), plan, em);
+  const RankRecord* in = nullptr;
+  const RankRecord* out = nullptr;
+  for (const RankRecord& k : report.ranks) {
+    for (const RepeatRecord& x : k.repeats) {
+      if (x.image_ms >= 0) in = &k;
+      if (x.predicted >= 0) out = &k;
+    }
+  }
+  if (!in || !out) return;
+  const std::size_t heads_n = head_ms.size();
+  std::vector<std::vector<double>> measured(heads_n);
+  int right = 0, n = 0;
+  double expected = 0, mean = 0;
+  for (std::size_t r = static_cast<std::size_t>(report.warmup); r < out->repeats.size(); ++r) {
+    const RepeatRecord& x = out->repeats[r];
+    const double ms = x.result_ms - in->repeats[r].image_ms;
+    measured[static_cast<std::size_t>(x.head)].push_back(ms);
+    right += x.predicted == x.label;
+    expected += head_ms[static_cast<std::size_t>(x.head)];
+    mean += ms;
+    ++n;
+  }
+  std::printf("early exits: %d test images (images %d-%d), accuracy %.2f%%, every answer equal to the one-process run\n", n, report.warmup,
+              report.warmup + n - 1, 100.0 * right / n);
+  for (std::size_t h = 0; h < heads_n; ++h) {
+    const std::string name = h + 1 < heads_n ? plan.exits->exits[h].name : "final";
+    std::printf("  %-8s answered %5.1f%%", name.c_str(), 100.0 * measured[h].size() / n);
+    if (!measured[h].empty()) {
+      std::vector<double> v = measured[h];
+      std::sort(v.begin(), v.end());
+      std::printf("  measured median %.3f ms", v[v.size() / 2]);
+    }
+    std::printf("  simulated %.3f ms\n", head_ms[h]);
+  }
+  std::printf("  mean latency measured %.3f ms, simulated %.3f ms (the same images' heads)\n", mean / n, expected / n);
+}
+
 int cmd_replay(const ReplayArgs& a) {
   if (a.network != "emulate" && a.network != "loopback") throw Error("--network must be emulate or loopback, not '" + a.network + "'");
   const Scenario s = load_scenario_file(a.scenario);
   const Plan plan = load_plan_file(a.plan);
   check_plan_for(plan, s, a.plan);
-  if (plan.exits)
-    throw Error(a.plan + ": the replay does not evaluate early exits yet (run-exits runs them in one process; docs/early-exit.md); "
-                "without its \"exits\" block the plan replays exit-free");
+  if (plan.exits) {
+    // Repeat r runs Fashion-MNIST test image r, checked against the one-process exit runner (fp32).
+    if (s.elements.activations != ElementType::F32)
+      throw Error(a.scenario + ": a plan with exits replays with fp32 activations (its reference is the fp32 one-process run)");
+    if (a.repeat + a.warmup > 10000) throw Error("--repeat plus --warmup exceeds the 10,000 test images");
+    (void)load_fashion_mnist();  // missing or corrupt files: one line now, not from every rank
+  }
   // The CPU executor computes in fp32 and sends what the scenario's deployment sends: fp32 or
   // fp16 activations, a float or 8-bit image. int8 would need quantization scales.
   if (!wire_supported(s.elements.activations) || s.elements.activations == ElementType::U8 || !wire_supported(s.elements.input))
@@ -144,7 +199,8 @@ int cmd_replay(const ReplayArgs& a) {
   if (job.emulate && s.network.topology() == Topology::WifiStar)
     report.network += "; the Wi-Fi radios run full duplex here (tbf each way), the simulator models them half duplex";
   fit_message_cost(report, s.network, scenario_index);
-  print_report(report, a.plan);
+  print_report(report, a.plan, plan.exits.has_value());
+  if (plan.exits) print_exits(s, plan, report);
   if (!a.svg.empty())
     write_file_atomic(a.svg, gantt_compare_svg("replay of " + a.plan + " (" + report.model + ")", report.predicted, report.measured_median));
   if (!a.output.empty()) write_file_atomic(a.output, replay_report_json(report));

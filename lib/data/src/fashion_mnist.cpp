@@ -1,4 +1,5 @@
 // Fashion-MNIST (Xiao, Rasul, Vollgraf 2017) as Debian's dataset-fashion-mnist installs it.
+#include <cmath>
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
@@ -45,8 +46,15 @@ std::vector<float> normalized_image(const ImageSet& set, int i) {
   if (i < 0 || i >= set.size()) throw DataError("image " + std::to_string(i) + " is outside the set of " + std::to_string(set.size()));
   const std::uint8_t* p = set.image(i);
   std::vector<float> out(static_cast<std::size_t>(set.rows) * static_cast<std::size_t>(set.cols));
-  for (std::size_t k = 0; k < out.size(); ++k) out[k] = (static_cast<float>(p[k]) / 255.0f - kFashionMnistMean) / kFashionMnistStd;
+  for (std::size_t k = 0; k < out.size(); ++k) out[k] = normalized_pixel(p[k]);
   return out;
+}
+
+float normalized_pixel(std::uint8_t pixel) { return (static_cast<float>(pixel) / 255.0f - kFashionMnistMean) / kFashionMnistStd; }
+
+std::uint8_t fashion_mnist_pixel(float normalized) {
+  const float p = std::nearbyint((normalized * kFashionMnistStd + kFashionMnistMean) * 255.0f);
+  return static_cast<std::uint8_t>(std::clamp(p, 0.0f, 255.0f));
 }
 
 ImageSet first_images(const ImageSet& set, int n) {

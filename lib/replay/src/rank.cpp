@@ -25,6 +25,9 @@
 #include <nlohmann/json.hpp>
 
 #include "edgeplan/compute/threads.h"
+#include "edgeplan/data/dataset.h"
+#include "edgeplan/plan/plan_exits.h"
+#include "edgeplan/runtime/exit_runner.h"
 #include "edgeplan/jsonio/atomic_file.h"
 #include "edgeplan/plan/dataflow.h"
 #include "edgeplan/replay/cpu_quota.h"
@@ -40,6 +43,7 @@ namespace {
 using nlohmann::json;
 
 constexpr int kSyncTag = 1;
+constexpr int kVerdictTag = 2;  // early exits: the output rank tells every rank which head answered
 constexpr int kFirstMessageTag = 16;
 constexpr double kMaxRelError = 1e-4;
 
@@ -89,6 +93,24 @@ struct Rank {
   std::vector<std::vector<unsigned char>> packed;  // per message not sent as fp32: its bytes on the wire
   RegionData reference;               // the output rank: the monolithic output
   RankRecord record;
+
+  // Early exits (a plan with an "exits" block). Each part of a volume holding an exit's cut
+  // sends its channel sums there to the exit's rank (a "slot"); that rank decides the exit and
+  // tells the output rank, which takes the decisions in order and sends every other rank the
+  // verdict (the head that answered: an exit, or the final head). On an exit's verdict every
+  // rank stops computing and sends empty messages for what it will not send, so every posted
+  // receive completes. Repeat r runs Fashion-MNIST test image r.
+  struct Slot {
+    int exit = 0, task = 0, src = 0, dst = 0;
+  };
+  TrainedHeads heads;
+  std::unique_ptr<ExitSteps> steps;
+  std::vector<Slot> slots;
+  std::vector<int> exit_rank;             // per exit: the rank finishing its head
+  ImageSet test_images;
+  std::vector<ExitRun> expected;          // the output rank: the one-process answer per repeat
+  bool exits() const { return steps != nullptr; }
+  int message_count() const { return static_cast<int>(flow.messages.size()); }
 
   explicit Rank(const RankOptions& o) : opt(o) {}
 
@@ -198,6 +220,7 @@ struct Rank {
     tasks = std::make_unique<FlowRunner>(flow, *runner);
     progress->set("making weights");
     tasks->prepare_device(rank);
+    if (plan.exits) setup_exits(plan, graph);
     if (rank == opt.input_device) my_tasks.push_back(0);
     for (int t : flow.device_tasks[static_cast<std::size_t>(rank)]) my_tasks.push_back(t);
     if (rank == opt.output_device) {
@@ -223,6 +246,45 @@ struct Rank {
     sync_clock(size);
   }
 
+  void setup_exits(const Plan& plan, const Graph& graph) {
+    if (opt.wire.activations != ElementType::F32) fail("a plan with exits replays with fp32 activations");
+    heads = plan_heads(plan, graph);
+    steps = std::make_unique<ExitSteps>(graph, flow, plan, heads);
+    for (const PlanExit& e : plan.exits->exits) {
+      const auto it = std::find(flow.devices.begin(), flow.devices.end(), e.device);
+      if (it == flow.devices.end()) fail("exit '" + e.name + "' is evaluated on '" + e.device + "', which runs no rank");
+      exit_rank.push_back(static_cast<int>(it - flow.devices.begin()));
+    }
+    for (int k = 0; k < steps->exits(); ++k)
+      for (int task : steps->part_tasks(k)) slots.push_back(Slot{k, task, flow.device_of(task), exit_rank[static_cast<std::size_t>(k)]});
+    int* tag_ub = nullptr;
+    int found = 0;
+    MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_TAG_UB, &tag_ub, &found);
+    if (found && tag_ub && static_cast<long long>(message_count() + slots.size() + exit_rank.size()) + kFirstMessageTag > *tag_ub)
+      fail("the plan with its exits has more messages than MPI has tags");
+    progress->set("reading the Fashion-MNIST test images");
+    try {
+      test_images = load_fashion_mnist().test;
+    } catch (const Error& e) {
+      fail(e.what());
+    }
+    if (opt.warmup + opt.repeat > test_images.size()) fail("more repeats than test images");
+    if (rank == opt.output_device) {
+      progress->set("running the test images in one process (the reference)");
+      const ExitRunner local(graph, flow, plan, heads, *runner);
+      for (int r = 0; r < opt.warmup + opt.repeat; ++r) expected.push_back(local.run(normalized_image(test_images, r)));
+    }
+  }
+
+  int slot_of(int exit, int task) const {
+    for (std::size_t s = 0; s < slots.size(); ++s)
+      if (slots[s].exit == exit && slots[s].task == task) return static_cast<int>(s);
+    return -1;
+  }
+
+  // The image on an 8-bit wire, with exits: Fashion-MNIST's own pixels (exact both ways).
+  bool pixel_wire(int m) const { return exits() && flow.messages[static_cast<std::size_t>(m)].tensor == kModelInput && wire_type(m) == ElementType::U8; }
+
   bool fault_at(int task, const char* kind) const {
     if (opt.fault.kind != kind || opt.fault.device != record.device) return false;
     const FlowTask& t = flow.tasks[static_cast<std::size_t>(task)];
@@ -243,6 +305,15 @@ struct Rank {
     int waits_begun = 0;
     std::string worker_error;
     RepeatRecord rec;
+    // Early exits.
+    bool stop = false;                      // answered at an exit: compute nothing more
+    std::vector<char> queued;               // per flow message, then per slot: handed to this thread
+    std::vector<char> empty;                // per flow message, then per slot: its sender stopped (sent empty)
+    std::vector<std::vector<double>> sums;  // per slot: the channel sums
+    std::vector<char> slot_have;            // per slot: its sums (or its emptiness) are here
+    std::vector<float> final_scores;        // the output rank: the final head's scores
+    bool result_done = false;
+    int events = 0;                         // local arrivals for this thread (sums, the result)
   } sh;
   std::thread worker;
 
@@ -281,6 +352,7 @@ struct Rank {
       {
         std::unique_lock<std::mutex> lock(sh.mu);
         auto ready = [&] {
+          if (sh.stop) return true;
           for (int m : t.inputs)
             if (!sh.have[static_cast<std::size_t>(m)]) return false;
           return true;
@@ -292,9 +364,21 @@ struct Rank {
           sh.cv_worker.wait(lock, ready);
           sh.worker_waiting = false;
         }
+        bool starved = false;  // an input came empty: its sender stopped, the verdict is on its way
+        for (int m : t.inputs) starved = starved || (exits() && sh.empty[static_cast<std::size_t>(m)]);
+        if (sh.stop || starved) break;  // answered at an exit
       }
       std::map<int, const RegionData*> received;
       for (int m : t.inputs) received[m] = &payload[static_cast<std::size_t>(m)];
+      if (t.kind == FlowTask::Kind::Result && exits()) {  // the answer is decided by the MPI thread
+        RegionData out = tasks->assemble_result(received);
+        std::lock_guard<std::mutex> lock(sh.mu);
+        sh.final_scores = std::move(out.values);
+        sh.result_done = true;
+        ++sh.events;
+        sh.cv_main.notify_one();
+        continue;
+      }
       if (t.kind == FlowTask::Kind::Result) {
         sh.rec.result_ms = clock();
         const RegionData out = tasks->assemble_result(received);  // after the clock: checking is not inference
@@ -304,7 +388,16 @@ struct Rank {
       progress->set("computing " + flow.describe(task));
       if (fault_at(task, "kill")) std::raise(SIGKILL);
       const double t0 = clock();
-      std::vector<RegionData> out = tasks->run_task(task, received);
+      std::vector<RegionData> out;
+      const bool stepped = exits() && t.kind == FlowTask::Kind::Part && steps->step_ends(t.volume).size() + (steps->exit_at(t.layers.last) >= 0) > 1;
+      if (stepped) {
+        if (!run_in_steps(task, received, out)) {
+          sh.rec.tasks.push_back({task, t0, clock()});  // stopped on the way
+          break;
+        }
+      } else {
+        out = tasks->run_task(task, received);
+      }
       sh.rec.tasks.push_back({task, t0, clock()});
       if (fault_at(task, "stall")) {
         progress->set("stalled (injected) after " + flow.describe(task));
@@ -316,6 +409,7 @@ struct Rank {
         const int m = t.outputs[i];
         payload[static_cast<std::size_t>(m)] = std::move(out[i]);
         if (flow.crosses(m)) {
+          sh.queued[static_cast<std::size_t>(m)] = 1;
           sh.outbox.push_back(m);
           to_send = true;
         } else {
@@ -324,32 +418,121 @@ struct Rank {
       }
       if (to_send) sh.cv_main.notify_one();
     }
+    if (exits()) send_empties();
   }
 
-  // One repeat: the worker computes, this thread moves bytes.
-  RepeatRecord repeat() {
+  // A part of a volume holding exit cuts: up to each cut, where its channel sums go to the
+  // exit's rank, and on; false when the input was answered on the way (nothing more computed).
+  bool run_in_steps(int task, const std::map<int, const RegionData*>& received, std::vector<RegionData>& out) {
+    const FlowTask& t = flow.tasks[static_cast<std::size_t>(task)];
+    std::map<int, RegionData> have = tasks->assemble(task, received), produced;
+    int from = t.layers.first;
+    for (int end : steps->step_ends(t.volume)) {
+      {
+        std::lock_guard<std::mutex> lock(sh.mu);
+        if (sh.stop) return false;
+      }
+      produced = steps->step(*runner, task, from, end, have);
+      const int k = steps->exit_at(end);
+      if (k >= 0) {
+        const int s = slot_of(k, task);
+        std::vector<double> v = steps->sums(k, task, produced);
+        std::lock_guard<std::mutex> lock(sh.mu);
+        sh.sums[static_cast<std::size_t>(s)] = std::move(v);
+        if (slots[static_cast<std::size_t>(s)].dst == rank) {
+          sh.slot_have[static_cast<std::size_t>(s)] = 1;
+          ++sh.events;
+        } else {
+          sh.queued[static_cast<std::size_t>(message_count() + s)] = 1;
+          sh.outbox.push_back(message_count() + s);
+        }
+        sh.cv_main.notify_one();
+      }
+      from = end;
+    }
+    out = tasks->messages_out(task, produced);
+    return true;
+  }
+
+  // What this rank will not send after a stop goes empty, so every posted receive completes.
+  void send_empties() {
+    std::lock_guard<std::mutex> lock(sh.mu);
+    for (int task : my_tasks)
+      for (int m : flow.tasks[static_cast<std::size_t>(task)].outputs)
+        if (flow.crosses(m) && !sh.queued[static_cast<std::size_t>(m)]) {
+          sh.queued[static_cast<std::size_t>(m)] = sh.empty[static_cast<std::size_t>(m)] = 1;
+          sh.outbox.push_back(m);
+        }
+    for (std::size_t s = 0; s < slots.size(); ++s) {
+      if (slots[s].src != rank) continue;
+      const std::size_t id = static_cast<std::size_t>(message_count()) + s;
+      if (slots[s].dst == rank) {
+        if (!sh.slot_have[s]) sh.slot_have[s] = sh.empty[id] = 1, ++sh.events;
+      } else if (!sh.queued[id]) {
+        sh.queued[id] = sh.empty[id] = 1;
+        sh.outbox.push_back(static_cast<int>(id));
+      }
+    }
+    sh.cv_main.notify_one();
+  }
+
+  // One repeat: the worker computes, this thread moves bytes (and, with exits, decides heads).
+  RepeatRecord repeat(int r) {
     quiet_barrier();
+    enum Kind { Flow, SlotRecv, SlotSend, DecisionRecv, DecisionSend, VerdictRecv, VerdictSend };
     std::vector<MPI_Request> requests;
-    std::vector<int> request_message;  // >= 0: a receive of that message; < 0: a send of ~message
+    std::vector<int> request_message;  // Flow: >= 0 a receive of that message, < 0 a send of ~message
+    std::vector<Kind> request_kind;
+    std::vector<int> request_id;       // the slot or exit of the other kinds
     std::vector<double> request_start;
+    auto add_request = [&](Kind kind, int message, int id) {
+      requests.emplace_back();
+      request_kind.push_back(kind);
+      request_message.push_back(message);
+      request_id.push_back(id);
+      request_start.push_back(clock());
+      return &requests.back();
+    };
     for (int m : incoming) {
       RegionData& buf = payload[static_cast<std::size_t>(m)];
       const int src = flow.device_of(flow.messages[static_cast<std::size_t>(m)].src_task);
-      requests.emplace_back();
+      MPI_Request* req = add_request(Flow, m, -1);
       const ElementType type = wire_type(m);
       if (type == ElementType::F32) {
-        MPI_Irecv(buf.values.data(), static_cast<int>(buf.values.size()), MPI_FLOAT, src, kFirstMessageTag + m, MPI_COMM_WORLD,
-                  &requests.back());
+        MPI_Irecv(buf.values.data(), static_cast<int>(buf.values.size()), MPI_FLOAT, src, kFirstMessageTag + m, MPI_COMM_WORLD, req);
       } else {
         std::vector<unsigned char>& bytes = packed[static_cast<std::size_t>(m)];
         bytes.resize(wire_bytes(buf.values.size(), type));
-        MPI_Irecv(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, src, kFirstMessageTag + m, MPI_COMM_WORLD, &requests.back());
+        MPI_Irecv(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, src, kFirstMessageTag + m, MPI_COMM_WORLD, req);
       }
-      request_message.push_back(m);
-      request_start.push_back(clock());
+    }
+    // Early exits: sums for the heads this rank finishes, decisions (the output rank), the verdict.
+    const int n_exits = exits() ? steps->exits() : 0;
+    const int id_slots = message_count(), id_decisions = message_count() + static_cast<int>(slots.size());
+    std::vector<std::vector<double>> slot_in(slots.size()), decision_in(static_cast<std::size_t>(n_exits)),
+        decision_out(static_cast<std::size_t>(n_exits)), decisions(static_cast<std::size_t>(n_exits));
+    std::vector<char> decided_here(static_cast<std::size_t>(n_exits), 0);
+    int verdict_in = -1, verdict_out = -1, next_exit = 0;
+    bool settled = !exits();  // output rank: answered; others: the verdict is here
+    for (std::size_t sl = 0; sl < slots.size(); ++sl) {
+      if (slots[sl].dst != rank || slots[sl].src == rank) continue;
+      slot_in[sl].resize(static_cast<std::size_t>(steps->head(slots[sl].exit).channels));
+      MPI_Irecv(slot_in[sl].data(), static_cast<int>(slot_in[sl].size()), MPI_DOUBLE, slots[sl].src, kFirstMessageTag + id_slots + static_cast<int>(sl),
+                MPI_COMM_WORLD, add_request(SlotRecv, -1, static_cast<int>(sl)));
+    }
+    if (exits() && rank == opt.output_device) {
+      for (int k = 0; k < n_exits; ++k) {
+        const int from = exit_rank[static_cast<std::size_t>(k)];
+        if (from == rank) continue;
+        decision_in[static_cast<std::size_t>(k)].resize(static_cast<std::size_t>(2 + steps->head(k).classes));
+        MPI_Irecv(decision_in[static_cast<std::size_t>(k)].data(), static_cast<int>(decision_in[static_cast<std::size_t>(k)].size()), MPI_DOUBLE, from,
+                  kFirstMessageTag + id_decisions + k, MPI_COMM_WORLD, add_request(DecisionRecv, -1, k));
+      }
+    } else if (exits()) {
+      MPI_Irecv(&verdict_in, 1, MPI_INT, opt.output_device, kVerdictTag, MPI_COMM_WORLD, add_request(VerdictRecv, -1, 0));
     }
     const double start = clock();
-    int waits_seen = 0;
+    int waits_seen = 0, events_seen = 0;
     {
       std::lock_guard<std::mutex> lock(sh.mu);
       sh.rec = RepeatRecord{};
@@ -359,11 +542,97 @@ struct Rank {
       sh.worker_done = false;
       sh.worker_waiting = false;  // set by the worker when it has to wait for a message
       waits_seen = sh.waits_begun;
+      sh.stop = false;
+      sh.queued.assign(static_cast<std::size_t>(id_decisions), 0);
+      sh.empty.assign(static_cast<std::size_t>(id_decisions), 0);
+      sh.sums.assign(slots.size(), {});
+      sh.slot_have.assign(slots.size(), 0);
+      sh.final_scores.clear();
+      sh.result_done = false;
+      events_seen = sh.events;
       ++sh.started;
     }
     sh.cv_worker.notify_one();
 
+    // The output rank: the head that answered, and the verdict for every other rank.
+    auto answer = [&](int head, const std::vector<float>& scores) {
+      const double t = clock();
+      double conf = 0;
+      int pred = 0;
+      softmax_top(scores, conf, pred);
+      {
+        std::lock_guard<std::mutex> lock(sh.mu);
+        sh.rec.result_ms = t;
+        sh.rec.head = head;
+        sh.rec.predicted = pred;
+        sh.rec.confidence = conf;
+        sh.rec.label = test_images.labels[static_cast<std::size_t>(r)];
+        const ExitRun& want = expected[static_cast<std::size_t>(r)];
+        sh.rec.max_rel_error = head == want.head ? max_relative_error(scores, want.scores) : INFINITY;
+        if (head < n_exits) sh.stop = true;
+      }
+      sh.cv_worker.notify_one();
+      verdict_out = head;
+      for (int k = 0; k < static_cast<int>(flow.devices.size()); ++k)
+        if (k != rank) MPI_Isend(&verdict_out, 1, MPI_INT, k, kVerdictTag, MPI_COMM_WORLD, add_request(VerdictSend, -1, k));
+      settled = true;
+    };
+    // Heads this rank finishes, once all their sums are here; then (output rank) the answer.
+    auto decide = [&]() {
+      for (int k = 0; k < n_exits; ++k) {
+        if (exit_rank[static_cast<std::size_t>(k)] != rank || decided_here[static_cast<std::size_t>(k)]) continue;
+        std::vector<std::vector<double>> sums;
+        bool ready = true, empty = false;
+        {
+          std::lock_guard<std::mutex> lock(sh.mu);
+          for (std::size_t sl = 0; sl < slots.size(); ++sl) {
+            if (slots[sl].exit != k) continue;
+            ready = ready && sh.slot_have[sl];
+            empty = empty || sh.empty[static_cast<std::size_t>(id_slots) + sl];
+            sums.push_back(sh.sums[sl]);
+          }
+        }
+        if (!ready) continue;
+        decided_here[static_cast<std::size_t>(k)] = 1;
+        std::vector<double>& d = decision_out[static_cast<std::size_t>(k)];
+        d.assign(static_cast<std::size_t>(2 + steps->head(k).classes), 0.0);
+        if (empty) {
+          d[0] = -1;  // a part stopped before this cut: the input was answered earlier
+        } else {
+          const std::vector<float> scores = steps->scores(k, sums);
+          double conf = 0;
+          int pred = 0;
+          softmax_top(scores, conf, pred);
+          d[0] = conf >= steps->threshold(k) ? 1 : 0;
+          d[1] = conf;
+          for (std::size_t c = 0; c < scores.size(); ++c) d[2 + c] = scores[c];
+        }
+        if (rank == opt.output_device) {
+          decisions[static_cast<std::size_t>(k)] = d;
+        } else {
+          MPI_Isend(d.data(), static_cast<int>(d.size()), MPI_DOUBLE, opt.output_device, kFirstMessageTag + id_decisions + k, MPI_COMM_WORLD,
+                    add_request(DecisionSend, -1, k));
+        }
+      }
+      if (rank != opt.output_device || settled) return;
+      for (; next_exit < n_exits && !decisions[static_cast<std::size_t>(next_exit)].empty(); ++next_exit) {
+        const std::vector<double>& d = decisions[static_cast<std::size_t>(next_exit)];
+        if (d[0] == 1) {
+          answer(next_exit, std::vector<float>(d.begin() + 2, d.end()));
+          return;
+        }
+      }
+      std::vector<float> final_scores;
+      {
+        std::lock_guard<std::mutex> lock(sh.mu);
+        if (next_exit < n_exits || !sh.result_done) return;
+        final_scores = sh.final_scores;
+      }
+      answer(n_exits, final_scores);
+    };
+
     std::vector<int> indices;
+    std::vector<MPI_Status> statuses;
     const bool stalling = opt.fault.kind == "stall" && opt.fault.device == record.device;  // a hung rank does not judge others
     for (;;) {
       std::vector<int> to_send;
@@ -373,6 +642,7 @@ struct Rank {
         to_send.assign(sh.outbox.begin(), sh.outbox.end());
         sh.outbox.clear();
         done = sh.worker_done;
+        events_seen = sh.events;
         if (!sh.worker_error.empty()) {
           const std::string why = sh.worker_error;
           lock.unlock();
@@ -380,35 +650,61 @@ struct Rank {
         }
       }
       for (int m : to_send) {
+        const bool empty = exits() && sh.empty[static_cast<std::size_t>(m)];  // written before it was queued
+        if (m >= id_slots) {  // channel sums for an exit's rank
+          const int sl = m - id_slots;
+          const std::vector<double>& v = sh.sums[static_cast<std::size_t>(sl)];
+          MPI_Isend(empty ? nullptr : v.data(), empty ? 0 : static_cast<int>(v.size()), MPI_DOUBLE, slots[static_cast<std::size_t>(sl)].dst,
+                    kFirstMessageTag + m, MPI_COMM_WORLD, add_request(SlotSend, -1, sl));
+          continue;
+        }
         const RegionData& buf = payload[static_cast<std::size_t>(m)];
         const int dst = flow.device_of(flow.messages[static_cast<std::size_t>(m)].dst_task);
-        requests.emplace_back();
-        request_start.push_back(clock());
+        MPI_Request* req = add_request(Flow, ~m, -1);
         const ElementType type = wire_type(m);
-        if (type == ElementType::F32) {
-          MPI_Isend(buf.values.data(), static_cast<int>(buf.values.size()), MPI_FLOAT, dst, kFirstMessageTag + m, MPI_COMM_WORLD,
-                    &requests.back());
+        if (empty) {
+          MPI_Isend(nullptr, 0, MPI_BYTE, dst, kFirstMessageTag + m, MPI_COMM_WORLD, req);
+        } else if (type == ElementType::F32) {
+          MPI_Isend(buf.values.data(), static_cast<int>(buf.values.size()), MPI_FLOAT, dst, kFirstMessageTag + m, MPI_COMM_WORLD, req);
         } else {  // packing is part of sending, as on a device
           std::vector<unsigned char>& bytes = packed[static_cast<std::size_t>(m)];
-          pack_wire(buf.values, type, bytes);
-          MPI_Isend(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, dst, kFirstMessageTag + m, MPI_COMM_WORLD, &requests.back());
+          if (pixel_wire(m)) {
+            bytes.resize(buf.values.size());
+            for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = fashion_mnist_pixel(buf.values[i]);
+          } else {
+            pack_wire(buf.values, type, bytes);
+          }
+          MPI_Isend(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, dst, kFirstMessageTag + m, MPI_COMM_WORLD, req);
         }
-        request_message.push_back(~m);
       }
+      if (exits()) decide();
       bool active = false;
-      for (const MPI_Request& r : requests) active = active || r != MPI_REQUEST_NULL;
-      if (!active && done) break;
+      for (const MPI_Request& q : requests) active = active || q != MPI_REQUEST_NULL;
+      if (!active && done && settled) break;
       int count = 0;
       if (active) {
         indices.resize(requests.size());
-        MPI_Testsome(static_cast<int>(requests.size()), requests.data(), &count, indices.data(), MPI_STATUSES_IGNORE);
+        statuses.resize(requests.size());
+        MPI_Testsome(static_cast<int>(requests.size()), requests.data(), &count, indices.data(), statuses.data());
         if (count == MPI_UNDEFINED) count = 0;
       }
       // Unpacking is part of receiving: done before the arrival is timed and handed over.
+      std::vector<char> arrived_empty(static_cast<std::size_t>(count), 0);
       for (int i = 0; i < count; ++i) {
-        const int m = request_message[static_cast<std::size_t>(indices[static_cast<std::size_t>(i)])];
-        if (m >= 0 && wire_type(m) != ElementType::F32)
+        const auto k = static_cast<std::size_t>(indices[static_cast<std::size_t>(i)]);
+        const int m = request_message[k];
+        if (request_kind[k] != Flow || m < 0) continue;
+        int got = 0;
+        MPI_Get_count(&statuses[static_cast<std::size_t>(i)], wire_type(m) == ElementType::F32 ? MPI_FLOAT : MPI_BYTE, &got);
+        if (got == 0 && !payload[static_cast<std::size_t>(m)].values.empty()) {
+          arrived_empty[static_cast<std::size_t>(i)] = 1;  // its sender stopped: the input was answered at an exit
+        } else if (pixel_wire(m)) {
+          const std::vector<unsigned char>& bytes = packed[static_cast<std::size_t>(m)];
+          std::vector<float>& v = payload[static_cast<std::size_t>(m)].values;
+          for (std::size_t j = 0; j < v.size(); ++j) v[j] = normalized_pixel(bytes[j]);
+        } else if (wire_type(m) != ElementType::F32) {
           unpack_wire(packed[static_cast<std::size_t>(m)], wire_type(m), payload[static_cast<std::size_t>(m)].values);
+        }
       }
       const double t = clock();
       if (count > 0) {
@@ -416,11 +712,35 @@ struct Rank {
         for (int i = 0; i < count; ++i) {
           const auto k = static_cast<std::size_t>(indices[static_cast<std::size_t>(i)]);
           const int m = request_message[k];
-          if (m >= 0) {
-            sh.have[static_cast<std::size_t>(m)] = 1;
-            sh.rec.receives.push_back({m, request_start[k], t});
-          } else {
-            sh.rec.sends.push_back({~m, request_start[k], t});
+          switch (request_kind[k]) {
+            case Flow:
+              if (m >= 0) {
+                sh.have[static_cast<std::size_t>(m)] = 1;
+                if (arrived_empty[static_cast<std::size_t>(i)]) sh.empty[static_cast<std::size_t>(m)] = 1;
+                else sh.rec.receives.push_back({m, request_start[k], t});
+              } else if (!(exits() && sh.empty[static_cast<std::size_t>(~m)])) {
+                sh.rec.sends.push_back({~m, request_start[k], t});
+              }
+              break;
+            case SlotRecv: {
+              const auto sl = static_cast<std::size_t>(request_id[k]);
+              int got = 0;
+              MPI_Get_count(&statuses[static_cast<std::size_t>(i)], MPI_DOUBLE, &got);
+              if (got == 0) sh.empty[static_cast<std::size_t>(id_slots) + sl] = 1;
+              else sh.sums[sl] = slot_in[sl];
+              sh.slot_have[sl] = 1;
+              break;
+            }
+            case DecisionRecv:
+              decisions[static_cast<std::size_t>(request_id[k])] = decision_in[static_cast<std::size_t>(request_id[k])];
+              break;
+            case VerdictRecv:
+              sh.rec.head = verdict_in;
+              if (verdict_in < n_exits) sh.stop = true;
+              settled = true;
+              break;
+            default:
+              break;
           }
         }
         sh.cv_worker.notify_one();
@@ -428,7 +748,7 @@ struct Rank {
       }
       if (t - start > opt.stall_timeout_s * 1000 && !stalling) {
         for (std::size_t k = 0; k < requests.size(); ++k) {
-          if (requests[k] == MPI_REQUEST_NULL || request_message[k] < 0) continue;
+          if (requests[k] == MPI_REQUEST_NULL || request_kind[k] != Flow || request_message[k] < 0) continue;
           const FlowMessage& msg = flow.messages[static_cast<std::size_t>(request_message[k])];
           fail(device_name(rank) + " waited " + std::to_string(static_cast<int>(opt.stall_timeout_s)) + " s for rows " +
                to_string(msg.region.rows) + " of tensor " + std::to_string(msg.tensor) + " for " + flow.describe(msg.dst_task) +
@@ -437,14 +757,18 @@ struct Rank {
         }
         if (!done)
           fail(device_name(rank) + " did not finish its tasks within " + std::to_string(static_cast<int>(opt.stall_timeout_s)) + " s");
+        if (!settled || active)
+          fail(device_name(rank) + " waited " + std::to_string(static_cast<int>(opt.stall_timeout_s)) + " s for the early exits' sums, decisions or verdict");
       }
       // Poll often while the worker waits for data; while it computes, an arrival cannot
       // start anything sooner, but large messages need both ends' MPI to move (rendezvous),
       // so a slower poll goes on (each poll takes the shared core for a few microseconds).
       std::unique_lock<std::mutex> lock(sh.mu);
       const auto interval = !active ? std::chrono::microseconds(20000)
-                                    : sh.worker_waiting ? std::chrono::microseconds(50) : std::chrono::microseconds(2000);
-      sh.cv_main.wait_for(lock, interval, [&] { return !sh.outbox.empty() || sh.worker_done || sh.waits_begun != waits_seen; });
+                                    : sh.worker_waiting || exits() ? std::chrono::microseconds(50) : std::chrono::microseconds(2000);
+      sh.cv_main.wait_for(lock, interval, [&] {
+        return !sh.outbox.empty() || sh.worker_done || sh.waits_begun != waits_seen || sh.events != events_seen;
+      });
       waits_seen = sh.waits_begun;
     }
     std::lock_guard<std::mutex> lock(sh.mu);
@@ -505,7 +829,12 @@ struct Rank {
     setup(size);
     worker = std::thread([this] { worker_loop(); });
     for (int r = 0; r < opt.warmup + opt.repeat; ++r) {
-      RepeatRecord rec = repeat();
+      if (exits()) runner->set_image(normalized_image(test_images, r));  // repeat r: test image r
+      RepeatRecord rec = repeat(r);
+      if (rank == opt.output_device && exits() && !(rec.max_rel_error <= kMaxRelError))
+        fail("test image " + std::to_string(r) + " was answered at head " + std::to_string(rec.head) + " with max relative error " +
+             std::to_string(rec.max_rel_error) + " against the one-process run, which answered at head " +
+             std::to_string(expected[static_cast<std::size_t>(r)].head));
       if (rank == opt.output_device && !(rec.max_rel_error <= kMaxRelError))
         fail("the replayed result differs from the monolithic output: max relative error " + std::to_string(rec.max_rel_error) +
              " > 1e-4 (repeat " + std::to_string(r + 1) + ")");

@@ -44,8 +44,10 @@ std::string rank_record_to_json(const RankRecord& r) {
   for (const RepeatRecord& rep : r.repeats) {
     json tasks = json::array();
     for (const TaskTiming& t : rep.tasks) tasks.push_back({t.task, t.start_ms, t.end_ms});
-    reps.push_back({{"tasks", tasks}, {"sends", timings(rep.sends)}, {"receives", timings(rep.receives)},
-                    {"image_ms", rep.image_ms}, {"result_ms", rep.result_ms}, {"max_rel_error", rep.max_rel_error}});
+    json x = {{"tasks", tasks}, {"sends", timings(rep.sends)}, {"receives", timings(rep.receives)},
+              {"image_ms", rep.image_ms}, {"result_ms", rep.result_ms}, {"max_rel_error", rep.max_rel_error}};
+    if (rep.head >= 0) x["exit"] = {rep.head, rep.predicted, rep.label, rep.confidence};  // head, predicted, label, confidence
+    reps.push_back(x);
   }
   const json j = {{"format", kFormat}, {"rank", r.rank}, {"device", r.device}, {"host", r.host},
                   {"clock_offset_ms", r.clock_offset_ms}, {"clock_rtt_ms", r.clock_rtt_ms}, {"threads", r.threads},
@@ -78,6 +80,14 @@ RankRecord parse_rank_record(const std::string& text, const std::string& path) {
       x.image_ms = number(rep.at("image_ms"));
       x.result_ms = number(rep.at("result_ms"));
       x.max_rel_error = number(rep.at("max_rel_error"));
+      if (rep.contains("exit")) {
+        const json& e = rep.at("exit");
+        if (!e.is_array() || e.size() != 4) throw ReplayError("an exit record is not [head, predicted, label, confidence]");
+        x.head = integer(e[0]);
+        x.predicted = integer(e[1]);
+        x.label = integer(e[2]);
+        x.confidence = number(e[3]);
+      }
       r.repeats.push_back(std::move(x));
     }
     return r;

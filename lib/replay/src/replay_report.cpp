@@ -199,8 +199,23 @@ std::string replay_report_json(const ReplayReport& r) {
   for (const RankRecord& k : r.ranks)
     ranks.push_back({{"rank", k.rank}, {"device", k.device}, {"host", k.host}, {"core", k.core}, {"threads", k.threads},
                      {"clock_offset_ms", k.clock_offset_ms}, {"clock_rtt_ms", k.clock_rtt_ms}});
+  // A plan with early exits: per timed repeat (test image), the head that answered, the
+  // prediction, the label and the tasks the ranks started (fewer when an exit stopped them).
+  json exits = nullptr;
+  for (const RankRecord& k : r.ranks) {
+    if (k.repeats.empty() || k.repeats.front().predicted < 0) continue;
+    exits = json::array();
+    for (std::size_t x = static_cast<std::size_t>(r.warmup); x < k.repeats.size(); ++x) {
+      std::size_t tasks = 0;
+      for (const RankRecord& q : r.ranks) tasks += q.repeats.at(x).tasks.size();
+      const RepeatRecord& rep = k.repeats[x];
+      exits.push_back({{"image", x}, {"head", rep.head}, {"predicted", rep.predicted}, {"label", rep.label}, {"confidence", rep.confidence},
+                       {"latency_ms", r.measured_ms.at(x - static_cast<std::size_t>(r.warmup))}, {"tasks_started", tasks}});
+    }
+  }
   const MachineInfo m = describe_machine();
   const json j = {
+      {"exits", exits},
       {"format", "edgeplan.replay/v1"},
       {"scenario", r.scenario_path},
       {"plan", r.plan_path},

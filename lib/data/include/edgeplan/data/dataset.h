@@ -49,6 +49,10 @@ inline constexpr const char* kFashionMnistClasses[10] = {"T-shirt/top", "Trouser
 inline constexpr float kFashionMnistMean = 0.2860f, kFashionMnistStd = 0.3530f;
 // Image i of `set`, normalized as above (float arithmetic in the trainer's order), row-major.
 std::vector<float> normalized_image(const ImageSet& set, int i);
+// One pixel normalized as above, and back (exact for every normalized pixel): how a device
+// sends the 8-bit image and the next normalizes it.
+float normalized_pixel(std::uint8_t pixel);
+std::uint8_t fashion_mnist_pixel(float normalized);
 
 // A seeded split of a set: `held_out` images (chosen by a seeded shuffle) and the rest.
 struct Split {

@@ -29,7 +29,13 @@ struct RepeatRecord {
   std::vector<MessageTiming> sends, receives;
   double image_ms = -1;    // the input rank: when the image was there (the repeat's time 0)
   double result_ms = -1;   // the output rank: when the whole result had arrived
-  double max_rel_error = -1;  // the output rank: against the monolithic output
+  double max_rel_error = -1;  // the output rank: against the monolithic output (with exits: the one-process run)
+  // A plan with early exits (repeat r runs Fashion-MNIST test image r): the head that
+  // answered (exits in order, then the final head; every rank), and on the output rank the
+  // predicted class, the label and the top softmax probability. -1 without exits.
+  int head = -1;
+  int predicted = -1, label = -1;
+  double confidence = -1;
 };
 
 struct RankRecord {
