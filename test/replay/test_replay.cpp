@@ -108,6 +108,20 @@ TEST_CASE("replay: rank records round-trip and malformed ones fail with one line
   CHECK(back.repeats.at(0).receives.at(0).end_ms == 1.25);
   CHECK(back.repeats.at(0).max_rel_error == 1e-7);
   CHECK(back.wire_rel_error == -1);
+  CHECK(back.repeats.at(0).head == -1);  // no exits: none recorded
+  // A plan with exits: the head that answered, the prediction, the label, the confidence.
+  RankRecord ex = r;
+  ex.repeats[0].head = 1;
+  ex.repeats[0].predicted = 7;
+  ex.repeats[0].label = 7;
+  ex.repeats[0].confidence = 0.875;
+  const RankRecord eb = parse_rank_record(rank_record_to_json(ex), "x.json");
+  CHECK(eb.repeats.at(0).head == 1);
+  CHECK(eb.repeats.at(0).predicted == 7);
+  CHECK(eb.repeats.at(0).label == 7);
+  CHECK(eb.repeats.at(0).confidence == 0.875);
+  std::string etext = rank_record_to_json(ex);
+  CHECK_THROWS_WITH(parse_rank_record(etext.replace(etext.find("\"exit\":["), 8, "\"exit\":[["), "x.json"), Catch::StartsWith("x.json: "));
   std::string text = rank_record_to_json(r);
   for (const std::string& bad : {text.substr(0, text.size() / 2), std::string("[]"), std::string("{\"format\": 1}"),
                                  text.replace(text.find("\"tasks\":[[3"), 11, "\"tasks\":[[\"x\"")}) {
@@ -313,6 +327,16 @@ TEST_CASE("replay: a plan with exits answers each test image at the head the one
   INFO(r.out);
   REQUIRE(r.code == 0);
   CHECK(r.out.find("every answer equal to the one-process run") != std::string::npos);
+  // fp16 activations: the reference is the fp32 one-process run, so they are refused.
+  json fp16 = json::parse(read_text(scenario));
+  fp16["model"]["onnx"] = kRoot + "/benchmarks/exits/vgg-fm/model.onnx";
+  for (json& d : fp16["devices"]) d["profile"] = kRoot + "/profiles/modeled/jetson-nano-fp16.json";
+  fp16["precision"] = {{"activations", "fp16"}, {"input", "uint8"}};
+  write(tmp / "fp16.json", fp16.dump());
+  const Run refused = run("replay --scenario " + tmp / "fp16.json" + " --plan " + tmp / "exits.json" + " --network loopback");
+  CHECK(refused.code != 0);
+  CHECK(lines(refused.out) == 1);
+  CHECK(refused.out.find("fp32 activations") != std::string::npos);
   // (Each rank checked its answer against the one-process exit runner on the same image.)
   const json rep = json::parse(read_text(tmp / "report.json"));
   REQUIRE(rep["exits"].size() == 24);
