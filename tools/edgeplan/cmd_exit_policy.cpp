@@ -153,8 +153,8 @@ Runner add_exit_policy(CLI::App& app) {
       // device where it answers first.
       plan = plan_for_exits(given, s.graph, model);
       plan.exits.reset();
-      const std::vector<int> devices = fastest_exit_devices(sim, plan, model);
-      ms = head_times_ms(sim, plan, model, devices);
+      std::vector<int> devices;
+      ms = fastest_head_times_ms(sim, plan, model, &devices);
       // The policy first: an impossible QoS is refused before anything is printed.
       if (qos) {
         p = choose_exit_policy(val, ms, macs, q);

@@ -83,7 +83,7 @@ Plan opt_for_exits(const Simulator& sim, const ExitModel& model, const ExitOutco
   o.starts = starts;
   o.objective = [&](const Plan& p) {
     if (!exits_fit(p, ctx.graph, model)) return std::numeric_limits<double>::infinity();
-    const std::vector<double> ms = head_times_ms(sim, p, model, fastest_exit_devices(sim, p, model));
+    const std::vector<double> ms = fastest_head_times_ms(sim, p, model);
     if (deadline_ms > 0 && ms[static_cast<std::size_t>(policy.last_head)] > deadline_ms) return std::numeric_limits<double>::infinity();
     double expected = 0;
     for (std::size_t h = 0; h < ms.size(); ++h) expected += share[h] * ms[h];
@@ -117,8 +117,8 @@ std::vector<ExitPlanCandidate> plan_with_exits(const std::vector<std::pair<std::
     c.planner = name;
     c.plan = p;
     c.plan.exits.reset();
-    const std::vector<int> devices = fastest_exit_devices(sim, c.plan, model);
-    c.head_ms = head_times_ms(sim, c.plan, model, devices);
+    std::vector<int> devices;
+    c.head_ms = fastest_head_times_ms(sim, c.plan, model, &devices);
     try {
       c.policy = choose_exit_policy(validation, c.head_ms, macs, qos);
       c.validation = evaluate_exit_policy(validation, c.policy, c.head_ms, macs, qos.deadline_ms);

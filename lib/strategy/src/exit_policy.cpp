@@ -144,24 +144,32 @@ ExitPolicy choose_exit_policy(const ExitOutcomes& o, const std::vector<double>& 
   return best;
 }
 
-std::vector<double> head_times_ms(const Simulator& sim, const Plan& plan, const ExitModel& model, const std::vector<int>& devices) {
+namespace {
+
+// One simulation of `plan`: when exit k answers if device d evaluates it (at[k][d]), and the
+// plan's latency. Each part computes its layers in order: its share of the volume's layers up
+// to the exit's cut, by their costs on that device, marks when the cut's rows are done there;
+// then its pooled channel sums travel to the exit's device (idle-rate transfer), which sends
+// the scores to the output device.
+struct HeadTiming {
+  std::vector<std::vector<double>> at;
+  double latency_ms = 0;
+};
+
+HeadTiming head_timing(const Simulator& sim, const Plan& plan, const ExitModel& model) {
   const SimResult r = sim.simulate(plan);
   const PlanningContext ctx = PlanningContext::of(sim);
-  std::vector<double> out;
-  for (std::size_t k = 0; k < model.exits.size(); ++k) {
-    const ExitHead& e = model.exits[k];
+  const int devices = static_cast<int>(ctx.device_ids.size());
+  HeadTiming h;
+  h.latency_ms = r.latency_ms;
+  for (const ExitHead& e : model.exits) {
     int v = -1;
     for (std::size_t i = 0; i < plan.volumes.size(); ++i)
       if (plan.volumes[i].layers.first < e.after && e.after <= plan.volumes[i].layers.last) v = static_cast<int>(i);
     if (v < 0) throw Error("exit '" + e.name + "' reads layer " + std::to_string(e.after - 1) + ", outside the plan's volumes");
-    int at = k < devices.size() ? devices[k] : -1;
-    if (at < 0) at = exit_device_in_plan(ctx, plan, e);
     const LayerRange range = plan.volumes[static_cast<std::size_t>(v)].layers;
     const double sums = 4.0 * model.graph.layer(e.after - 1).out.c, scores = 4.0 * e.classes;
-    // Each part computes its layers in order: its share of the volume's layers up to the
-    // exit's cut, by their costs on that device, marks when the cut's rows are done there;
-    // then its pooled channel sums travel to the exit's device (idle-rate transfer).
-    double done = 0;
+    std::vector<double> done(static_cast<std::size_t>(devices), 0.0);
     for (const TimelineEvent& ev : r.timeline) {
       if (ev.kind != TimelineEvent::Kind::Compute || ev.volume != v) continue;
       double before = 0, all = 0;
@@ -171,11 +179,29 @@ std::vector<double> head_times_ms(const Simulator& sim, const Plan& plan, const 
         if (l < e.after) before += c;
       }
       const double t = ev.start_ms + (ev.end_ms - ev.start_ms) * (all > 0 ? before / all : 1.0);
-      done = std::max(done, t + (ev.device == at ? 0.0 : ctx.network.min_transfer_ms(ev.device, at, sums)));
+      for (int d = 0; d < devices; ++d)
+        done[static_cast<std::size_t>(d)] =
+            std::max(done[static_cast<std::size_t>(d)], t + (ev.device == d ? 0.0 : ctx.network.min_transfer_ms(ev.device, d, sums)));
     }
-    out.push_back(done + (at == ctx.output_device ? 0.0 : ctx.network.min_transfer_ms(at, ctx.output_device, scores)));
+    for (int d = 0; d < devices; ++d)
+      done[static_cast<std::size_t>(d)] += d == ctx.output_device ? 0.0 : ctx.network.min_transfer_ms(d, ctx.output_device, scores);
+    h.at.push_back(std::move(done));
   }
-  out.push_back(r.latency_ms);
+  return h;
+}
+
+}  // namespace
+
+std::vector<double> head_times_ms(const Simulator& sim, const Plan& plan, const ExitModel& model, const std::vector<int>& devices) {
+  const HeadTiming h = head_timing(sim, plan, model);
+  const PlanningContext ctx = PlanningContext::of(sim);
+  std::vector<double> out;
+  for (std::size_t k = 0; k < model.exits.size(); ++k) {
+    int at = k < devices.size() ? devices[k] : -1;
+    if (at < 0) at = exit_device_in_plan(ctx, plan, model.exits[k]);
+    out.push_back(h.at[k].at(static_cast<std::size_t>(at)));
+  }
+  out.push_back(h.latency_ms);
   return out;
 }
 
@@ -190,16 +216,23 @@ int exit_device_in_plan(const PlanningContext& ctx, const Plan& plan, const Exit
   return ctx.output_device;
 }
 
-std::vector<int> fastest_exit_devices(const Simulator& sim, const Plan& plan, const ExitModel& model) {
-  const PlanningContext ctx = PlanningContext::of(sim);
-  std::vector<int> best(model.exits.size(), ctx.output_device);
-  std::vector<double> best_ms(model.exits.size(), std::numeric_limits<double>::infinity());
-  for (int d = 0; d < static_cast<int>(ctx.device_ids.size()); ++d) {
-    const std::vector<double> ms = head_times_ms(sim, plan, model, std::vector<int>(model.exits.size(), d));
-    for (std::size_t k = 0; k < model.exits.size(); ++k)
-      if (ms[k] < best_ms[k] - 1e-12) best_ms[k] = ms[k], best[k] = d;
+std::vector<double> fastest_head_times_ms(const Simulator& sim, const Plan& plan, const ExitModel& model, std::vector<int>* devices) {
+  const HeadTiming h = head_timing(sim, plan, model);
+  std::vector<double> out;
+  if (devices) devices->clear();
+  for (const std::vector<double>& at : h.at) {
+    const auto best = std::min_element(at.begin(), at.end());  // the first device on a tie
+    out.push_back(*best);
+    if (devices) devices->push_back(static_cast<int>(best - at.begin()));
   }
-  return best;
+  out.push_back(h.latency_ms);
+  return out;
+}
+
+std::vector<int> fastest_exit_devices(const Simulator& sim, const Plan& plan, const ExitModel& model) {
+  std::vector<int> devices;
+  fastest_head_times_ms(sim, plan, model, &devices);
+  return devices;
 }
 
 std::vector<double> head_macs(const ExitModel& m) {

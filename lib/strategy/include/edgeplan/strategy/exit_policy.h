@@ -88,8 +88,12 @@ ExitPolicy choose_exit_policy(const ExitOutcomes& o, const std::vector<double>& 
 std::vector<double> head_times_ms(const Simulator& sim, const Plan& plan, const ExitModel& model, const std::vector<int>& devices = {});
 // The device the plan evaluates the exit at `e.after` on (the output device if it does not say).
 int exit_device_in_plan(const PlanningContext& ctx, const Plan& plan, const ExitHead& e);
-// Per exit, the device where its head answers first under `plan` (every device tried).
+// Per exit, the device where its head answers first under `plan` (every device tried; the
+// first on a tie).
 std::vector<int> fastest_exit_devices(const Simulator& sim, const Plan& plan, const ExitModel& model);
+// head_times_ms with every exit on its fastest device, from one simulation; those devices
+// go to `devices` when given.
+std::vector<double> fastest_head_times_ms(const Simulator& sim, const Plan& plan, const ExitModel& model, std::vector<int>* devices = nullptr);
 // The multiply-accumulates done when each head answers (backbone so far plus the head).
 std::vector<double> head_macs(const ExitModel& model);
 
