@@ -50,7 +50,7 @@ inline constexpr const char* kPlanExitsFormat = "edgeplan.plan-exits/v1";
 struct PlanExit {
   static constexpr double kNever = 2.0;  // a threshold no confidence reaches ("never" in JSON)
   std::string name;
-  int after = 0;        // cut point the head reads: a volume boundary where one tensor crosses
+  int after = 0;        // cut point the head reads: where one tensor crosses (a volume boundary or inside a volume)
   std::string device;   // where the head is evaluated (parts send it their pooled sums)
   double threshold = kNever;  // exit when the top softmax probability >= this (0: always)
   bool operator==(const PlanExit& o) const {
@@ -87,8 +87,9 @@ struct Plan {
 
 // Checks a plan against its model: volumes tile the spatial body in order, parts tile each
 // volume's anchor output exactly, device ids are known and unique, the tail covers the rest;
-// exits (if any) sit at volume boundaries where one tensor crosses, in order, on known
-// devices, with thresholds in [0, 1] or never (their heads file is checked by plan_heads).
+// exits (if any) sit where one tensor crosses, in order, each part computing its share of that
+// tensor (exit_shares), on known devices, with thresholds in [0, 1] or never (their heads
+// file is checked by plan_heads).
 // Throws PlanError with a one-line reason.
 void validate_plan(const Plan& plan, const Graph& graph);
 
