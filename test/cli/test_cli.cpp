@@ -168,7 +168,7 @@ TEST_CASE("profile: quick run, check and plot, bad input refused with one line",
   const std::string text = read_text(tmp / "curves.svg");
   CHECK(text.rfind("<svg", 0) == 0);
   CHECK(text.find("latency (ms)") != std::string::npos);
-  check_refused({"profile --device tpu --model alexnet -o " + tmp / "never.json", "profile --device cuda --model alexnet -o " + tmp / "never.json",
+  check_refused({"profile --device tpu --model alexnet -o " + tmp / "never.json", "profile --device cuda:1 --model alexnet -o " + tmp / "never.json",
                 "profile --model alexnet --all-models -o " + tmp / "never.json", "profile --model alexnet",
                 "profile --model alexnet --input 3x8x8 -o " + tmp / "never.json",
                 "profile --model mobilenet_v2 --input 3x32x32 --quick -o /nonexistent-dir/p.json",
@@ -558,4 +558,26 @@ TEST_CASE("exit-policy -o and --joint write plans with exits that run-exits runs
   CHECK(r.out.find("agreement with the trainer's recorded predictions: 300 of 300 images") != std::string::npos);
   CHECK(r.out.find("computation saved") != std::string::npos);
   CHECK(r.out.find("expected") != std::string::npos);
+}
+
+TEST_CASE("replay --backend cuda runs a plan on the GPU, or says in one line why it cannot", "[cli]") {
+  const TempDir tmp;
+  const std::string dir = std::string(EDGEPLAN_SOURCE_DIR) + "/benchmarks/scenarios/";
+  REQUIRE(run("plan --scenario " + dir + "default.json --planner equal -o " + tmp / "plan.json").code == 0);
+  const Run r = run("replay --backend cuda --plan " + tmp / "plan.json" + " --repeat 3 -o " + tmp / "cuda.json");
+  INFO(r.out);
+  if (r.code != 0) {  // no GPU, or a build without EDGEPLAN_CUDA
+    CHECK(lines(r.out) == 1);
+    CHECK(r.out.find("CUDA backend") != std::string::npos);
+    CHECK_FALSE(std::ifstream(tmp / "cuda.json").good());
+    WARN("SKIPPED: " << r.out);
+  } else {
+    CHECK(r.out.find("latency over 3 runs") != std::string::npos);
+    const auto j = nlohmann::json::parse(std::ifstream(tmp / "cuda.json"));
+    CHECK(j["max_rel_error"].get<double>() <= j["tolerance"].get<double>());
+  }
+  check_refused({"replay --backend tpu --plan " + tmp / "plan.json", "replay --plan " + tmp / "plan.json",
+                 "replay --scenario " + dir + "default.json --plan " + tmp / "plan.json" + " --cudnn-find",
+                 "replay --backend cuda --plan " + tmp / "plan.json" + " --svg " + tmp / "x.svg"},
+                true);
 }

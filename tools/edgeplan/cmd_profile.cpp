@@ -18,6 +18,9 @@
 #include "edgeplan/replay/cpu_quota.h"
 #include "edgeplan/runtime/executor_overhead.h"
 #include "edgeplan/runtime/layer_profiler.h"
+#include "edgeplan/runtime/cpu_executor.h"
+#include "edgeplan/cuda/cuda_backend.h"
+#include "edgeplan/kernels/kernel_plan.h"
 #include "edgeplan/strategy/simple_plans.h"
 #include "edgeplan/report/svg_chart.h"
 
@@ -59,9 +62,35 @@ std::string eta_text(double seconds) {
   return buf;
 }
 
+bool is_cuda(const std::string& device) { return device == "cuda" || device == "cuda:0"; }
+
+// Layers timed by the CUDA executor: one layer's region lowered alone, its seeded weights.
+LayerExecutor cuda_layer_executor() {
+  return [](const Graph& g, int layer, const Region& out) {
+    ModelWeights w;
+    w.layers.resize(static_cast<std::size_t>(g.size()));
+    w.layers[static_cast<std::size_t>(layer)] = layer_params(g, layer, 1);
+    return cuda_task_timer(lower_task(g, w, layer_regions(g, layer, out)));
+  };
+}
+
+// The whole model as one task on the GPU (cuDNN, no plan): the monolithic run --check compares with.
+std::function<double()> cuda_monolithic(const Graph& g) {
+  return cuda_task_timer(lower_task(g, model_weights(g, 1), whole_regions(g, LayerRange{0, g.size()})));
+}
+
+void check_device(const std::string& device) {
+  if (device.rfind("cuda", 0) == 0) {
+    if (!is_cuda(device)) throw Error("the CUDA backend profiles GPU 0: --device cuda (not '" + device + "')");
+    require_cuda();
+    return;
+  }
+  check_profiler_device(device);
+}
+
 int run_profile(const Args& a) {
   if (a.output.empty()) throw Error("profile needs -o FILE (or --check / --plot)");
-  check_profiler_device(a.device);
+  check_device(a.device);
   const std::vector<Graph> graphs = selected_models(a);
   check_fits_in_memory(graphs);
   ProfilerOptions o;
@@ -70,6 +99,12 @@ int run_profile(const Args& a) {
   o.quick = a.quick;
   o.name = a.name;
   o.cpu_quota = a.cpu_quota;
+  if (is_cuda(a.device)) {
+    o.device = "cuda";
+    o.executor = cuda_layer_executor();
+    o.executor_name = "edgeplan CUDA executor (cuDNN heuristics, fp32 FMA math: TF32 off; cuBLAS; edgeplan element kernels)";
+    o.accelerator = cuda_info().describe();
+  }
   const std::unique_ptr<CpuQuotaGroup> group = join_quota(a.cpu_quota);
   const bool tty = isatty(fileno(stderr));
   const auto start = std::chrono::steady_clock::now();
@@ -97,8 +132,10 @@ int run_check(const Args& a) {
   if (p.provenance_type != "measured") throw Error(a.check + ": only a measured profile can be checked against this machine");
   const std::vector<Graph> graphs = selected_models(a);
   check_fits_in_memory(graphs);
+  check_device(a.device);
   std::vector<ProfileCheck> rows;
-  for (const Graph& g : graphs) rows.push_back(check_profile(p, g, a.threads, a.repetitions));
+  for (const Graph& g : graphs)
+    rows.push_back(check_profile(p, g, a.threads, a.repetitions, is_cuda(a.device) ? cuda_monolithic(g) : std::function<double()>{}));
   std::vector<double> errors;
   for (const auto& r : rows) errors.push_back(std::abs(r.error()));
   std::sort(errors.begin(), errors.end());
@@ -226,7 +263,7 @@ int run_executor(const Args& a) {
 Runner add_profile(CLI::App& app) {
   auto a = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("profile", "Measure latency-vs-rows curves, check them, or plot them");
-  cmd->add_option("--device", a->device, "cpu, cuda or cuda:N (default cpu)");
+  cmd->add_option("--device", a->device, "cpu, or cuda: GPU 0 through edgeplan's CUDA executor (default cpu)");
   cmd->add_option("--threads", a->threads, "Threads for libtorch and its BLAS (default 1)")->check(CLI::Range(1, 1024));
   CLI::Option* model = cmd->add_option("--model", a->model, "Zoo model to profile or check");
   CLI::Option* all = cmd->add_flag("--all-models", a->all_models, "Every zoo model at its default input");

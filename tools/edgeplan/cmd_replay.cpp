@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "cli_util.h"
+#include "cmd_replay_cuda.h"
 #include "commands.h"
 #include "edgeplan/costmodel/scenario.h"
 #include "edgeplan/costmodel/simulator.h"
@@ -30,10 +31,10 @@ namespace edgeplan::cli {
 namespace {
 
 struct ReplayArgs {
-  std::string scenario, plan, network = "emulate", output, svg, fault;
-  int repeat = 5, warmup = 1, threads = 1;
+  std::string scenario, plan, network = "emulate", output, svg, fault, backend = "mpi";
+  int repeat = 0, warmup = -1, threads = 1;  // 0 / -1: the backend's default
   double stall_timeout_s = 0, timeout_s = 0;
-  bool launch_command = false, no_pin = false;
+  bool launch_command = false, no_pin = false, find = false;
 };
 
 std::string absolute(const std::string& path) {
@@ -122,7 +123,23 @@ void print_exits(const Scenario& s, const Plan& plan, const ReplayReport& report
   std::printf("  mean latency measured %.3f ms, simulated %.3f ms (the same images' heads)\n", mean / n, expected / n);
 }
 
-int cmd_replay(const ReplayArgs& a) {
+int cmd_replay(ReplayArgs a) {
+  if (a.backend == "cuda") {
+    if (!a.svg.empty() || a.launch_command || !a.fault.empty())
+      throw Error("--svg, --launch-command and --inject-fault belong to the MPI replay, not --backend cuda");
+    CudaReplayArgs c;
+    c.plan = a.plan;
+    c.output = a.output;
+    if (a.repeat > 0) c.repeat = a.repeat;
+    if (a.warmup >= 0) c.warmup = a.warmup;
+    c.find = a.find;
+    return replay_on_cuda(c);
+  }
+  if (a.backend != "mpi") throw Error("--backend must be mpi or cuda, not '" + a.backend + "'");
+  if (a.find) throw Error("--cudnn-find needs --backend cuda");
+  if (a.scenario.empty()) throw Error("the MPI replay needs --scenario (its devices, links and profiles)");
+  if (a.repeat <= 0) a.repeat = 5;
+  if (a.warmup < 0) a.warmup = 1;
   if (a.network != "emulate" && a.network != "loopback") throw Error("--network must be emulate or loopback, not '" + a.network + "'");
   const Scenario s = load_scenario_file(a.scenario);
   const Plan plan = load_plan_file(a.plan);
@@ -212,11 +229,14 @@ int cmd_replay(const ReplayArgs& a) {
 Runner add_replay(CLI::App& app) {
   auto a = std::make_shared<ReplayArgs>();
   CLI::App* cmd = app.add_subcommand("replay", "Run a plan for real (one MPI process per device) and compare measured with predicted latency");
-  cmd->add_option("--scenario", a->scenario, "Scenario file (edgeplan.scenario/v1)")->required();
+  cmd->add_option("--scenario", a->scenario, "Scenario file (edgeplan.scenario/v1); the MPI replay needs it");
   cmd->add_option("--plan", a->plan, "Plan file (edgeplan.plan/v1)")->required();
+  cmd->add_option("--backend", a->backend,
+                  "mpi: one process per device on this machine's cores (default); cuda: every part on GPU 0, devices as streams");
+  cmd->add_flag("--cudnn-find", a->find, "With --backend cuda: choose convolution algorithms by measuring them (cudnnFind), not by heuristics");
   cmd->add_option("--network", a->network, "emulate: namespaces + tbf at the scenario's rates (root); loopback: unshaped (default emulate)");
-  cmd->add_option("--repeat", a->repeat, "Timed repeats (default 5)")->check(CLI::Range(1, 1000));
-  cmd->add_option("--warmup", a->warmup, "Untimed repeats first (default 1)")->check(CLI::Range(0, 100));
+  cmd->add_option("--repeat", a->repeat, "Timed repeats (default 5; cuda 50)")->check(CLI::Range(1, 1000));
+  cmd->add_option("--warmup", a->warmup, "Untimed repeats first (default 1; cuda 5)")->check(CLI::Range(0, 100));
   cmd->add_option("--threads", a->threads, "libtorch threads per rank (default 1, as profiles/measured/cpu-1thread.json)")->check(CLI::Range(1, 256));
   cmd->add_option("-o,--output", a->output, "Write the report (edgeplan.replay/v1 JSON)");
   cmd->add_option("--svg", a->svg, "Write a Gantt chart of the predicted and the measured (median) timeline");

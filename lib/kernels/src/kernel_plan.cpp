@@ -44,6 +44,16 @@ TaskRegions whole_regions(const Graph& graph, LayerRange layers) {
   return t;
 }
 
+TaskRegions layer_regions(const Graph& graph, int layer, const Region& out) {
+  const Layer& l = graph.layer(layer);
+  TaskRegions t{LayerRange{layer, layer + 1}, {out}, {}, {{layer, out}}};
+  for (int x : l.inputs) {
+    const Shape& s = graph.tensor_shape(x);
+    t.inputs[x] = l.is_spatial() ? input_region(l, out, s) : full_region(s);
+  }
+  return t;
+}
+
 void fold_batch_norm(std::vector<float>& weight, std::vector<float>& bias, int out_channels, const LayerParams& bn, float eps) {
   const std::size_t n = static_cast<std::size_t>(out_channels);
   if (bn.gamma.size() != n || bn.beta.size() != n || bn.mean.size() != n || bn.var.size() != n || weight.size() % n != 0)
@@ -264,7 +274,10 @@ class Lowering {
     return i;
   }
 
+  // Each kernel's parameters start aligned (cuDNN reads filters best from aligned addresses).
   std::int64_t add_weights(const std::vector<float>& values) {
+    const std::size_t align = static_cast<std::size_t>(o_.align);
+    p_.weights.resize((p_.weights.size() + align - 1) / align * align, 0.0f);
     const auto at = static_cast<std::int64_t>(p_.weights.size());
     p_.weights.insert(p_.weights.end(), values.begin(), values.end());
     return at;

@@ -122,13 +122,15 @@ torch::Tensor model_input(const Graph& graph, const ExecutorOptions& o) {
 
 namespace edgeplan {
 
+LayerParams layer_params(const Graph& graph, int layer, std::uint64_t seed) {
+  const detail::LayerWeights w = detail::make_layer_weights(graph, layer, seed);
+  return LayerParams{detail::values(w.weight), detail::values(w.bias), detail::values(w.gamma),
+                     detail::values(w.beta), detail::values(w.running_mean), detail::values(w.running_var)};
+}
+
 ModelWeights model_weights(const Graph& graph, std::uint64_t seed) {
   ModelWeights out;
-  for (int i = 0; i < graph.size(); ++i) {
-    const detail::LayerWeights w = detail::make_layer_weights(graph, i, seed);
-    out.layers.push_back(LayerParams{detail::values(w.weight), detail::values(w.bias), detail::values(w.gamma),
-                                     detail::values(w.beta), detail::values(w.running_mean), detail::values(w.running_var)});
-  }
+  for (int i = 0; i < graph.size(); ++i) out.layers.push_back(layer_params(graph, i, seed));
   return out;
 }
 

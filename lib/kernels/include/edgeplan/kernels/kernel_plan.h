@@ -70,6 +70,8 @@ struct TaskRegions {
 TaskRegions part_regions(const Graph& graph, LayerRange layers, const std::map<int, Region>& owned);
 // The tail (or any range) on whole tensors, handing on its last layer's output.
 TaskRegions whole_regions(const Graph& graph, LayerRange layers);
+// One layer computing `out` from exactly the input cells it needs (a profiler's measurement).
+TaskRegions layer_regions(const Graph& graph, int layer, const Region& out);
 
 struct LoweringOptions {
   bool fuse = true;          // fold batch norm and activations into convolutions

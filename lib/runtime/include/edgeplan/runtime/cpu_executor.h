@@ -20,6 +20,8 @@ struct ExecutorOptions {
 
 // Every layer's weights as the executor uses them: the graph's own (imported) or seeded.
 ModelWeights model_weights(const Graph& graph, std::uint64_t seed);
+// One layer's parameters of model_weights() (made alone: profilers need one layer at a time).
+LayerParams layer_params(const Graph& graph, int layer, std::uint64_t seed);
 // The image a run with these options starts from (C*H*W, row-major).
 std::vector<float> model_input_values(const Graph& graph, const ExecutorOptions& options);
 

@@ -6,20 +6,29 @@
 
 #include "edgeplan/costmodel/device_profile.h"
 #include "edgeplan/model/graph.h"
+#include "edgeplan/model/region.h"
 
 namespace edgeplan {
 
+// Another executor timing one layer: prepares `out` (a region of layer `layer`'s output,
+// computed from the input cells it needs) and returns a function that runs it once and
+// returns its time in ms. The CLI passes the CUDA backend's (CUDA events).
+using LayerExecutor = std::function<std::function<double()>(const Graph& graph, int layer, const Region& out)>;
+
 struct ProfilerOptions {
-  std::string device = "cpu";  // "cpu", or "cuda" / "cuda:N" with a CUDA build of libtorch
+  std::string device = "cpu";  // names the profile; libtorch measures on the CPU unless `executor` is set
   std::string name;            // profile name; default "<device>-<threads>t"
   int threads = 1;             // libtorch intra-op threads, fixed for the whole run
   bool quick = false;          // coarse sweep: fewer row counts and repetitions
   double cpu_quota = 0;        // recorded in the provenance: the caller runs under this CPU quota (cores)
+  LayerExecutor executor;      // empty: libtorch on the CPU
+  std::string executor_name;   // the provenance's "executor" (with `executor`)
+  std::string accelerator;     // the provenance's "gpu": name and library versions (with `executor`)
   // Called after each layer signature: (done, total, work done, total work, signature).
   std::function<void(int, int, double, double, const std::string&)> progress;
 };
 
-// Throws Error with one line when the device is unknown or absent (e.g. no GPU).
+// Throws Error with one line unless the device is "cpu" (GPUs go through an executor).
 void check_profiler_device(const std::string& device);
 
 // Throws Error (one line) for a model whose monolithic fp32 run (weights and the largest
@@ -46,6 +55,8 @@ struct ProfileCheck {
   int fallback_layers = 0;  // layers the profile has no curve for
   double error() const { return measured_p50_ms > 0 ? predicted_ms / measured_p50_ms - 1.0 : 0.0; }
 };
-ProfileCheck check_profile(const DeviceProfile& profile, const Graph& graph, int threads, int repetitions = 7);
+// `run_once_ms` times one monolithic run on another executor (the GPU); empty: libtorch on the CPU.
+ProfileCheck check_profile(const DeviceProfile& profile, const Graph& graph, int threads, int repetitions = 7,
+                           const std::function<double()>& run_once_ms = {});
 
 }  // namespace edgeplan

@@ -1,0 +1,19 @@
+// `edgeplan replay --backend cuda` (cmd_replay_cuda.cpp).
+#pragma once
+#include <string>
+
+namespace edgeplan::cli {
+
+// fp32 with TF32 off: cuDNN's FFT and Winograd algorithms round differently from the CPU's
+// direct sums; 1e-3 of the output's range bounds them (docs/cuda.md).
+constexpr double kCudaTolerance = 1e-3;
+
+struct CudaReplayArgs {
+  std::string plan, output;
+  int repeat = 50, warmup = 5;
+  bool find = false;
+};
+
+int replay_on_cuda(const CudaReplayArgs& a);
+
+}  // namespace edgeplan::cli
