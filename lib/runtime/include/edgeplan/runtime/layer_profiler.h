@@ -5,15 +5,11 @@
 #include <vector>
 
 #include "edgeplan/costmodel/device_profile.h"
+#include "edgeplan/costmodel/layer_sweep.h"
 #include "edgeplan/model/graph.h"
 #include "edgeplan/model/region.h"
 
 namespace edgeplan {
-
-// Another executor timing one layer: prepares `out` (a region of layer `layer`'s output,
-// computed from the input cells it needs) and returns a function that runs it once and
-// returns its time in ms. The CLI passes the CUDA backend's (CUDA events).
-using LayerExecutor = std::function<std::function<double()>(const Graph& graph, int layer, const Region& out)>;
 
 struct ProfilerOptions {
   std::string device = "cpu";  // names the profile; libtorch measures on the CPU unless `executor` is set
@@ -21,7 +17,7 @@ struct ProfilerOptions {
   int threads = 1;             // libtorch intra-op threads, fixed for the whole run
   bool quick = false;          // coarse sweep: fewer row counts and repetitions
   double cpu_quota = 0;        // recorded in the provenance: the caller runs under this CPU quota (cores)
-  LayerExecutor executor;      // empty: libtorch on the CPU
+  LayerExecutor executor;      // another executor timing one layer (the CUDA backend's); empty: libtorch on the CPU
   std::string executor_name;   // the provenance's "executor" (with `executor`)
   std::string accelerator;     // the provenance's "gpu": name and library versions (with `executor`)
   // Called after each layer signature: (done, total, work done, total work, signature).
