@@ -389,24 +389,29 @@ CudaRunResult cuda_run_flow(const Dataflow& flow, const KernelFlow& kf, const st
   return r;
 }
 
-std::function<double()> cuda_task_timer(const KernelPlan& plan) {
+std::function<double()> cuda_task_timer(const KernelPlan& plan, bool find) {
   require_cuda();
   check(cudaSetDevice(0), "cudaSetDevice");
+  // One lane for every timer of the process (a profile makes thousands; handles are slow to
+  // make). Never destroyed: CUDA may be torn down before static destructors run.
+  static Lane* lane = new Lane();
   struct Timer {
     KernelPlan plan;
-    std::unique_ptr<Lane> lane = std::make_unique<Lane>();
     std::unique_ptr<GpuTask> task;
     Event start, stop;
   };
   auto t = std::make_shared<Timer>();
   t->plan = plan;
-  t->task = std::make_unique<GpuTask>(t->plan, *t->lane, false);
-  t->lane->workspace = DeviceBuffer(t->task->workspace_bytes());
+  t->task = std::make_unique<GpuTask>(t->plan, *lane, find);
+  if (t->task->workspace_bytes() > lane->workspace.bytes()) {  // grows at preparation, never in a timed run
+    check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
+    lane->workspace = DeviceBuffer(t->task->workspace_bytes());
+  }
   t->task->probe_fusion();
   return [t] {
-    check(cudaEventRecord(t->start.get(), t->lane->stream), "cudaEventRecord");
+    check(cudaEventRecord(t->start.get(), lane->stream), "cudaEventRecord");
     t->task->run();
-    check(cudaEventRecord(t->stop.get(), t->lane->stream), "cudaEventRecord");
+    check(cudaEventRecord(t->stop.get(), lane->stream), "cudaEventRecord");
     check(cudaEventSynchronize(t->stop.get()), "run");
     return elapsed_ms(t->start, t->stop);
   };

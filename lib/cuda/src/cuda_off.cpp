@@ -15,7 +15,7 @@ CudaRunResult cuda_run_flow(const Dataflow&, const KernelFlow&, const std::vecto
   return {};
 }
 
-std::function<double()> cuda_task_timer(const KernelPlan&) {
+std::function<double()> cuda_task_timer(const KernelPlan&, bool) {
   require_cuda();
   return {};
 }

@@ -1,7 +1,9 @@
 // The host interpreter: every kernel kind cell by cell (kernel_math.h), convolutions direct.
 #include "edgeplan/kernels/interpreter.h"
 
+#include <algorithm>
 #include <stdexcept>
+#include <thread>
 
 namespace edgeplan {
 
@@ -57,17 +59,28 @@ float cell(const Kernel& k, const float* m, const float* w, int c, int r, int q)
 
 }  // namespace
 
-void interpret(const KernelPlan& plan, float* arena) {
+void interpret(const KernelPlan& plan, float* arena, int threads) {
   const float* w = plan.weights.data();
   for (const Kernel& k : plan.kernels) {
     const kern::View& o = k.args.out;
-    // Element-wise kernels may run in place (out == in0): each cell reads only itself, so a
-    // cell-by-cell pass is safe; every other kind writes a buffer it does not read.
-    for (std::int64_t i = 0; i < kern::cells(o); ++i) {
-      int c = 0, r = 0, q = 0;
-      kern::decode(o, i, c, r, q);
-      arena[kern::at(o, c, r, q)] = cell(k, arena, w, c, r, q);
+    // Element-wise kernels may run in place (out == in0): each cell reads only itself, so
+    // cells in any order (and on any thread) are safe; other kinds write a buffer they do not read.
+    auto range = [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t i = begin; i < end; ++i) {
+        int c = 0, r = 0, q = 0;
+        kern::decode(o, i, c, r, q);
+        arena[kern::at(o, c, r, q)] = cell(k, arena, w, c, r, q);
+      }
+    };
+    const std::int64_t n = kern::cells(o);
+    const std::int64_t t = std::min<std::int64_t>(std::max(1, threads), std::max<std::int64_t>(1, n / 4096));
+    if (t <= 1) {
+      range(0, n);
+      continue;
     }
+    std::vector<std::thread> pool;
+    for (std::int64_t j = 0; j < t; ++j) pool.emplace_back(range, n * j / t, n * (j + 1) / t);
+    for (std::thread& th : pool) th.join();
   }
 }
 

@@ -56,7 +56,7 @@ KernelFlow lower_flow(const Graph& graph, const ModelWeights& weights, const Dat
   return kf;
 }
 
-std::vector<float> run_kernel_flow(const Dataflow& flow, const KernelFlow& kernels, const std::vector<float>& chw) {
+std::vector<float> run_kernel_flow(const Dataflow& flow, const KernelFlow& kernels, const std::vector<float>& chw, int threads) {
   std::vector<std::vector<float>> arenas(kernels.tasks.size());
   for (std::size_t t = 0; t < kernels.tasks.size(); ++t) {  // tasks are in dependency order
     const KernelTask& kt = kernels.tasks[t];
@@ -70,7 +70,7 @@ std::vector<float> run_kernel_flow(const Dataflow& flow, const KernelFlow& kerne
       copy_view(arenas.at(static_cast<std::size_t>(msg.src_task)).data(), kernels.tasks[static_cast<std::size_t>(msg.src_task)].sends.at(m),
                 arenas[t].data(), kt.receives.at(m));
     }
-    interpret(kt.plan, arenas[t].data());
+    interpret(kt.plan, arenas[t].data(), threads);
   }
   return arenas.back();
 }

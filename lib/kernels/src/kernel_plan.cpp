@@ -54,6 +54,55 @@ TaskRegions layer_regions(const Graph& graph, int layer, const Region& out) {
   return t;
 }
 
+std::vector<float> lcg_uniform(std::size_t n, std::uint64_t& state, float lo, float hi) {
+  std::vector<float> v(n);
+  for (float& x : v) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    x = lo + (hi - lo) * static_cast<float>((state >> 40) & 0xFFFFFF) / 16777216.0f;
+  }
+  return v;
+}
+
+ModelWeights seeded_model_weights(const Graph& g, std::uint64_t seed) {
+  ModelWeights w;
+  std::uint64_t s = seed;
+  for (int l = 0; l < g.size(); ++l) {
+    const Layer& L = g.layer(l);
+    LayerParams p;
+    const std::size_t cin = L.inputs.empty() ? 0 : static_cast<std::size_t>(g.tensor_shape(L.inputs[0]).c);
+    const std::size_t kk = static_cast<std::size_t>(L.win_h.kernel) * static_cast<std::size_t>(L.win_w.kernel);
+    const std::size_t out = static_cast<std::size_t>(L.out.c);
+    const std::size_t groups = static_cast<std::size_t>(std::max(1, L.groups));
+    auto he = [&](std::size_t n, std::size_t fan_in) {
+      const float b = std::sqrt(6.0f / static_cast<float>(std::max<std::size_t>(1, fan_in)));
+      return lcg_uniform(n, s, -b, b);
+    };
+    switch (L.kind) {
+      case LayerKind::Conv: p.weight = he(out * cin / groups * kk, cin / groups * kk); break;
+      case LayerKind::ConvTranspose: p.weight = he(cin * out / groups * kk, cin / groups * kk); break;
+      case LayerKind::Linear: {
+        const auto n = static_cast<std::size_t>(g.tensor_shape(L.inputs[0]).elements());
+        p.weight = he(out * n, n);
+        break;
+      }
+      case LayerKind::BatchNorm:
+        p.gamma = lcg_uniform(out, s, 0.5f, 1.5f);
+        p.beta = lcg_uniform(out, s, -0.1f, 0.1f);
+        p.mean = lcg_uniform(out, s, -0.1f, 0.1f);
+        p.var = lcg_uniform(out, s, 0.5f, 1.5f);
+        break;
+      case LayerKind::Affine:
+        p.gamma = lcg_uniform(out, s, 0.5f, 1.5f);
+        p.beta = lcg_uniform(out, s, -0.1f, 0.1f);
+        break;
+      default: break;
+    }
+    if (L.bias) p.bias = lcg_uniform(out, s, -0.1f, 0.1f);
+    w.layers.push_back(std::move(p));
+  }
+  return w;
+}
+
 void fold_batch_norm(std::vector<float>& weight, std::vector<float>& bias, int out_channels, const LayerParams& bn, float eps) {
   const std::size_t n = static_cast<std::size_t>(out_channels);
   if (bn.gamma.size() != n || bn.beta.size() != n || bn.mean.size() != n || bn.var.size() != n || weight.size() % n != 0)

@@ -87,14 +87,4 @@ RegionData run_locally(const Dataflow& flow, PartRunner& runner, const ElementSi
   return fr.assemble_result(all);
 }
 
-double max_relative_error(const std::vector<float>& got, const std::vector<float>& want) {
-  if (got.size() != want.size()) return INFINITY;
-  double diff = 0, ref = 0;
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    diff = std::max(diff, static_cast<double>(std::fabs(got[i] - want[i])));
-    ref = std::max(ref, static_cast<double>(std::fabs(want[i])));
-  }
-  return ref > 0 ? diff / ref : diff;
-}
-
 }  // namespace edgeplan

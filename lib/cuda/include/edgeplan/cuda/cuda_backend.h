@@ -52,8 +52,9 @@ struct CudaRunResult {
 CudaRunResult cuda_run_flow(const Dataflow& flow, const KernelFlow& kernels, const std::vector<float>& image,
                             const CudaRunOptions& options = {});
 
-// Prepares one task (a single layer's region, for the profiler) and returns a function
-// that runs it once and returns its time in ms (CUDA events). Throws Error (one line).
-std::function<double()> cuda_task_timer(const KernelPlan& plan);
+// Prepares one task (a single layer's region for the profiler, or a whole model as one
+// task: cuDNN without a plan) and returns a function that runs it once and returns its time
+// in ms (CUDA events). Timers share one stream and handles. Throws Error (one line).
+std::function<double()> cuda_task_timer(const KernelPlan& plan, bool find_algorithms = false);
 
 }  // namespace edgeplan

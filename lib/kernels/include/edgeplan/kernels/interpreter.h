@@ -9,8 +9,9 @@
 namespace edgeplan {
 
 // Runs every kernel of `plan` in order on `arena` (plan.arena_elements floats; the task's
-// inputs already written where plan.inputs says).
-void interpret(const KernelPlan& plan, float* arena);
+// inputs already written where plan.inputs says). `threads` share each kernel's cells (the
+// result does not depend on it: every cell is computed alone).
+void interpret(const KernelPlan& plan, float* arena, int threads = 1);
 
 // Copies the cells of `from` (in `src`) to `to` (in `dst`); the views have equal extents.
 void copy_view(const float* src, const kern::View& from, float* dst, const kern::View& to);

@@ -30,6 +30,6 @@ KernelFlow lower_flow(const Graph& graph, const ModelWeights& weights, const Dat
 
 // Runs every task on the host (interpreter), passing messages by copying views: the model
 // output (C*H*W) for the image `chw`.
-std::vector<float> run_kernel_flow(const Dataflow& flow, const KernelFlow& kernels, const std::vector<float>& chw);
+std::vector<float> run_kernel_flow(const Dataflow& flow, const KernelFlow& kernels, const std::vector<float>& chw, int threads = 1);
 
 }  // namespace edgeplan

@@ -102,6 +102,14 @@ KernelPlan lower_task(const Graph& graph, const ModelWeights& weights, const Tas
 // memory; largest first, each at the lowest aligned offset that fits. Returns the arena size.
 std::int64_t place_buffers(std::vector<KernelBuffer>& buffers, int align);
 
+// Deterministic parameters for every layer without libtorch (hand-built graphs' tests, the
+// GPU harness): He-uniform weights, biases in [-0.1, 0.1), batch-norm statistics near
+// identity, from a 64-bit LCG seeded by `seed` (the same numbers on every machine). Not the
+// CPU reference executor's seeded weights (runtime's model_weights()), which need libtorch.
+ModelWeights seeded_model_weights(const Graph& graph, std::uint64_t seed);
+// The generator behind it: n values uniform in [lo, hi), advancing `state`.
+std::vector<float> lcg_uniform(std::size_t n, std::uint64_t& state, float lo, float hi);
+
 // Batch norm folded into the convolution before it (per output channel o):
 // w'[o] = w[o] * gamma[o] / sqrt(var[o] + eps), b'[o] = (b[o] - mean[o]) * gamma[o] / sqrt(var[o] + eps) + beta[o].
 // `bias` may be empty (a convolution without bias). Computed in double, rounded once.

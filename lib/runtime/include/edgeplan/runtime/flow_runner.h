@@ -4,6 +4,7 @@
 #include <map>
 #include <vector>
 
+#include "edgeplan/compute/compare.h"  // max_relative_error
 #include "edgeplan/model/element_type.h"
 #include "edgeplan/plan/dataflow.h"
 #include "edgeplan/runtime/part_runner.h"
@@ -40,7 +41,5 @@ class FlowRunner {
 // 8-bit levels): the exact reference of a replay of that deployment.
 RegionData run_locally(const Dataflow& flow, PartRunner& runner, const ElementSizes& wire = {});
 
-// Largest |a - b| divided by the largest |b| (the measure CpuExecutor::verify reports).
-double max_relative_error(const std::vector<float>& got, const std::vector<float>& want);
 
 }  // namespace edgeplan
