@@ -8,6 +8,7 @@
 #include "edgeplan/runtime/cpu_executor.h"
 #include "edgeplan/runtime/flow_runner.h"
 #include "edgeplan/strategy/simple_plans.h"
+#include "kernel_test_util.h"
 
 using namespace edgeplan;
 
@@ -32,6 +33,23 @@ TEST_CASE("kernel lowering: every zoo model, whole and split, matches the refere
       INFO(name << " " << to_string(g.input_shape()) << " plan " << i);
       // Batch norm folded into the convolutions rounds differently: 1e-4 of the output's range.
       CHECK(max_relative_error(run_kernel_flow(flow, kf, image), want) <= 1e-4);
+    }
+  }
+}
+
+TEST_CASE("kernel lowering: every layer kind, and a squeeze-and-excitation block, match the reference executor") {
+  for (Graph g : {test::all_kinds(), test::squeeze_excite()}) {
+    g.set_weights(std::make_shared<const ModelWeights>(seeded_model_weights(g, 5)));  // both executors use these
+    ExecutorOptions o;
+    o.threads = 1;
+    const std::vector<float> want = CpuExecutor(g, o).run_monolithic();
+    const std::vector<float> image = model_input_values(g, o);
+    std::vector<Plan> plans = {make_even_plan(g, {"d0"}, {LayerRange{0, g.body_end()}})};
+    for (std::uint64_t seed = 1; seed <= 4; ++seed) plans.push_back(make_random_plan(g, seed));
+    for (std::size_t i = 0; i < plans.size(); ++i) {
+      const Dataflow flow = compile_dataflow(g, plans[i], plans[i].devices, 0, static_cast<int>(plans[i].devices.size()) - 1);
+      INFO(g.name() << " plan " << i);
+      CHECK(max_relative_error(run_kernel_flow(flow, lower_flow(g, *g.weights(), flow), image), want) <= 1e-5);
     }
   }
 }
