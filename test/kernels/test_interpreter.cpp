@@ -72,6 +72,7 @@ TEST_CASE("interpreter: parts of every layer kind equal the whole-map run bit fo
     const Dataflow flow = compile_dataflow(g, plan, plan.devices, 0, static_cast<int>(plan.devices.size()) - 1);
     INFO("seed " << seed);
     const KernelFlow kf = lower_flow(g, w, flow);
+    for (const KernelTask& t : kf.tasks) CHECK_NOTHROW(check_kernel_plan(t.plan));
     CHECK(run_kernel_flow(flow, kf, image) == model);
     if (seed == 1) CHECK(run_kernel_flow(flow, kf, image, 3) == model);  // cells on threads: the same bits
   }

@@ -143,3 +143,24 @@ TEST_CASE("lowering: weights of the wrong size and missing layers are refused in
   w.layers.pop_back();
   CHECK_THROWS_AS(lower_task(g, w, whole_regions(g, LayerRange{0, g.size()})), ModelError);
 }
+
+TEST_CASE("lowering: the plan checker finds what a GPU would trip over") {
+  const Graph g = inception_like();
+  const KernelPlan good = lower_task(g, test::seeded_weights(g, 3), whole_regions(g, LayerRange{0, g.size()}));
+  CHECK_NOTHROW(check_kernel_plan(good));
+  KernelPlan p = good;
+  p.kernels[1].args.out.offset = p.arena_elements - 10;  // the max pool's output runs off the arena
+  CHECK_THROWS_WITH(check_kernel_plan(p), Catch::Contains("kernel 1 (maxpool") && Catch::Contains("out leaves the arena"));
+  p = good;
+  p.kernels[1].args.out = p.kernels[1].args.in0;  // a pool overwriting its input
+  CHECK_THROWS_WITH(check_kernel_plan(p), Catch::Contains("writes memory it reads"));
+  p = good;
+  p.kernels[0].args.w_off += 1;  // a misaligned filter
+  CHECK_THROWS_WITH(check_kernel_plan(p), Catch::Contains("not aligned"));
+  p = good;
+  p.kernels[2].args.in0.hs += 1;  // a strided input to cuDNN
+  CHECK_THROWS_WITH(check_kernel_plan(p), Catch::Contains("packed"));
+  p = good;
+  p.weights.resize(10);
+  CHECK_THROWS_WITH(check_kernel_plan(p), Catch::Contains("leave the weights"));
+}

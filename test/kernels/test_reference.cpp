@@ -31,6 +31,7 @@ TEST_CASE("kernel lowering: every zoo model, whole and split, matches the refere
       const Dataflow flow = compile_dataflow(g, plans[i], plans[i].devices, 0, static_cast<int>(plans[i].devices.size()) - 1);
       const KernelFlow kf = lower_flow(g, w, flow);
       INFO(name << " " << to_string(g.input_shape()) << " plan " << i);
+      for (const KernelTask& t : kf.tasks) CHECK_NOTHROW(check_kernel_plan(t.plan));  // what the GPU needs beyond exactness
       // Batch norm folded into the convolutions rounds differently: 1e-4 of the output's range.
       CHECK(max_relative_error(run_kernel_flow(flow, kf, image), want) <= 1e-4);
     }

@@ -124,6 +124,7 @@ void tensor4d(cudnnTensorDescriptor_t& d, int c, int h, int w) {
 class GpuTask {
  public:
   GpuTask(const KernelPlan& plan, Lane& lane, bool find) : plan_(plan), lane_(lane) {
+    check_kernel_plan(plan);  // bounds, packing, alignment: a GPU fault is worse than an exception
     weights_ = upload(plan.weights);
     arena_ = DeviceBuffer(static_cast<std::size_t>(plan.arena_elements) * sizeof(float));
     if (arena_.bytes()) check(cudaMemset(arena_.get(), 0, arena_.bytes()), "cudaMemset");

@@ -148,6 +148,66 @@ std::int64_t place_buffers(std::vector<KernelBuffer>& buffers, int align) {
   return arena;
 }
 
+namespace {
+
+bool element_wise(KernelKind k) {
+  return k == KernelKind::Unary || k == KernelKind::Affine || k == KernelKind::Add || k == KernelKind::Mul || k == KernelKind::Copy;
+}
+
+// The first and one-past-last elements a view touches (empty views touch nothing).
+std::pair<std::int64_t, std::int64_t> extent(const kern::View& v) {
+  if (kern::cells(v) == 0) return {0, 0};
+  return {v.offset, v.offset + (v.c - 1) * v.cs + (v.h - 1) * v.hs + v.w};
+}
+
+}  // namespace
+
+void check_kernel_plan(const KernelPlan& p) {
+  const auto weights = static_cast<std::int64_t>(p.weights.size());
+  for (std::size_t i = 0; i < p.kernels.size(); ++i) {
+    const Kernel& k = p.kernels[i];
+    const kern::Args& a = k.args;
+    auto fail = [&](const std::string& what) { throw std::logic_error("kernel " + std::to_string(i) + " (" + p.describe(static_cast<int>(i)) + "): " + what); };
+    auto inside = [&](const kern::View& v, const char* name) {
+      const auto [lo, hi] = extent(v);
+      if (kern::cells(v) > 0 && (lo < 0 || hi > p.arena_elements || v.cs < 0 || v.hs < v.w)) fail(std::string(name) + " leaves the arena");
+    };
+    inside(a.out, "out");
+    if (k.in0 >= 0) inside(a.in0, "in0");
+    if (k.in1 >= 0) inside(a.in1, "in1");
+    auto params = [&](std::int64_t off, std::int64_t n, const char* what) {
+      if (off < 0 || off + n > weights) fail(std::string(what) + " leave the weights");
+    };
+    const std::int64_t out_c = a.out.c;
+    switch (k.kind) {
+      case KernelKind::Conv:
+        if (!kern::packed(a.in0) || !kern::packed(a.out)) fail("cuDNN needs packed views");
+        if (a.w_off % 64 != 0) fail("filter not aligned");
+        params(a.w_off, out_c * (a.in0.c / a.groups) * a.wh.kernel * a.ww.kernel, "filters");
+        break;
+      case KernelKind::Linear:
+        if (!kern::packed(a.in0) || !kern::packed(a.out)) fail("cuBLAS needs packed vectors");
+        params(a.w_off, out_c * kern::cells(a.in0), "weights");
+        break;
+      case KernelKind::ConvTranspose:
+        params(a.w_off, std::int64_t{a.in0.c} * (out_c / a.groups) * a.wh.kernel * a.ww.kernel, "filters");
+        break;
+      case KernelKind::Affine:
+        params(a.w_off, out_c, "scales");
+        break;
+      default: break;
+    }
+    if (a.b_off >= 0) params(a.b_off, out_c, "biases");
+    if (!element_wise(k.kind)) {  // it reads other cells than the one it writes: no overlap allowed
+      const auto [olo, ohi] = extent(a.out);
+      for (const auto* in : {&a.in0, &a.in1}) {
+        const auto [ilo, ihi] = extent(*in);
+        if (ilo < ihi && olo < ohi && ilo < ohi && olo < ihi) fail("writes memory it reads");
+      }
+    }
+  }
+}
+
 std::string KernelPlan::describe(int i) const {
   const Kernel& k = kernels.at(static_cast<std::size_t>(i));
   std::string s = to_string(k.kind);

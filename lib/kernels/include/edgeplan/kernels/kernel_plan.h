@@ -98,6 +98,12 @@ struct KernelPlan {
 // or an import's). Throws ModelError on a layer kind or shape the lowering cannot express.
 KernelPlan lower_task(const Graph& graph, const ModelWeights& weights, const TaskRegions& task, const LoweringOptions& options = {});
 
+// What a GPU needs to run a plan without a hazard the (sequential, bounds-unchecked) host
+// interpreter could hide: every view inside the arena, every parameter inside the weights;
+// convolutions and products on packed views with aligned parameters; no kernel but an
+// element-wise one writing memory it reads. Throws std::logic_error naming the kernel.
+void check_kernel_plan(const KernelPlan& plan);
+
 // Places buffers in one arena: buffers whose lifetimes [first, last] overlap never share
 // memory; largest first, each at the lowest aligned offset that fits. Returns the arena size.
 std::int64_t place_buffers(std::vector<KernelBuffer>& buffers, int align);
