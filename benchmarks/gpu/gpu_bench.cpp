@@ -189,8 +189,8 @@ int main(int argc, char** argv) try {
     }
   }
 
-  std::printf("%-13s %11s %11s %11s %11s %7s %10s %10s\n", "model", "replay ms", "mono heur", "mono find", "torch ms", "ratio",
-              "max err", "split err");
+  std::printf("%-13s %11s %11s %11s %11s %7s %10s %10s %11s %10s\n", "model", "replay ms", "mono heur", "mono find", "torch ms", "ratio",
+              "max err", "split err", "fp16 ms", "fp16 err");
   std::vector<Graph> graphs;
   std::map<std::string, double> monolithic_ms;
   report["models"] = json::array();
@@ -223,6 +223,12 @@ int main(int argc, char** argv) try {
     const auto t = torch_ms.find(name);
     if (t != torch_ms.end()) best = std::min(best, t->second);
     const double replay = percentile(r.latency_ms, 0.5);
+    // fp16 mode: the same plan with half storage, against the fp32 host run.
+    LoweringOptions half;
+    half.precision = ElementType::F16;
+    const KernelFlow one16 = lower_flow(g, w, one.flow, half);
+    const CudaRunResult r16 = cuda_run_flow(one.flow, one16, image, o);
+    const double err16 = max_relative_error(r16.output, run_kernel_flow(one.flow, one.kernels, image, threads));
     // Split plans: parts on streams, messages as copies; exact against the interpreter.
     double split_err = 0;
     json splits = json::array();
@@ -245,14 +251,16 @@ int main(int argc, char** argv) try {
     row["best_monolithic_ms"] = best;
     row["ratio"] = replay / best;
     row["max_rel_error"] = err;
+    row["fp16_replay_ms"] = summary(r16.latency_ms);
+    row["fp16_max_rel_error"] = err16;
     row["splits"] = splits;
     row["algorithms"] = r.algorithms;
     row["arena_bytes"] = r.arena_bytes;
     row["workspace_bytes"] = r.workspace_bytes;
     report["models"].push_back(row);
-    std::printf("%-13s %11.3f %11.3f %11.3f %11s %6.2fx %10.1e %10.1e\n", name.c_str(), replay, percentile(heur, 0.5),
+    std::printf("%-13s %11.3f %11.3f %11.3f %11s %6.2fx %10.1e %10.1e %11.3f %10.1e\n", name.c_str(), replay, percentile(heur, 0.5),
                 percentile(find, 0.5), t != torch_ms.end() ? std::to_string(t->second).substr(0, 7).c_str() : "-", replay / best, err,
-                split_err);
+                split_err, percentile(r16.latency_ms, 0.5), err16);
     std::fflush(stdout);
   }
   std::ofstream(a.out + "/gpu_bench.json") << report.dump(2) << "\n";

@@ -578,6 +578,8 @@ TEST_CASE("replay --backend cuda runs a plan on the GPU, or says in one line why
   }
   check_refused({"replay --backend tpu --plan " + tmp / "plan.json", "replay --plan " + tmp / "plan.json",
                  "replay --scenario " + dir + "default.json --plan " + tmp / "plan.json" + " --cudnn-find",
-                 "replay --backend cuda --plan " + tmp / "plan.json" + " --svg " + tmp / "x.svg"},
+                 "replay --backend cuda --plan " + tmp / "plan.json" + " --svg " + tmp / "x.svg",
+                 "replay --backend cuda --plan " + tmp / "plan.json" + " --precision fp8",
+                 "replay --scenario " + dir + "default.json --plan " + tmp / "plan.json" + " --precision fp16"},
                 true);
 }

@@ -80,6 +80,26 @@ TEST_CASE("cuda: random split plans, devices as streams, equal the CPU reference
   }
 }
 
+TEST_CASE("cuda: fp16 mode (half storage, fp32 accumulation) within its tolerance of the CPU reference") {
+  if (skip_without_gpu()) return;
+  for (const char* name : {"resnet18", "mobilenet_v2", "yolov2"}) {
+    const Graph g = build_model(name);
+    const std::vector<float> want = CpuExecutor(g).run_monolithic();
+    const Plan plan = make_random_plan(g, 3);
+    const Dataflow flow = compile_dataflow(g, plan, plan.devices, 0, static_cast<int>(plan.devices.size()) - 1);
+    LoweringOptions half;
+    half.precision = ElementType::F16;
+    const KernelFlow kf = lower_flow(g, model_weights(g, 1), flow, half);
+    CudaRunOptions o;
+    o.repeat = 2;
+    const CudaRunResult r = cuda_run_flow(flow, kf, model_input_values(g, {}), o);
+    INFO(name);
+    CHECK(max_relative_error(r.output, want) <= 2e-2);  // docs/cuda.md
+    // Closer still to the host's emulation of the same fp16 storage.
+    CHECK(max_relative_error(r.output, run_kernel_flow(flow, kf, model_input_values(g, {}), 4)) <= 1e-2);
+  }
+}
+
 TEST_CASE("cuda: the task timer runs one layer's stripe and times it with events") {
   if (skip_without_gpu()) return;
   const Graph g = build_model("vgg16");

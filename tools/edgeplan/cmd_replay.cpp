@@ -35,6 +35,7 @@ struct ReplayArgs {
   int repeat = 0, warmup = -1, threads = 1;  // 0 / -1: the backend's default
   double stall_timeout_s = 0, timeout_s = 0;
   bool launch_command = false, no_pin = false, find = false;
+  std::string precision;  // --backend cuda: fp32 (default) or fp16
 };
 
 std::string absolute(const std::string& path) {
@@ -133,10 +134,11 @@ int cmd_replay(ReplayArgs a) {
     if (a.repeat > 0) c.repeat = a.repeat;
     if (a.warmup >= 0) c.warmup = a.warmup;
     c.find = a.find;
+    if (!a.precision.empty()) c.precision = a.precision;
     return replay_on_cuda(c);
   }
   if (a.backend != "mpi") throw Error("--backend must be mpi or cuda, not '" + a.backend + "'");
-  if (a.find) throw Error("--cudnn-find needs --backend cuda");
+  if (a.find || !a.precision.empty()) throw Error("--cudnn-find and --precision need --backend cuda (the MPI replay takes the scenario's element types)");
   if (a.scenario.empty()) throw Error("the MPI replay needs --scenario (its devices, links and profiles)");
   if (a.repeat <= 0) a.repeat = 5;
   if (a.warmup < 0) a.warmup = 1;
@@ -233,6 +235,7 @@ Runner add_replay(CLI::App& app) {
   cmd->add_option("--plan", a->plan, "Plan file (edgeplan.plan/v1)")->required();
   cmd->add_option("--backend", a->backend,
                   "mpi: one process per device on this machine's cores (default); cuda: every part on GPU 0, devices as streams");
+  cmd->add_option("--precision", a->precision, "With --backend cuda: fp32 (default; TF32 off) or fp16 (half storage, fp32 accumulation)");
   cmd->add_flag("--cudnn-find", a->find, "With --backend cuda: choose convolution algorithms by measuring them (cudnnFind), not by heuristics");
   cmd->add_option("--network", a->network, "emulate: namespaces + tbf at the scenario's rates (root); loopback: unshaped (default emulate)");
   cmd->add_option("--repeat", a->repeat, "Timed repeats (default 5; cuda 50)")->check(CLI::Range(1, 1000));

@@ -115,32 +115,43 @@ struct ConvCall {
   }
 };
 
-void tensor4d(cudnnTensorDescriptor_t& d, int c, int h, int w) {
+void tensor4d(cudnnTensorDescriptor_t& d, cudnnDataType_t type, int c, int h, int w) {
   check(cudnnCreateTensorDescriptor(&d), "cudnnCreateTensorDescriptor");
-  check(cudnnSetTensor4dDescriptor(d, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, c, h, w), "cudnnSetTensor4dDescriptor");
+  check(cudnnSetTensor4dDescriptor(d, CUDNN_TENSOR_NCHW, type, 1, c, h, w), "cudnnSetTensor4dDescriptor");
+}
+
+// fp16 mode: float values converted on the GPU at load (weights, the image).
+DeviceBuffer upload_half(const std::vector<float>& v, cudaStream_t s) {
+  const DeviceBuffer f = upload(v);
+  DeviceBuffer h(v.size() * 2);
+  check(cuda::launch_to_half(f.f(), h.get(), static_cast<std::int64_t>(v.size()), s), "to half");
+  check(cudaStreamSynchronize(s), "to half");
+  return h;
 }
 
 // One task's kernel plan on one lane: weights on the GPU, its arena, its convolutions set up.
 class GpuTask {
  public:
-  GpuTask(const KernelPlan& plan, Lane& lane, bool find) : plan_(plan), lane_(lane) {
+  GpuTask(const KernelPlan& plan, Lane& lane, bool find)
+      : plan_(plan), lane_(lane), half_(plan.precision == ElementType::F16), esize_(half_ ? 2 : 4) {
     check_kernel_plan(plan);  // bounds, packing, alignment: a GPU fault is worse than an exception
-    weights_ = upload(plan.weights);
-    arena_ = DeviceBuffer(static_cast<std::size_t>(plan.arena_elements) * sizeof(float));
+    weights_ = upload(plan.weights);  // element kernels and epilogues read float parameters
+    if (half_) weights_half_ = upload_half(plan.weights, lane.stream);  // cuDNN and cuBLAS read half ones
+    arena_ = DeviceBuffer(static_cast<std::size_t>(plan.arena_elements) * esize_);
     if (arena_.bytes()) check(cudaMemset(arena_.get(), 0, arena_.bytes()), "cudaMemset");
     convs_.resize(plan.kernels.size());
     for (std::size_t i = 0; i < plan.kernels.size(); ++i)
       if (plan.kernels[i].kind == KernelKind::Conv) setup_conv(i, find);
   }
 
-  float* arena() const { return arena_.f(); }
+  void* arena() const { return arena_.get(); }
   std::size_t workspace_bytes() const {
     std::vector<std::size_t> sizes;
     for (const auto& c : convs_)
       if (c) sizes.push_back(c->workspace);
     return shared_workspace_bytes(sizes);
   }
-  std::size_t weight_bytes() const { return weights_.bytes(); }
+  std::size_t weight_bytes() const { return weights_.bytes() + weights_half_.bytes(); }
   std::vector<std::string> algorithms() const {
     std::vector<std::string> a;
     for (const auto& c : convs_)
@@ -153,7 +164,7 @@ class GpuTask {
     for (std::size_t i = 0; i < convs_.size(); ++i) {
       ConvCall* c = convs_[i].get();
       const kern::Args& a = plan_.kernels[i].args;
-      if (!c || a.act != kern::kReLU || a.b_off < 0) continue;
+      if (!c || half_ || a.act != kern::kReLU || a.b_off < 0) continue;  // fp16: bias stays float, in the epilogue
       c->fused = true;
       if (conv(i) != CUDNN_STATUS_SUCCESS) c->fused = false;
     }
@@ -162,59 +173,70 @@ class GpuTask {
 
   // Launches every kernel on the lane's stream: no allocation, no synchronisation.
   void run() {
-    float* m = arena_.f();
+    void* m = arena_.get();
     const float* w = weights_.f();
     for (std::size_t i = 0; i < plan_.kernels.size(); ++i) {
       const Kernel& k = plan_.kernels[i];
       if (k.kind == KernelKind::Conv) {
         check(conv(i), "cudnnConvolutionForward");
-        if (!convs_[i]->fused) check(cuda::launch_epilogue(k.args, m, w, lane_.stream), "epilogue");
+        if (!convs_[i]->fused) check(cuda::launch_epilogue(k.args, m, w, half_, lane_.stream), "epilogue");
       } else if (k.kind == KernelKind::Linear) {
-        const float one = 1.0f, zero = 0.0f;
-        const int n = static_cast<int>(kern::cells(k.args.in0)), o = k.args.out.c;
-        // Weight [out][in] row-major is [in][out] column-major: y = W^T x in cuBLAS's terms.
-        check(cublasSgemv(lane_.blas, CUBLAS_OP_T, n, o, &one, w + k.args.w_off, n, m + k.args.in0.offset, 1, &zero,
-                          m + k.args.out.offset, 1),
-              "cublasSgemv");
-        check(cuda::launch_epilogue(k.args, m, w, lane_.stream), "epilogue");
+        check(product(k.args), "cuBLAS product");
+        check(cuda::launch_epilogue(k.args, m, w, half_, lane_.stream), "epilogue");
       } else {
-        check(cuda::launch_cells(k.kind, k.args, m, w, lane_.stream), to_string(k.kind));
+        check(cuda::launch_cells(k.kind, k.args, m, w, half_, lane_.stream), to_string(k.kind));
       }
     }
   }
 
  private:
+  void* at(std::int64_t offset) const { return static_cast<char*>(arena_.get()) + offset * static_cast<std::int64_t>(esize_); }
+  const void* param(std::int64_t offset) const {
+    return half_ ? static_cast<const void*>(static_cast<const char*>(weights_half_.get()) + offset * 2) : weights_.f() + offset;
+  }
+
+  // Fully connected: weight [out][in] row-major is [in][out] column-major, so y = W^T x.
+  cublasStatus_t product(const kern::Args& a) {
+    const float one = 1.0f, zero = 0.0f;
+    const int n = static_cast<int>(kern::cells(a.in0)), o = a.out.c;
+    if (!half_)
+      return cublasSgemv(lane_.blas, CUBLAS_OP_T, n, o, &one, weights_.f() + a.w_off, n, static_cast<const float*>(at(a.in0.offset)), 1,
+                         &zero, static_cast<float*>(at(a.out.offset)), 1);
+    return cublasGemmEx(lane_.blas, CUBLAS_OP_T, CUBLAS_OP_N, o, 1, n, &one, param(a.w_off), CUDA_R_16F, n, at(a.in0.offset), CUDA_R_16F,
+                        n, &zero, at(a.out.offset), CUDA_R_16F, o, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+  }
+
   cudnnStatus_t conv(std::size_t i) {
     const ConvCall& c = *convs_[i];
     const kern::Args& a = plan_.kernels[i].args;
-    float* m = arena_.f();
-    const float* w = weights_.f();
     const float one = 1.0f, zero = 0.0f;
     void* ws = lane_.workspace.get();
     const std::size_t wsb = lane_.workspace.bytes();
     if (c.fused)
-      return cudnnConvolutionBiasActivationForward(lane_.dnn, &one, c.x, m + a.in0.offset, c.w, w + a.w_off, c.conv, c.algo, ws, wsb,
-                                                   &zero, c.y, m + a.out.offset, c.bias, w + a.b_off, c.relu, c.y,
-                                                   m + a.out.offset);
-    return cudnnConvolutionForward(lane_.dnn, &one, c.x, m + a.in0.offset, c.w, w + a.w_off, c.conv, c.algo, ws, wsb, &zero, c.y,
-                                   m + a.out.offset);
+      return cudnnConvolutionBiasActivationForward(lane_.dnn, &one, c.x, at(a.in0.offset), c.w, param(a.w_off), c.conv, c.algo, ws, wsb,
+                                                   &zero, c.y, at(a.out.offset), c.bias, weights_.f() + a.b_off, c.relu, c.y,
+                                                   at(a.out.offset));
+    return cudnnConvolutionForward(lane_.dnn, &one, c.x, at(a.in0.offset), c.w, param(a.w_off), c.conv, c.algo, ws, wsb, &zero, c.y,
+                                   at(a.out.offset));
   }
 
   void setup_conv(std::size_t i, bool find) {
     const kern::Args& a = plan_.kernels[i].args;
     auto c = std::make_unique<ConvCall>();
-    tensor4d(c->x, a.in0.c, a.in0.h, a.in0.w);
-    tensor4d(c->y, a.out.c, a.out.h, a.out.w);
-    tensor4d(c->bias, a.out.c, 1, 1);
+    const cudnnDataType_t type = half_ ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
+    tensor4d(c->x, type, a.in0.c, a.in0.h, a.in0.w);
+    tensor4d(c->y, type, a.out.c, a.out.h, a.out.w);
+    tensor4d(c->bias, CUDNN_DATA_FLOAT, a.out.c, 1, 1);
     check(cudnnCreateFilterDescriptor(&c->w), "cudnnCreateFilterDescriptor");
-    check(cudnnSetFilter4dDescriptor(c->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, a.out.c, a.in0.c / a.groups, a.wh.kernel, a.ww.kernel),
+    check(cudnnSetFilter4dDescriptor(c->w, type, CUDNN_TENSOR_NCHW, a.out.c, a.in0.c / a.groups, a.wh.kernel, a.ww.kernel),
           "cudnnSetFilter4dDescriptor");
     check(cudnnCreateConvolutionDescriptor(&c->conv), "cudnnCreateConvolutionDescriptor");
     check(cudnnSetConvolution2dDescriptor(c->conv, a.wh.pad, a.ww.pad, a.wh.stride, a.ww.stride, a.wh.dilation, a.ww.dilation,
                                           CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
           "cudnnSetConvolution2dDescriptor");
     check(cudnnSetConvolutionGroupCount(c->conv, a.groups), "cudnnSetConvolutionGroupCount");
-    check(cudnnSetConvolutionMathType(c->conv, CUDNN_FMA_MATH), "cudnnSetConvolutionMathType");  // fp32: no TF32
+    // fp32: FMA only (no TF32); fp16: tensor cores, accumulating in fp32 (the descriptor's type).
+    check(cudnnSetConvolutionMathType(c->conv, half_ ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH), "cudnnSetConvolutionMathType");
     int n = 0, oc = 0, oh = 0, ow = 0;
     check(cudnnGetConvolution2dForwardOutputDim(c->conv, c->x, c->w, &n, &oc, &oh, &ow), "cudnnGetConvolution2dForwardOutputDim");
     if (oc != a.out.c || oh != a.out.h || ow != a.out.w)
@@ -233,13 +255,14 @@ class GpuTask {
             "cudnnGetConvolutionForwardAlgorithm_v7");
     bool chosen = false;
     for (int j = 0; j < returned && !chosen; ++j) {
-      if (perf[j].status != CUDNN_STATUS_SUCCESS || perf[j].mathType == CUDNN_TENSOR_OP_MATH ||
-          perf[j].mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION)
+      if (perf[j].status != CUDNN_STATUS_SUCCESS ||
+          (!half_ && (perf[j].mathType == CUDNN_TENSOR_OP_MATH || perf[j].mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION)))
         continue;  // fp32 exactness: FMA algorithms only (TF32 off)
       c->algo = perf[j].algo;
+      check(cudnnSetConvolutionMathType(c->conv, perf[j].mathType), "cudnnSetConvolutionMathType");
       chosen = true;
     }
-    if (!chosen) fail("cuDNN offers no fp32 algorithm for convolution " + std::to_string(i));
+    if (!chosen) fail(std::string("cuDNN offers no ") + (half_ ? "fp16" : "fp32") + " algorithm for convolution " + std::to_string(i));
     check(cudnnGetConvolutionForwardWorkspaceSize(lane_.dnn, c->x, c->w, c->conv, c->y, c->algo, &c->workspace),
           "cudnnGetConvolutionForwardWorkspaceSize");
     convs_[i] = std::move(c);
@@ -247,7 +270,9 @@ class GpuTask {
 
   const KernelPlan& plan_;
   Lane& lane_;
-  DeviceBuffer weights_, arena_;
+  bool half_;
+  std::size_t esize_;
+  DeviceBuffer weights_, weights_half_, arena_;
   std::vector<std::unique_ptr<ConvCall>> convs_;  // per kernel; set for convolutions
 };
 
@@ -316,6 +341,10 @@ CudaRunResult cuda_run_flow(const Dataflow& flow, const KernelFlow& kf, const st
   check(cudaSetDevice(0), "cudaSetDevice");
   if (kf.tasks.size() != flow.tasks.size()) fail("the kernel flow does not match the dataflow");
   if (o.repeat < 1 || o.warmup < 1) fail("--repeat and the warm-up runs must be at least 1");
+  const bool half = kf.precision == ElementType::F16;
+  const std::size_t esize = half ? 2 : 4;
+  for (const KernelTask& t : kf.tasks)
+    if (t.plan.precision != kf.precision) fail("the tasks of a flow must share one precision");
   CudaRunResult r;
   std::vector<std::unique_ptr<Lane>> lanes;
   for (std::size_t d = 0; d < flow.devices.size(); ++d) lanes.push_back(std::make_unique<Lane>());
@@ -329,13 +358,14 @@ CudaRunResult cuda_run_flow(const Dataflow& flow, const KernelFlow& kf, const st
     if (kind == FlowTask::Kind::Part || kind == FlowTask::Kind::Tail) {
       tasks[t] = std::make_unique<GpuTask>(kf.tasks[t].plan, *lanes[static_cast<std::size_t>(lane_of[t])], o.find_algorithms);
       r.kernels += static_cast<int>(kf.tasks[t].plan.kernels.size());
-      r.arena_bytes += kf.tasks[t].plan.arena_elements * static_cast<std::int64_t>(sizeof(float));
+      r.arena_bytes += kf.tasks[t].plan.arena_elements * static_cast<std::int64_t>(esize);
       r.weight_bytes += static_cast<std::int64_t>(tasks[t]->weight_bytes());
     } else if (kind == FlowTask::Kind::Image) {
       if (static_cast<std::int64_t>(image.size()) != kf.tasks[t].arena_elements) fail("the image has the wrong size");
-      maps[t] = upload(image);  // the image starts in GPU memory: its upload is not timed
+      // The image starts in GPU memory: its upload (and conversion) is not timed.
+      maps[t] = half ? upload_half(image, lanes[static_cast<std::size_t>(lane_of[t])]->stream) : upload(image);
     } else {
-      maps[t] = DeviceBuffer(static_cast<std::size_t>(kf.tasks[t].arena_elements) * sizeof(float));
+      maps[t] = DeviceBuffer(static_cast<std::size_t>(kf.tasks[t].arena_elements) * esize);
     }
   }
   allocate_workspaces(lanes, tasks, lane_of);
@@ -347,7 +377,7 @@ CudaRunResult cuda_run_flow(const Dataflow& flow, const KernelFlow& kf, const st
     }
   r.convolutions = static_cast<int>(r.algorithms.size());
 
-  auto arena_of = [&](std::size_t t) { return tasks[t] ? tasks[t]->arena() : maps[t].f(); };
+  auto arena_of = [&](std::size_t t) { return tasks[t] ? tasks[t]->arena() : maps[t].get(); };
   std::vector<std::unique_ptr<Event>> done, copy_begin, copy_end;
   for (std::size_t t = 0; t < flow.tasks.size(); ++t) done.push_back(std::make_unique<Event>(false));
   for (std::size_t m = 0; m < flow.messages.size(); ++m) {
@@ -368,7 +398,7 @@ CudaRunResult cuda_run_flow(const Dataflow& flow, const KernelFlow& kf, const st
         const auto src = static_cast<std::size_t>(msg.src_task);
         if (lane_of[src] != lane_of[t]) check(cudaStreamWaitEvent(lane.stream, done[src]->get(), 0), "cudaStreamWaitEvent");
         check(cudaEventRecord(copy_begin[static_cast<std::size_t>(m)]->get(), lane.stream), "cudaEventRecord");
-        check(cuda::launch_copy(arena_of(src), kf.tasks[src].sends.at(m), arena_of(t), kf.tasks[t].receives.at(m), lane.stream),
+        check(cuda::launch_copy(arena_of(src), kf.tasks[src].sends.at(m), arena_of(t), kf.tasks[t].receives.at(m), half, lane.stream),
               "message copy");
         check(cudaEventRecord(copy_end[static_cast<std::size_t>(m)]->get(), lane.stream), "cudaEventRecord");
       }
@@ -386,7 +416,15 @@ CudaRunResult cuda_run_flow(const Dataflow& flow, const KernelFlow& kf, const st
     r.transfer_ms.push_back(copies);
   }
   r.output.resize(static_cast<std::size_t>(kf.tasks[sink].arena_elements));
-  check(cudaMemcpy(r.output.data(), maps[sink].get(), r.output.size() * sizeof(float), cudaMemcpyDeviceToHost), "download");
+  const auto n = static_cast<std::int64_t>(r.output.size());
+  DeviceBuffer as_float;
+  if (half) {
+    as_float = DeviceBuffer(r.output.size() * sizeof(float));
+    check(cuda::launch_to_float(maps[sink].get(), as_float.f(), n, last.stream), "to float");
+    check(cudaStreamSynchronize(last.stream), "to float");
+  }
+  check(cudaMemcpy(r.output.data(), half ? as_float.get() : maps[sink].get(), r.output.size() * sizeof(float), cudaMemcpyDeviceToHost),
+        "download");
   return r;
 }
 

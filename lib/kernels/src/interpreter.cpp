@@ -61,6 +61,7 @@ float cell(const Kernel& k, const float* m, const float* w, int c, int r, int q)
 
 void interpret(const KernelPlan& plan, float* arena, int threads) {
   const float* w = plan.weights.data();
+  const bool half = plan.precision == ElementType::F16;  // each stored cell rounded as the GPU stores it
   for (const Kernel& k : plan.kernels) {
     const kern::View& o = k.args.out;
     // Element-wise kernels may run in place (out == in0): each cell reads only itself, so
@@ -69,7 +70,8 @@ void interpret(const KernelPlan& plan, float* arena, int threads) {
       for (std::int64_t i = begin; i < end; ++i) {
         int c = 0, r = 0, q = 0;
         kern::decode(o, i, c, r, q);
-        arena[kern::at(o, c, r, q)] = cell(k, arena, w, c, r, q);
+        const float v = cell(k, arena, w, c, r, q);
+        arena[kern::at(o, c, r, q)] = half ? round_to_half(v) : v;
       }
     };
     const std::int64_t n = kern::cells(o);

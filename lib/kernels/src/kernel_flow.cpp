@@ -27,6 +27,7 @@ kern::View sub_view(const kern::View& v, const Region& held, const Region& want)
 KernelFlow lower_flow(const Graph& graph, const ModelWeights& weights, const Dataflow& flow, const LoweringOptions& options) {
   KernelFlow kf;
   kf.output = graph.layer(graph.size() - 1).out;
+  kf.precision = options.precision;
   for (const FlowTask& t : flow.tasks) {
     KernelTask kt;
     if (t.kind == FlowTask::Kind::Part) kt.plan = lower_task(graph, weights, part_regions(graph, t.layers, t.owned), options);
@@ -64,6 +65,8 @@ std::vector<float> run_kernel_flow(const Dataflow& flow, const KernelFlow& kerne
     if (flow.tasks[t].kind == FlowTask::Kind::Image) {
       if (chw.size() != arenas[t].size()) throw std::logic_error("the image has the wrong size");
       arenas[t] = chw;
+      if (kernels.precision == ElementType::F16)
+        for (float& x : arenas[t]) x = round_to_half(x);
     }
     for (int m : flow.tasks[t].inputs) {
       const FlowMessage& msg = flow.messages.at(static_cast<std::size_t>(m));

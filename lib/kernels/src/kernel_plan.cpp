@@ -121,6 +121,8 @@ std::size_t shared_workspace_bytes(const std::vector<std::size_t>& per_kernel, s
   return (most + align - 1) / align * align;
 }
 
+float round_to_half(float x) { return static_cast<float>(static_cast<_Float16>(x)); }
+
 std::int64_t place_buffers(std::vector<KernelBuffer>& buffers, int align) {
   auto round_up = [align](std::int64_t x) { return (x + align - 1) / align * align; };
   std::vector<std::size_t> order(buffers.size());

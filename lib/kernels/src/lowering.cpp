@@ -71,6 +71,8 @@ class Lowering {
                        " layers of " + g_.name());
     if (t_.layer_out.size() != static_cast<std::size_t>(t_.layers.size())) throw std::logic_error("task regions do not match its layers");
     done_.assign(static_cast<std::size_t>(t_.layers.size()), 0);
+    if (o_.precision != ElementType::F32 && o_.precision != ElementType::F16)
+      throw ModelError(std::string("the kernels run in fp32 or fp16, not ") + to_string(o_.precision));
   }
 
   KernelPlan run() {
@@ -94,6 +96,9 @@ class Lowering {
       b.last = std::max(b.last, b.first);
     }
     p_.arena_elements = place_buffers(p_.buffers, o_.align);
+    p_.precision = o_.precision;
+    if (o_.precision == ElementType::F16)
+      for (float& x : p_.weights) x = round_to_half(x);
     auto resolve = [&](View& v, int b) {
       if (b >= 0) v.offset += p_.buffers[static_cast<std::size_t>(b)].offset;
     };

@@ -20,6 +20,7 @@ struct KernelTask {
 struct KernelFlow {
   std::vector<KernelTask> tasks;  // one per Dataflow task, same order (dependency order)
   Shape output;                   // the model output (the result task's arena, packed)
+  ElementType precision = ElementType::F32;
 };
 
 // The sub-view of `v` (which holds `held` of a map) covering `want`; throws std::logic_error
@@ -29,7 +30,7 @@ kern::View sub_view(const kern::View& v, const Region& held, const Region& want)
 KernelFlow lower_flow(const Graph& graph, const ModelWeights& weights, const Dataflow& flow, const LoweringOptions& options = {});
 
 // Runs every task on the host (interpreter), passing messages by copying views: the model
-// output (C*H*W) for the image `chw`.
+// output (C*H*W) for the image `chw` (rounded to half first in fp16, as the GPU receives it).
 std::vector<float> run_kernel_flow(const Dataflow& flow, const KernelFlow& kernels, const std::vector<float>& chw, int threads = 1);
 
 }  // namespace edgeplan

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #if defined(__CUDACC__)
+#include <cuda_fp16.h>
 #define EP_HD __host__ __device__ __forceinline__
 #else
 #define EP_HD inline
@@ -24,6 +25,12 @@ struct View {
 };
 EP_HD std::int64_t at(const View& v, int c, int r, int q) { return v.offset + c * v.cs + r * v.hs + q; }
 EP_HD std::int64_t cells(const View& v) { return std::int64_t{v.c} * v.h * v.w; }
+// Activations are stored as T (float, or __half on the GPU in fp16 mode); arithmetic is float.
+EP_HD float load(float x) { return x; }
+#if defined(__CUDACC__)
+__device__ __forceinline__ float load(__half x) { return __half2float(x); }
+#endif
+
 EP_HD bool packed(const View& v) { return v.hs == v.w && v.cs == std::int64_t{v.h} * v.w; }
 
 // One axis of a sliding window. For a convolution these are the pads cuDNN applies to the
@@ -75,14 +82,16 @@ EP_HD void decode(const View& v, std::int64_t i, int& c, int& r, int& q) {
 
 // Gather: out is a window of the map (from (out_r0, out_c0)); cells inside the map come
 // from in0 (which holds them from (in_r0, in_c0)), the rest is `fill` (the true border).
-EP_HD float gather_cell(const Args& a, const float* m, int c, int r, int q) {
+template <class T>
+EP_HD float gather_cell(const Args& a, const T* m, int c, int r, int q) {
   const int R = a.out_r0 + r, Q = a.out_c0 + q;
   if (R < 0 || R >= a.in_h || Q < 0 || Q >= a.in_w) return a.fill;
-  return m[at(a.in0, c, R - a.in_r0, Q - a.in_c0)];
+  return load(m[at(a.in0, c, R - a.in_r0, Q - a.in_c0)]);
 }
 
 // Max / average pooling of one output cell, padding only where the window leaves the map.
-EP_HD float pool_cell(const Args& a, const float* m, bool max, int c, int r, int q) {
+template <class T>
+EP_HD float pool_cell(const Args& a, const T* m, bool max, int c, int r, int q) {
   const int r0 = (a.out_r0 + r) * a.wh.stride - a.wh.pad, q0 = (a.out_c0 + q) * a.ww.stride - a.ww.pad;
   float acc = max ? -INFINITY : 0.0f;
   for (int i = 0; i < a.wh.kernel; ++i) {
@@ -91,7 +100,7 @@ EP_HD float pool_cell(const Args& a, const float* m, bool max, int c, int r, int
     for (int j = 0; j < a.ww.kernel; ++j) {
       const int Q = q0 + j * a.ww.dilation;
       if (Q < 0 || Q >= a.in_w) continue;
-      const float x = m[at(a.in0, c, R - a.in_r0, Q - a.in_c0)];
+      const float x = load(m[at(a.in0, c, R - a.in_r0, Q - a.in_c0)]);
       acc = max ? (x > acc || x != x ? x : acc) : acc + x;
     }
   }
@@ -106,7 +115,8 @@ EP_HD float pool_cell(const Args& a, const float* m, bool max, int c, int r, int
 
 // Transposed convolution, gather form: the input cells whose taps land on this output cell.
 // Weights [in][out/groups][kh][kw] (PyTorch / ONNX); outputs no input reaches hold the bias.
-EP_HD float conv_transpose_cell(const Args& a, const float* m, const float* w, int o, int r, int q) {
+template <class T>
+EP_HD float conv_transpose_cell(const Args& a, const T* m, const float* w, int o, int r, int q) {
   const int cin = a.in0.c, cout = a.out.c, ipg = cin / a.groups, opg = cout / a.groups;
   const int g = o / opg, ol = o % opg;
   const int ur = a.out_r0 + r + a.wh.pad, uq = a.out_c0 + q + a.ww.pad;  // uncropped position
@@ -122,57 +132,67 @@ EP_HD float conv_transpose_cell(const Args& a, const float* m, const float* w, i
         if (tq < 0 || tq % a.ww.stride != 0) continue;
         const int Q = tq / a.ww.stride - a.in_c0;
         if (Q < 0 || Q >= a.in0.w) continue;
-        acc += m[at(a.in0, ci, R, Q)] * w[a.w_off + ((std::int64_t{ci} * opg + ol) * a.wh.kernel + i) * a.ww.kernel + j];
+        acc += load(m[at(a.in0, ci, R, Q)]) * w[a.w_off + ((std::int64_t{ci} * opg + ol) * a.wh.kernel + i) * a.ww.kernel + j];
       }
     }
   return acc;
 }
 
 // Nearest-neighbour upsampling by wh.stride / ww.stride.
-EP_HD float upsample_cell(const Args& a, const float* m, int c, int r, int q) {
-  return m[at(a.in0, c, (a.out_r0 + r) / a.wh.stride - a.in_r0, (a.out_c0 + q) / a.ww.stride - a.in_c0)];
+template <class T>
+EP_HD float upsample_cell(const Args& a, const T* m, int c, int r, int q) {
+  return load(m[at(a.in0, c, (a.out_r0 + r) / a.wh.stride - a.in_r0, (a.out_c0 + q) / a.ww.stride - a.in_c0)]);
 }
 
 // Space-to-depth (PyTorch's pixel_unshuffle): out channel c*s*s + i*s + j is in channel c at (i, j).
-EP_HD float reorg_cell(const Args& a, const float* m, int oc, int r, int q) {
+template <class T>
+EP_HD float reorg_cell(const Args& a, const T* m, int oc, int r, int q) {
   const int s = a.wh.stride, c = oc / (s * s), i = (oc / s) % s, j = oc % s;
-  return m[at(a.in0, c, (a.out_r0 + r) * s + i - a.in_r0, (a.out_c0 + q) * s + j - a.in_c0)];
+  return load(m[at(a.in0, c, (a.out_r0 + r) * s + i - a.in_r0, (a.out_c0 + q) * s + j - a.in_c0)]);
 }
 
 // ShuffleNet's shuffle: channels seen as groups x C/groups, transposed.
-EP_HD float shuffle_cell(const Args& a, const float* m, int oc, int r, int q) {
+template <class T>
+EP_HD float shuffle_cell(const Args& a, const T* m, int oc, int r, int q) {
   const int per = a.in0.c / a.groups;
-  return m[at(a.in0, (oc % a.groups) * per + oc / a.groups, r, q)];
+  return load(m[at(a.in0, (oc % a.groups) * per + oc / a.groups, r, q)]);
 }
 
 // Adaptive average pooling of the whole map (PyTorch's bins: floor start, ceil end).
-EP_HD float adaptive_cell(const Args& a, const float* m, int c, int r, int q) {
+template <class T>
+EP_HD float adaptive_cell(const Args& a, const T* m, int c, int r, int q) {
   const int H = a.in0.h, W = a.in0.w, oh = a.out.h, ow = a.out.w;
   const int r0 = (r * H) / oh, r1 = ((r + 1) * H + oh - 1) / oh;
   const int q0 = (q * W) / ow, q1 = ((q + 1) * W + ow - 1) / ow;
   float acc = 0.0f;
   for (int i = r0; i < r1; ++i)
-    for (int j = q0; j < q1; ++j) acc += m[at(a.in0, c, i, j)];
+    for (int j = q0; j < q1; ++j) acc += load(m[at(a.in0, c, i, j)]);
   return acc / static_cast<float>((r1 - r0) * (q1 - q0));
 }
 
 // Element-wise kinds: operands of one cell (a 1 x 1 operand is a per-channel vector, broadcast).
-EP_HD float operand(const View& v, const float* m, int c, int r, int q) {
-  return m[at(v, c, v.h == 1 ? 0 : r, v.w == 1 ? 0 : q)];
+template <class T>
+EP_HD float operand(const View& v, const T* m, int c, int r, int q) {
+  return load(m[at(v, c, v.h == 1 ? 0 : r, v.w == 1 ? 0 : q)]);
 }
-EP_HD float unary_cell(const Args& a, const float* m, int c, int r, int q) {
-  return activate(m[at(a.in0, c, r, q)], a.act, a.alpha, a.beta);
+template <class T>
+EP_HD float unary_cell(const Args& a, const T* m, int c, int r, int q) {
+  return activate(load(m[at(a.in0, c, r, q)]), a.act, a.alpha, a.beta);
 }
-EP_HD float affine_cell(const Args& a, const float* m, const float* w, int c, int r, int q) {
-  return m[at(a.in0, c, r, q)] * w[a.w_off + c] + w[a.b_off + c];
+template <class T>
+EP_HD float affine_cell(const Args& a, const T* m, const float* w, int c, int r, int q) {
+  return load(m[at(a.in0, c, r, q)]) * w[a.w_off + c] + w[a.b_off + c];
 }
-EP_HD float add_cell(const Args& a, const float* m, int c, int r, int q) {
-  return m[at(a.in0, c, r, q)] + m[at(a.in1, c, r, q)];
+template <class T>
+EP_HD float add_cell(const Args& a, const T* m, int c, int r, int q) {
+  return load(m[at(a.in0, c, r, q)]) + load(m[at(a.in1, c, r, q)]);
 }
-EP_HD float mul_cell(const Args& a, const float* m, int c, int r, int q) {
+template <class T>
+EP_HD float mul_cell(const Args& a, const T* m, int c, int r, int q) {
   return operand(a.in0, m, c, r, q) * operand(a.in1, m, c, r, q);
 }
-EP_HD float copy_cell(const Args& a, const float* m, int c, int r, int q) { return m[at(a.in0, c, r, q)]; }
+template <class T>
+EP_HD float copy_cell(const Args& a, const T* m, int c, int r, int q) { return load(m[at(a.in0, c, r, q)]); }
 
 // Convolution epilogue: bias (folded batch norm included) and activation.
 EP_HD float conv_epilogue(const Args& a, const float* w, int o, float acc) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "edgeplan/kernels/kernel_math.h"
+#include "edgeplan/model/element_type.h"
 #include "edgeplan/model/graph.h"
 #include "edgeplan/model/region.h"
 
@@ -78,6 +79,9 @@ struct LoweringOptions {
   bool alias_concat = true;  // write concatenation members in place
   bool in_place = true;      // element-wise kernels overwrite an input nobody else reads
   int align = 64;            // buffer alignment in elements (64 fp32 = 256 bytes, cuDNN's)
+  // F32, or F16: activations and parameters stored as IEEE half, arithmetic in fp32 (the
+  // parameters are rounded to half here, so host and GPU use the same values).
+  ElementType precision = ElementType::F32;
 };
 
 struct KernelPlan {
@@ -88,6 +92,7 @@ struct KernelPlan {
   std::map<int, kern::View> outputs;   // handed-on tensor -> where its region lies (maybe strided)
   TaskRegions regions;
   std::int64_t arena_elements = 0;     // activation arena (inputs, intermediates, outputs)
+  ElementType precision = ElementType::F32;  // of the arena's elements and of the weights on the GPU
 
   // Per-kernel one-line description, e.g. "conv 3x3/1 pad 1 +bn +relu [64x56x56]".
   std::string describe(int kernel) const;
@@ -103,6 +108,9 @@ KernelPlan lower_task(const Graph& graph, const ModelWeights& weights, const Tas
 // convolutions and products on packed views with aligned parameters; no kernel but an
 // element-wise one writing memory it reads. Throws std::logic_error naming the kernel.
 void check_kernel_plan(const KernelPlan& plan);
+
+// The nearest IEEE half to x (round to nearest even), as a float: what fp16 storage keeps.
+float round_to_half(float x);
 
 // Places buffers in one arena: buffers whose lifetimes [first, last] overlap never share
 // memory; largest first, each at the lowest aligned offset that fits. Returns the arena size.
