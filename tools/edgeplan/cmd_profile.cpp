@@ -101,6 +101,7 @@ int run_profile(const Args& a) {
   o.cpu_quota = a.cpu_quota;
   if (is_cuda(a.device)) {
     o.device = "cuda";
+    if (o.name.empty()) o.name = "cuda";  // not "<device>-<threads>t": host threads do not matter here
     o.executor = cuda_layer_executor();
     o.executor_name = "edgeplan CUDA executor (cuDNN heuristics, fp32 FMA math: TF32 off; cuBLAS; edgeplan element kernels)";
     o.accelerator = cuda_info().describe();

@@ -74,7 +74,7 @@ void validate_exits(const Plan& plan, const Graph& graph, const std::set<std::st
     if (std::find(cuts.begin(), cuts.end(), e.after) == cuts.end())
       throw PlanError(where + ": cut point " + std::to_string(e.after) + " is not a place inside the spatial layers where exactly one tensor crosses");
     for (const Volume& v : plan.volumes)
-      if (v.layers.first < e.after && e.after <= v.layers.last) {
+      if (v.holds_cut(e.after)) {
         try {
           exit_shares(graph, v, e.after);
         } catch (const PlanError& err) {

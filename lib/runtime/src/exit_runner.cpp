@@ -52,7 +52,7 @@ ExitSteps::ExitSteps(const Graph& graph, const Dataflow& flow, const Plan& plan,
     e.volume = -1;
     for (std::size_t v = 0; v < plan.volumes.size(); ++v) {
       const Volume& vol = plan.volumes[v];
-      if (!(vol.layers.first < pe.after && pe.after <= vol.layers.last)) continue;
+      if (!vol.holds_cut(pe.after)) continue;
       e.volume = static_cast<int>(v);
       e.shares = exit_shares(graph, vol, pe.after);
       if (pe.after < vol.layers.last) ends_[v].push_back(pe.after);

@@ -39,7 +39,7 @@ bool exits_fit(const Plan& plan, const Graph& graph, const ExitModel& model) {
   try {
     for (const ExitHead& e : model.exits)
       for (const Volume& v : plan.volumes)
-        if (v.layers.first < e.after && e.after <= v.layers.last) exit_shares(graph, v, e.after);
+        if (v.holds_cut(e.after)) exit_shares(graph, v, e.after);
     return true;
   } catch (const PlanError&) {
     return false;

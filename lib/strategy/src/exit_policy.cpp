@@ -165,7 +165,7 @@ HeadTiming head_timing(const Simulator& sim, const Plan& plan, const ExitModel& 
   for (const ExitHead& e : model.exits) {
     int v = -1;
     for (std::size_t i = 0; i < plan.volumes.size(); ++i)
-      if (plan.volumes[i].layers.first < e.after && e.after <= plan.volumes[i].layers.last) v = static_cast<int>(i);
+      if (plan.volumes[i].holds_cut(e.after)) v = static_cast<int>(i);
     if (v < 0) throw Error("exit '" + e.name + "' reads layer " + std::to_string(e.after - 1) + ", outside the plan's volumes");
     const LayerRange range = plan.volumes[static_cast<std::size_t>(v)].layers;
     const double sums = 4.0 * model.graph.layer(e.after - 1).out.c, scores = 4.0 * e.classes;

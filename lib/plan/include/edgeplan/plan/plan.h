@@ -30,6 +30,8 @@ struct Volume {
   LayerRange layers;
   std::vector<Part> parts;
   int anchor() const { return layers.last - 1; }
+  // An exit cut after layer `after` - 1 falls in this volume (inside it, or at its end).
+  bool holds_cut(int after) const { return layers.first < after && after <= layers.last; }
   bool operator==(const Volume& o) const { return layers == o.layers && parts == o.parts; }
 };
 

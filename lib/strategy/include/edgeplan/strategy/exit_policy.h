@@ -33,7 +33,7 @@ struct ExitQoS {
 };
 
 struct ExitPolicy {
-  static constexpr double kNever = 2.0;  // a threshold no confidence reaches
+  static constexpr double kNever = PlanExit::kNever;  // a threshold no confidence reaches (one value with the plan format's "never")
   std::vector<double> thresholds;  // per head: exit when confidence >= threshold (0: always; above 1: never)
   int last_head = 0;               // images still running stop here (its threshold is 0)
   // Every image stops at head `last` of `heads` (the heads before never fire); the final
