@@ -84,9 +84,7 @@ void print_report(const ReplayReport& r, const std::string& plan_path, bool exit
 // measured latency per head against the simulated head times.
 void print_exits(const Scenario& s, const Plan& plan, const ReplayReport& report) {
   const TrainedHeads heads = plan_heads(plan, s.graph);
-  ExitModel em{s.graph, {}};
-  for (const PlanExit& e : plan.exits->exits) em.exits.push_back(ExitHead{e.name, e.after, heads.find(e.name)->classes});
-  const std::vector<double> head_ms = head_times_ms(Simulator(s), plan, em);
+  const std::vector<double> head_ms = head_times_ms(Simulator(s), plan, plan_exit_model(plan, s.graph, heads));
   const RankRecord* in = nullptr;
   const RankRecord* out = nullptr;
   for (const RankRecord& k : report.ranks) {

@@ -34,8 +34,7 @@ int run(const Args& a) {
   const FashionMnist data = a.data.empty() ? load_fashion_mnist() : load_fashion_mnist(a.data);
   const int n = a.images > 0 ? std::min(a.images, data.test.size()) : data.test.size();
   const std::size_t exits = plan.exits->exits.size();
-  ExitModel em{graph, {}};  // the backbone with the plan's exits (for head times and MACs)
-  for (const PlanExit& e : plan.exits->exits) em.exits.push_back(ExitHead{e.name, e.after, heads.find(e.name)->classes});
+  const ExitModel em = plan_exit_model(plan, graph, heads);
 
   // Where the heads answer: simulated under the scenario when one is given.
   std::vector<double> head_ms;

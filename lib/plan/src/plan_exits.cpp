@@ -118,4 +118,11 @@ TrainedHeads plan_heads(const Plan& plan, const Graph& graph) {
   return t;
 }
 
+ExitModel plan_exit_model(const Plan& plan, const Graph& graph, const TrainedHeads& heads) {
+  ExitModel em{graph, {}};
+  if (plan.exits)
+    for (const PlanExit& e : plan.exits->exits) em.exits.push_back(ExitHead{e.name, e.after, heads.find(e.name)->classes});
+  return em;
+}
+
 }  // namespace edgeplan

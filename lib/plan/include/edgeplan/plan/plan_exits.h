@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "edgeplan/model/exit_models.h"
 #include "edgeplan/model/graph.h"
 #include "edgeplan/plan/plan.h"
 
@@ -37,6 +38,8 @@ TrainedHeads load_exit_heads(const std::string& path);
 // the plan's model (the same ONNX file), and has every exit the plan names at the same cut
 // point with as many channels as the tensor there. Throws PlanError (one line).
 TrainedHeads plan_heads(const Plan& plan, const Graph& graph);
+// The backbone with the plan's exits as heads (for head times and MACs); `heads` from plan_heads.
+ExitModel plan_exit_model(const Plan& plan, const Graph& graph, const TrainedHeads& heads);
 
 // What each part of `volume` computes: its share of every live output (its anchor rectangle
 // scaled onto each, as the dataflow hands them on).
