@@ -18,9 +18,7 @@ Interval input_interval(const Layer& layer, Axis axis, const Interval& out, int 
     case LayerKind::Conv:
     case LayerKind::MaxPool:
     case LayerKind::AvgPool:
-      // Output o reads inputs [o*s - p, o*s - p + d*(k-1) + 1); outside [0, in) is padding.
-      in.begin = out.begin * w.stride - w.pad;
-      in.end = (out.end - 1) * w.stride - w.pad + w.dilation * (w.kernel - 1) + 1;
+      in = virtual_window(w, out);
       break;
     case LayerKind::ConvTranspose: {
       // Output o is position u = o + pad of the uncropped result, which input i reaches

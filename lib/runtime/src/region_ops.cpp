@@ -9,11 +9,6 @@ namespace {
 
 const std::vector<std::int64_t> kNoPad = {0, 0};
 
-// Input interval a windowed layer reads for `out` along one axis, before clipping to the map.
-Interval virtual_window(const Window& w, const Interval& out) {
-  return Interval{out.begin * w.stride - w.pad, (out.end - 1) * w.stride - w.pad + w.dilation * (w.kernel - 1) + 1};
-}
-
 // The input a windowed layer needs for `out`, as one tensor: the real rows/cols from the
 // slice plus `fill` only where the window crosses the border of the full map.
 torch::Tensor window_input(const Layer& l, const Slice& in, const Shape& in_shape, const Region& out, double fill) {

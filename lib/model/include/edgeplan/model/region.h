@@ -53,6 +53,13 @@ inline Region hull(const Region& a, const Region& b) {
 inline Region full_region(const Shape& s) { return Region{Interval{0, s.h}, Interval{0, s.w}}; }
 std::string to_string(const Interval& i);  // "[3,9)"
 
+// The input cells a sliding window (conv, pooling) reads for outputs `out` along one axis,
+// before clipping to the map: output o reads [o*s - p, o*s - p + d*(k-1) + 1); what falls
+// outside [0, extent) is padding.
+inline Interval virtual_window(const Window& w, const Interval& out) {
+  return Interval{out.begin * w.stride - w.pad, (out.end - 1) * w.stride - w.pad + w.dilation * (w.kernel - 1) + 1};
+}
+
 // Input interval along `axis` that `layer` reads to produce output interval `out`, clipped to
 // the input extent `in_extent`: padding exists only at the true border of the image.
 // The same rule serves rows and columns; it is exact for every spatial layer kind.
