@@ -17,7 +17,7 @@ std::map<int, std::vector<float>> run(const Graph& g, const ModelWeights& w, con
   std::vector<float> arena(static_cast<std::size_t>(p.arena_elements), 0.0f);
   for (const auto& [x, region] : t.inputs) {
     const Shape& s = g.tensor_shape(x);
-    const kern::View whole{0, s.c, s.h, s.w, std::int64_t{s.h} * s.w, s.w};
+    const kern::View whole = kern::packed_view(s.c, s.h, s.w);
     write_view(arena.data(), p.inputs.at(x), read_view(image.data(), sub_view(whole, full_region(s), region)));
   }
   interpret(p, arena.data());
@@ -57,7 +57,7 @@ TEST_CASE("interpreter: parts of every layer kind equal the whole-map run bit fo
   const int last = body.last - 1;
   const Shape& out = g.layer(last).out;
   const std::vector<float> whole = run(g, w, whole_regions(g, body), image).at(last);
-  const kern::View whole_view{0, out.c, out.h, out.w, std::int64_t{out.h} * out.w, out.w};
+  const kern::View whole_view = kern::packed_view(out.c, out.h, out.w);
   const std::vector<Region> pieces = {Region{{0, 3}, {0, 10}},  Region{{3, 4}, {0, 10}}, Region{{4, 10}, {0, 10}},
                                       Region{{0, 5}, {0, 4}},   Region{{5, 10}, {4, 10}}, Region{{7, 8}, {9, 10}}};
   for (const Region& r : pieces) {

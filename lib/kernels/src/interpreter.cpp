@@ -95,15 +95,13 @@ void copy_view(const float* src, const kern::View& from, float* dst, const kern:
 
 std::vector<float> read_view(const float* base, const kern::View& v) {
   std::vector<float> out(static_cast<std::size_t>(kern::cells(v)));
-  kern::View packed{0, v.c, v.h, v.w, std::int64_t{v.h} * v.w, v.w};
-  copy_view(base, v, out.data(), packed);
+  copy_view(base, v, out.data(), kern::packed_view(v.c, v.h, v.w));
   return out;
 }
 
 void write_view(float* base, const kern::View& v, const std::vector<float>& values) {
   if (static_cast<std::int64_t>(values.size()) != kern::cells(v)) throw std::logic_error("values do not fill the view");
-  kern::View packed{0, v.c, v.h, v.w, std::int64_t{v.h} * v.w, v.w};
-  copy_view(values.data(), packed, base, v);
+  copy_view(values.data(), kern::packed_view(v.c, v.h, v.w), base, v);
 }
 
 }  // namespace edgeplan

@@ -9,20 +9,9 @@ namespace edgeplan {
 
 namespace {
 
-kern::View packed_map(const Shape& s) { return kern::View{0, s.c, s.h, s.w, std::int64_t{s.h} * s.w, s.w}; }
+kern::View packed_map(const Shape& s) { return kern::packed_view(s.c, s.h, s.w); }
 
 }  // namespace
-
-kern::View sub_view(const kern::View& v, const Region& held, const Region& want) {
-  if (!held.rows.contains(want.rows) || !held.cols.contains(want.cols))
-    throw std::logic_error("rows " + to_string(want.rows) + " cols " + to_string(want.cols) + " are not among rows " +
-                           to_string(held.rows) + " cols " + to_string(held.cols));
-  kern::View s = v;
-  if (!want.empty()) s.offset += (want.rows.begin - held.rows.begin) * v.hs + (want.cols.begin - held.cols.begin);
-  s.h = want.rows.size();
-  s.w = want.cols.size();
-  return s;
-}
 
 KernelFlow lower_flow(const Graph& graph, const ModelWeights& weights, const Dataflow& flow, const LoweringOptions& options) {
   KernelFlow kf;

@@ -150,6 +150,17 @@ std::int64_t place_buffers(std::vector<KernelBuffer>& buffers, int align) {
   return arena;
 }
 
+kern::View sub_view(const kern::View& v, const Region& held, const Region& want) {
+  if (!held.rows.contains(want.rows) || !held.cols.contains(want.cols))
+    throw std::logic_error("rows " + to_string(want.rows) + " cols " + to_string(want.cols) + " are not among rows " +
+                           to_string(held.rows) + " cols " + to_string(held.cols));
+  kern::View s = v;
+  if (!want.empty()) s.offset += (want.rows.begin - held.rows.begin) * v.hs + (want.cols.begin - held.cols.begin);
+  s.h = want.rows.size();
+  s.w = want.cols.size();
+  return s;
+}
+
 namespace {
 
 bool element_wise(KernelKind k) {

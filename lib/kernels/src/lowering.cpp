@@ -13,15 +13,7 @@ namespace {
 
 using kern::View;
 
-View packed_view(int c, const Region& r) {
-  View v;
-  v.c = c;
-  v.h = r.rows.size();
-  v.w = r.cols.size();
-  v.hs = v.w;
-  v.cs = std::int64_t{v.h} * v.w;
-  return v;
-}
+View packed_view(int c, const Region& r) { return kern::packed_view(c, r.rows.size(), r.cols.size()); }
 
 bool is_activation(LayerKind k) {
   return k == LayerKind::ReLU || k == LayerKind::ReLU6 || k == LayerKind::LeakyReLU || k == LayerKind::Sigmoid ||
@@ -108,7 +100,10 @@ class Lowering {
       resolve(k.args.out, k.out);
     }
     for (const auto& [x, h] : held_) {
-      if (t_.inputs.count(x)) p_.inputs[x] = h.view, resolve(p_.inputs[x], h.buffer);
+      if (t_.inputs.count(x)) {
+        p_.inputs[x] = h.view;
+        resolve(p_.inputs[x], h.buffer);
+      }
       if (t_.outputs.count(x)) resolve(p_.outputs[x], h.buffer);
     }
     return std::move(p_);
@@ -131,16 +126,8 @@ class Lowering {
   View view_of(int x, const Region& want, int& buffer) const {
     const auto it = held_.find(x);
     if (it == held_.end()) throw std::logic_error("tensor " + std::to_string(x) + " is not available to the task");
-    const Held& h = it->second;
-    if (!h.region.rows.contains(want.rows) || !h.region.cols.contains(want.cols))
-      throw std::logic_error("tensor " + std::to_string(x) + " holds rows " + to_string(h.region.rows) + " cols " +
-                             to_string(h.region.cols) + ", not rows " + to_string(want.rows) + " cols " + to_string(want.cols));
-    View v = h.view;
-    if (!want.empty()) v.offset += (want.rows.begin - h.region.rows.begin) * v.hs + (want.cols.begin - h.region.cols.begin);
-    v.h = want.rows.size();
-    v.w = want.cols.size();
-    buffer = h.buffer;
-    return v;
+    buffer = it->second.buffer;
+    return sub_view(it->second.view, it->second.region, want);
   }
 
   // Concatenation members written straight into their channel block: produced here by a
@@ -152,9 +139,9 @@ class Lowering {
       int offset = 0;
       for (int x : L.inputs) {
         const int n = static_cast<int>(std::count(L.inputs.begin(), L.inputs.end(), x));
-        const LayerKind k = in_task(x) ? g_.layer(x).kind : LayerKind::Flatten;
-        if (in_task(x) && n == 1 && sole_reader(x, l) && out(x) == out(l) && k != LayerKind::ChannelSlice && k != LayerKind::Flatten)
-          member_of_[x] = {l, offset};
+        // Channel slices and flattening are views of another tensor: they write nothing to alias.
+        const bool writes = in_task(x) && g_.layer(x).kind != LayerKind::ChannelSlice && g_.layer(x).kind != LayerKind::Flatten;
+        if (writes && n == 1 && sole_reader(x, l) && out(x) == out(l)) member_of_[x] = {l, offset};
         offset += g_.tensor_shape(x).c;
       }
     }
@@ -243,7 +230,7 @@ class Lowering {
     Kernel k = make_kernel(KernelKind::Copy, {}, buffer, -1, -1);
     k.args.in0 = v;
     k.out = new_buffer(kern::cells(v), "packed copy of tensor " + std::to_string(x));
-    packed = packed_view(v.c, Region{Interval{0, v.h}, Interval{0, v.w}});
+    packed = kern::packed_view(v.c, v.h, v.w);
     k.args.out = packed;
     emit(k);
     return k.out;
@@ -307,9 +294,6 @@ class Lowering {
     const Region& O = out(l);
     const int x = L.inputs[0];
     const Shape& s = g_.tensor_shape(x);
-    auto virtual_window = [](const Window& w, const Interval& o) {
-      return Interval{o.begin * w.stride - w.pad, (o.end - 1) * w.stride - w.pad + w.dilation * (w.kernel - 1) + 1};
-    };
     const Interval vr = virtual_window(L.win_h, O.rows), vc = virtual_window(L.win_w, O.cols);
     const Interval cr = intersect(vr, Interval{0, s.h}), cc = intersect(vc, Interval{0, s.w});
     Kernel k = make_kernel(KernelKind::Conv, {l}, -1, -1, -1);

@@ -23,10 +23,6 @@ struct KernelFlow {
   ElementType precision = ElementType::F32;
 };
 
-// The sub-view of `v` (which holds `held` of a map) covering `want`; throws std::logic_error
-// unless held contains want.
-kern::View sub_view(const kern::View& v, const Region& held, const Region& want);
-
 KernelFlow lower_flow(const Graph& graph, const ModelWeights& weights, const Dataflow& flow, const LoweringOptions& options = {});
 
 // Runs every task on the host (interpreter), passing messages by copying views: the model

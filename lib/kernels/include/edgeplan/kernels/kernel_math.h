@@ -24,6 +24,8 @@ struct View {
   std::int64_t cs = 0, hs = 0;
 };
 EP_HD std::int64_t at(const View& v, int c, int r, int q) { return v.offset + c * v.cs + r * v.hs + q; }
+// A packed [c][h][w] block starting at element 0 (offset it to place it).
+EP_HD View packed_view(int c, int h, int w) { return View{0, c, h, w, std::int64_t{h} * w, w}; }
 EP_HD std::int64_t cells(const View& v) { return std::int64_t{v.c} * v.h * v.w; }
 // Activations are stored as T (float, or __half on the GPU in fp16 mode); arithmetic is float.
 EP_HD float load(float x) { return x; }

@@ -103,6 +103,10 @@ struct KernelPlan {
 // or an import's). Throws ModelError on a layer kind or shape the lowering cannot express.
 KernelPlan lower_task(const Graph& graph, const ModelWeights& weights, const TaskRegions& task, const LoweringOptions& options = {});
 
+// The sub-view of `v` (which holds `held` of a map) covering `want`; throws std::logic_error
+// unless held contains want.
+kern::View sub_view(const kern::View& v, const Region& held, const Region& want);
+
 // What a GPU needs to run a plan without a hazard the (sequential, bounds-unchecked) host
 // interpreter could hide: every view inside the arena, every parameter inside the weights;
 // convolutions and products on packed views with aligned parameters; no kernel but an
