@@ -133,9 +133,7 @@ struct Flow {
 };
 
 Flow lower(const Graph& g, const ModelWeights& w, const Plan& plan) {
-  const std::string last = plan.tail ? plan.tail->device : plan.volumes.back().parts.front().device;
-  const int out = static_cast<int>(std::find(plan.devices.begin(), plan.devices.end(), last) - plan.devices.begin());
-  Flow f{compile_dataflow(g, plan, plan.devices, 0, out), {}};
+  Flow f{compile_dataflow(g, plan, plan.devices, 0, result_device_index(plan)), {}};
   f.kernels = lower_flow(g, w, f.flow);
   return f;
 }

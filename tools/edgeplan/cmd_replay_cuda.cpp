@@ -38,9 +38,7 @@ int replay_on_cuda(const CudaReplayArgs& a) {
   require_cuda();  // before the CPU reference's seconds
   const CudaInfo info = cuda_info();
   // The image starts on the first device and the result ends on the tail's (or the last part's) device.
-  const std::string last = plan.tail ? plan.tail->device : plan.volumes.back().parts.front().device;
-  const auto out = std::find(plan.devices.begin(), plan.devices.end(), last);
-  const Dataflow flow = compile_dataflow(g, plan, plan.devices, 0, static_cast<int>(out - plan.devices.begin()));
+  const Dataflow flow = compile_dataflow(g, plan, plan.devices, 0, result_device_index(plan));
   ExecutorOptions eo;
   const ModelWeights weights = model_weights(g, eo.weight_seed);
   const std::vector<float> image = model_input_values(g, eo);

@@ -50,8 +50,7 @@ int run(const Args& a) {
     input_device = ctx.input_device;
     output_device = ctx.output_device;
   } else {
-    for (std::size_t d = 0; d < devices.size(); ++d)
-      if (plan.tail && devices[d] == plan.tail->device) output_device = static_cast<int>(d);
+    output_device = result_device_index(plan);
   }
   const Dataflow flow = compile_dataflow(graph, plan, devices, input_device, output_device);
   ExecutorOptions eo;

@@ -99,6 +99,17 @@ void validate_plan(const Plan& plan, const Graph& graph);
 // against the SHA-256 the plan recorded. Throws PlanError if it cannot.
 Graph plan_graph(const Plan& plan);
 
+// Where a plan's result ends when no scenario says: the tail's device, else the device of
+// the last volume's first part (an index into plan.devices; 0 for a plan with neither).
+inline int result_device_index(const Plan& plan) {
+  std::string last;
+  if (plan.tail) last = plan.tail->device;
+  else if (!plan.volumes.empty() && !plan.volumes.back().parts.empty()) last = plan.volumes.back().parts.front().device;
+  for (std::size_t d = 0; d < plan.devices.size(); ++d)
+    if (plan.devices[d] == last) return static_cast<int>(d);
+  return 0;
+}
+
 // Records in a plan which model it is for (name, input, ONNX file and its SHA-256).
 void set_plan_model(Plan& plan, const Graph& graph);
 
