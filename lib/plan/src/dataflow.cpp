@@ -77,6 +77,16 @@ std::string Dataflow::describe(int task) const {
   return "part " + std::to_string(t.part + 1) + " of volume " + std::to_string(t.volume + 1) + " (" + layers + ")";
 }
 
+std::map<int, Region> part_owned(const Graph& graph, const Volume& volume, const Part& part) {
+  std::map<int, Region> owned;
+  const Shape& anchor = graph.layer(volume.anchor()).out;
+  for (int t : graph.live_outputs(volume.layers)) {
+    const Region r = scale_region(part.region, anchor, graph.tensor_shape(t));
+    if (!r.empty()) owned[t] = r;
+  }
+  return owned;
+}
+
 Dataflow compile_dataflow(const Graph& graph, const Plan& plan, const std::vector<std::string>& devices, int input_device,
                           int output_device) {
   const int nd = static_cast<int>(devices.size());
@@ -93,8 +103,6 @@ Dataflow compile_dataflow(const Graph& graph, const Plan& plan, const std::vecto
     const Volume& vol = plan.volumes[static_cast<std::size_t>(v)];
     for (int l = vol.layers.first; l < vol.layers.last; ++l) b.volume_of_layer[static_cast<std::size_t>(l)] = v;
     b.first_task_of_volume.push_back(task_index(b.flow));
-    const Shape& anchor = graph.layer(vol.anchor()).out;
-    const std::vector<int> live = graph.live_outputs(vol.layers);
     for (std::size_t k = 0; k < vol.parts.size(); ++k) {
       FlowTask t;
       t.kind = FlowTask::Kind::Part;
@@ -102,10 +110,7 @@ Dataflow compile_dataflow(const Graph& graph, const Plan& plan, const std::vecto
       t.volume = v;
       t.part = static_cast<int>(k);
       t.layers = vol.layers;
-      for (int out : live) {
-        const Region r = scale_region(vol.parts[k].region, anchor, graph.tensor_shape(out));
-        if (!r.empty()) t.owned[out] = r;
-      }
+      t.owned = part_owned(graph, vol, vol.parts[k]);
       const VolumeRegions need = required_regions(graph, vol.layers, t.owned);
       const int id = b.add_task(std::move(t));
       for (const auto& [tensor, region] : need.inputs) b.add_inputs_from_owners(tensor, region, id);

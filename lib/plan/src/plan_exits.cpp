@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "edgeplan/jsonio/fields.h"
+#include "edgeplan/plan/dataflow.h"
 #include "edgeplan/onnx/onnx_model.h"
 
 namespace edgeplan {
@@ -66,16 +67,6 @@ TrainedHeads parse_exit_heads(const std::string& text, const std::string& name) 
 
 TrainedHeads load_exit_heads(const std::string& path) {
   return parse_exit_heads(jsonio::read_file<PlanError>(path, "exit heads"), path);
-}
-
-std::map<int, Region> part_owned(const Graph& graph, const Volume& volume, const Part& part) {
-  std::map<int, Region> owned;
-  const Shape& anchor = graph.layer(volume.anchor()).out;
-  for (int t : graph.live_outputs(volume.layers)) {
-    const Region r = scale_region(part.region, anchor, graph.tensor_shape(t));
-    if (!r.empty()) owned[t] = r;
-  }
-  return owned;
 }
 
 std::vector<Region> exit_shares(const Graph& graph, const Volume& volume, int after) {

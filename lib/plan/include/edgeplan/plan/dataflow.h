@@ -47,6 +47,10 @@ struct Dataflow {
   std::string describe(int task) const;
 };
 
+// What a part of `volume` owns: its share of every live output of the volume (its anchor
+// rectangle scaled onto each), as its task hands them on (FlowTask::owned).
+std::map<int, Region> part_owned(const Graph& graph, const Volume& volume, const Part& part);
+
 // Compiles a plan valid for `graph`. `devices` must contain every device of the plan; the
 // image starts on devices[input_device] and the result must end on devices[output_device].
 // Throws PlanError if a plan device is not in `devices` or an index is out of range.

@@ -41,9 +41,6 @@ TrainedHeads plan_heads(const Plan& plan, const Graph& graph);
 // The backbone with the plan's exits as heads (for head times and MACs); `heads` from plan_heads.
 ExitModel plan_exit_model(const Plan& plan, const Graph& graph, const TrainedHeads& heads);
 
-// What each part of `volume` computes: its share of every live output (its anchor rectangle
-// scaled onto each, as the dataflow hands them on).
-std::map<int, Region> part_owned(const Graph& graph, const Volume& volume, const Part& part);
 
 // Where each part of the volume holding cut point `after` (first < after <= last) pools for
 // an exit: its share of the tensor crossing the cut, its anchor rectangle scaled onto that
