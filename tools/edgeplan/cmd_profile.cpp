@@ -64,13 +64,23 @@ std::string eta_text(double seconds) {
 
 bool is_cuda(const std::string& device) { return device == "cuda" || device == "cuda:0"; }
 
-// Layers timed by the CUDA executor: one layer's region lowered alone, its seeded weights.
+// Layers timed by the CUDA executor: one layer's region lowered alone, its seeded weights
+// (made once per layer: the sweep measures a layer at many row counts in a row).
 LayerExecutor cuda_layer_executor() {
-  return [](const Graph& g, int layer, const Region& out) {
-    ModelWeights w;
-    w.layers.resize(static_cast<std::size_t>(g.size()));
-    w.layers[static_cast<std::size_t>(layer)] = layer_params(g, layer, 1);
-    return cuda_task_timer(lower_task(g, w, layer_regions(g, layer, out)));
+  struct Last {
+    const Graph* graph = nullptr;
+    int layer = -1;
+    ModelWeights weights;  // only `layer`'s are filled
+  };
+  auto last = std::make_shared<Last>();
+  return [last](const Graph& g, int layer, const Region& out) {
+    if (last->graph != &g || last->layer != layer) {
+      last->graph = &g;
+      last->layer = layer;
+      last->weights.layers.assign(static_cast<std::size_t>(g.size()), LayerParams{});
+      last->weights.layers[static_cast<std::size_t>(layer)] = layer_params(g, layer, 1);
+    }
+    return cuda_task_timer(lower_task(g, last->weights, layer_regions(g, layer, out)));
   };
 }
 

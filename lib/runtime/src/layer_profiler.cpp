@@ -1,21 +1,17 @@
-// Per-layer latency measurement with libtorch: row sweeps, repetitions, provenance, fallback fit.
+// Per-layer latency measurement: the sweep (costmodel/layer_sweep.h) on libtorch or another
+// executor, provenance, and predicted-vs-measured checks.
 #include "edgeplan/runtime/layer_profiler.h"
-
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <ctime>
-#include <fstream>
-#include <map>
-#include <set>
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "edgeplan/costmodel/layer_sweep.h"
 #include "edgeplan/compute/allocator.h"
-#include "edgeplan/compute/percentile.h"
 #include "edgeplan/compute/machine.h"
 #include "edgeplan/compute/threads.h"
 #include "edgeplan/runtime/cpu_executor.h"
@@ -37,11 +33,20 @@ std::function<double()> wall_ms(std::function<void()> run) {
   };
 }
 
-// libtorch on the CPU: the layer's seeded weights and seeded input slices, then its region run.
+// libtorch on the CPU: the layer's seeded weights (made once per layer: the sweep measures a
+// layer at many row counts in a row) and seeded input slices, then its region run.
 LayerExecutor libtorch_executor() {
-  return [](const Graph& g, int l, const Region& out) {
+  struct Last {
+    const Graph* graph = nullptr;
+    int layer = -1;
+    std::shared_ptr<detail::LayerWeights> weights;
+  };
+  auto last = std::make_shared<Last>();
+  return [last](const Graph& g, int l, const Region& out) {
     const Layer& layer = g.layer(l);
-    auto w = std::make_shared<detail::LayerWeights>(detail::make_layer_weights(g, l, 1));
+    if (last->graph != &g || last->layer != l)
+      *last = Last{&g, l, std::make_shared<detail::LayerWeights>(detail::make_layer_weights(g, l, 1))};
+    const std::shared_ptr<detail::LayerWeights> w = last->weights;
     auto shapes = std::make_shared<std::vector<Shape>>();
     for (int t : layer.inputs) shapes->push_back(g.tensor_shape(t));
     if (!layer.is_spatial()) {
