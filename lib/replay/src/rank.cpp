@@ -389,8 +389,7 @@ struct Rank {
       if (fault_at(task, "kill")) std::raise(SIGKILL);
       const double t0 = clock();
       std::vector<RegionData> out;
-      const bool stepped = exits() && t.kind == FlowTask::Kind::Part && steps->step_ends(t.volume).size() + (steps->exit_at(t.layers.last) >= 0) > 1;
-      if (stepped) {
+      if (exits() && t.kind == FlowTask::Kind::Part) {  // in steps, as the one-process ExitRunner runs every part
         if (!run_in_steps(task, received, out)) {
           sh.rec.tasks.push_back({task, t0, clock()});  // stopped on the way
           break;
@@ -421,8 +420,9 @@ struct Rank {
     if (exits()) send_empties();
   }
 
-  // A part of a volume holding exit cuts: up to each cut, where its channel sums go to the
-  // exit's rank, and on; false when the input was answered on the way (nothing more computed).
+  // A part of a plan with exits: up to each cut of its volume (one step where it has none),
+  // where its channel sums go to the exit's rank, and on; false when the input was answered on
+  // the way (nothing more computed).
   bool run_in_steps(int task, const std::map<int, const RegionData*>& received, std::vector<RegionData>& out) {
     const FlowTask& t = flow.tasks[static_cast<std::size_t>(task)];
     std::map<int, RegionData> have = tasks->assemble(task, received), produced;
